@@ -1,0 +1,10 @@
+//! Credentials: where they come from (docker config, credential helpers) and
+//! how the host answers a registry's Basic and Bearer challenges with them.
+
+pub mod challenge;
+pub mod docker_config;
+mod scope;
+mod session;
+
+pub use docker_config::{Credential, DockerConfig};
+pub use session::RegistryAuth;

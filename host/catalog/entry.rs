@@ -1,0 +1,122 @@
+//! `plugin-registry.toml`: what the operator says about each plugin.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub name: String,
+    pub file: String,
+    #[serde(default)]
+    pub api: Option<String>,
+    /// Pin: the file must have exactly this sha256 (hex).
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// Regular expressions matched against the registry `host[:port]`.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Hosts the plugin may reach besides the target registry.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Environment variables handed to the plugin.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Option values set for the plugin.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    plugin: Vec<Entry>,
+}
+
+/// Parses a catalog; errors name the file and line.
+pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>> {
+    let file: File = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+            .unwrap_or(0);
+        Error::usage(format!("{}:{line}: {}", path.display(), e.message()))
+    })?;
+    for entry in &file.plugin {
+        for pattern in &entry.patterns {
+            regex::Regex::new(pattern).map_err(|e| {
+                Error::usage(format!(
+                    "{}: plugin {}: invalid pattern {pattern:?}: {e}",
+                    path.display(),
+                    entry.name
+                ))
+            })?;
+        }
+        if let Some(sha) = &entry.sha256 {
+            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::usage(format!(
+                    "{}: plugin {}: sha256 must be 64 hex digits",
+                    path.display(),
+                    entry.name
+                )));
+            }
+        }
+    }
+    Ok(file.plugin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_full_entry() {
+        let text = r#"
+[[plugin]]
+name = "github"
+file = "github.wasm"
+api = "0.1.0"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+patterns = ['^ghcr\.io$']
+hosts = ["api.github.com"]
+env = ["GITHUB_TOKEN"]
+[plugin.options]
+api-url = "https://api.github.com"
+"#;
+        let entries = parse(text, Path::new("x.toml")).unwrap();
+        assert_eq!(entries[0].name, "github");
+        assert_eq!(entries[0].hosts, ["api.github.com"]);
+        assert_eq!(entries[0].options["api-url"], "https://api.github.com");
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let err = parse("[[plugin]]\nname = \"x\"\nfile = 3\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.message.starts_with("c.toml:3:"), "{}", err.message);
+        let err = parse(
+            "[[plugin]]\nname = \"x\"\nfile = \"x.wasm\"\nbogus = 1\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("bogus"), "{}", err.message);
+    }
+
+    #[test]
+    fn bad_pattern_and_pin_are_refused() {
+        let err = parse(
+            "[[plugin]]\nname = \"x\"\nfile = \"x.wasm\"\npatterns = ['(']\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("invalid pattern"));
+        let err = parse(
+            "[[plugin]]\nname = \"x\"\nfile = \"x.wasm\"\nsha256 = \"abc\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("64 hex"));
+    }
+}

@@ -1,0 +1,48 @@
+//! The host interfaces a plugin imports, one file each. Every capability a
+//! plugin has passes through here, so this is where grants are enforced.
+
+mod config;
+mod convert;
+mod http;
+mod log;
+mod oci;
+
+use crate::auth::RegistryAuth;
+use crate::net::{Client, Grants};
+use crate::registry::Repo;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What one plugin may use while serving one target.
+pub struct HostContext {
+    /// `name version`, for messages.
+    pub plugin: String,
+    pub client: Client,
+    pub grants: Arc<Grants>,
+    /// The target registry's authentication; `None` for layouts and `info`.
+    pub auth: Option<Arc<RegistryAuth>>,
+    /// The target repository for the `oci` import.
+    pub repo: Option<Arc<Repo>>,
+    /// Options the operator set that the plugin declared.
+    pub options: HashMap<String, String>,
+    /// Environment variables the catalog grants.
+    pub env: HashMap<String, String>,
+    /// Requests in flight for `send-all`.
+    pub concurrency: usize,
+}
+
+impl HostContext {
+    /// A context that grants nothing: for `info` and `detect`.
+    pub fn bare(plugin: &str, client: Client) -> Self {
+        HostContext {
+            plugin: plugin.to_string(),
+            client,
+            grants: Arc::new(Grants::new(plugin, "plugin-registry.toml")),
+            auth: None,
+            repo: None,
+            options: HashMap::new(),
+            env: HashMap::new(),
+            concurrency: 1,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! berth manages container registries through WebAssembly provider plugins.
+//!
+//! The host parses addresses, finds and grants plugins, performs HTTP with
+//! the operator's credentials, and turns results into text or JSON. Each
+//! registry family is a plugin implementing the WIT package in `wit/`.
+
+pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod duration;
+pub mod error;
+pub mod imports;
+pub mod link;
+pub mod log;
+pub mod net;
+pub mod output;
+pub mod provider;
+pub mod reference;
+pub mod registry;
+pub mod runtime;

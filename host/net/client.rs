@@ -1,0 +1,76 @@
+//! The process-wide HTTP client: one connection pool, TLS as the operator
+//! configured it.
+
+use super::NetError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Per request, connection to last byte.
+    pub timeout: Duration,
+    /// Largest response body accepted.
+    pub max_body: u64,
+    /// Retries of a throttled, failed or reset request.
+    pub retries: u32,
+    /// Longest `Retry-After` honoured; a longer one is returned to the caller.
+    pub max_retry_wait: Duration,
+    pub insecure: bool,
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            timeout: Duration::from_secs(30),
+            max_body: 64 << 20,
+            retries: 4,
+            max_retry_wait: Duration::from_secs(60),
+            insecure: false,
+            ca_file: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub(super) inner: reqwest::Client,
+    pub(super) config: NetConfig,
+}
+
+impl Client {
+    pub fn new(config: NetConfig) -> Result<Self, NetError> {
+        // Installing twice is harmless; the first provider wins.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .danger_accept_invalid_certs(config.insecure);
+        if let Some(path) = &config.ca_file {
+            let pem = std::fs::read(path).map_err(|e| NetError::Transport {
+                url: path.display().to_string(),
+                message: format!("cannot read CA file: {e}"),
+            })?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| NetError::Transport {
+                    url: path.display().to_string(),
+                    message: format!("not a PEM certificate bundle: {e}"),
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let inner = builder.build().map_err(|e| NetError::Transport {
+            url: String::new(),
+            message: format!("cannot set up HTTP: {e}"),
+        })?;
+        Ok(Client { inner, config })
+    }
+
+    pub fn config(&self) -> &NetConfig {
+        &self.config
+    }
+}

@@ -1,0 +1,101 @@
+//! HTTP as the host performs it for itself and for plugins: one connection
+//! pool, grants checked on every hop, bounded retries, capped bodies, and the
+//! target registry's authentication.
+
+mod client;
+mod grants;
+mod retry;
+mod send;
+
+pub use client::{Client, NetConfig};
+pub use grants::{Grants, host_port};
+pub use retry::retry_after;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, Url};
+
+/// A request; the body is held so it can be sent again on retry.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn new(method: Method, url: Url) -> Self {
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(value) = value.parse() {
+            self.headers.insert(name, value);
+        }
+        self
+    }
+
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// The URL that answered, after redirects.
+    pub url: Url,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as text for an error message: trimmed and shortened.
+    pub fn said(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        let mut said: String = text.chars().take(300).collect();
+        if said.len() < text.len() {
+            said.push('…');
+        }
+        said
+    }
+}
+
+/// Why no response was had.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NetError {
+    #[error("{0}")]
+    Denied(String),
+    #[error("{url}: no answer within {secs} s")]
+    Timeout { url: String, secs: u64 },
+    #[error("{url}: answer larger than the {limit} byte limit")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: {message}")]
+    Transport { url: String, message: String },
+    /// The registry's token service refused the credentials.
+    #[error("{0}")]
+    Auth(String),
+}

@@ -1,0 +1,167 @@
+//! A provider plugin opened for one target: a pool of instances (one per
+//! request in flight), results checked before the host trusts them, and
+//! failures turned into errors that name the plugin.
+
+mod check;
+mod failure;
+mod open;
+mod select;
+
+pub use failure::Failure;
+pub use open::{Target, option_env_var};
+pub use select::{Method, Selection, select};
+
+use crate::imports::HostContext;
+use crate::runtime::v0_1_0::berth::provider::types as wit;
+use crate::runtime::{Instance, Limits, LoadedPlugin, PluginMeta};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{Mutex, Semaphore};
+
+/// A tag as the host knows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Tag {
+    pub name: String,
+    pub digest: Option<String>,
+    pub created: Option<String>,
+}
+
+pub struct Page {
+    pub tags: Vec<Tag>,
+    pub next: Option<String>,
+}
+
+pub struct Manifest {
+    pub digest: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Provider {
+    pub meta: PluginMeta,
+    loaded: Arc<LoadedPlugin>,
+    host: Arc<HostContext>,
+    target: wit::Target,
+    limits: Limits,
+    dir: Option<PathBuf>,
+    idle: Mutex<Vec<Instance>>,
+    slots: Semaphore,
+}
+
+impl Provider {
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    /// `name version`, as messages name a plugin.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.meta.name, self.meta.version)
+    }
+
+    pub fn has(&self, capability: &str) -> bool {
+        self.meta.capabilities.iter().any(|c| c == capability)
+    }
+
+    /// Runs `f` on an idle instance (or a new one); an instance that failed
+    /// is dropped, never reused.
+    async fn with_instance<T>(
+        &self,
+        f: impl AsyncFnOnce(
+            &mut Instance,
+            &wit::Target,
+        ) -> Result<Result<T, wit::Error>, crate::runtime::CallError>,
+    ) -> Result<T, Failure> {
+        let _slot = self.slots.acquire().await.expect("semaphore open");
+        let idle = self.idle.lock().await.pop();
+        let mut instance = match idle {
+            Some(instance) => instance,
+            None => self
+                .loaded
+                .instantiate(self.host.clone(), self.limits, self.dir.as_deref())
+                .await
+                .map_err(|e| Failure::Plugin(e.message))?,
+        };
+        match f(&mut instance, &self.target).await {
+            Ok(result) => {
+                self.idle.lock().await.push(instance);
+                result.map_err(|e| Failure::Registry(e.into()))
+            }
+            Err(e) => Err(Failure::Plugin(format!("plugin {} {e}", self.label()))),
+        }
+    }
+
+    pub async fn list_tags(&self, cursor: Option<String>) -> Result<Page, Failure> {
+        let page = self
+            .with_instance(async |i, t| {
+                i.call(async |p, s| p.call_list_tags(s, t, cursor.as_deref()).await)
+                    .await
+            })
+            .await?;
+        check::page(&self.label(), page)
+    }
+
+    pub async fn resolve(&self, reference: &str) -> Result<wit::Descriptor, Failure> {
+        let d = self
+            .with_instance(async |i, t| {
+                i.call(async |p, s| p.call_resolve(s, t, reference).await)
+                    .await
+            })
+            .await?;
+        check::digest(&self.label(), &d.digest)?;
+        Ok(d)
+    }
+
+    pub async fn get_manifest(&self, reference: &str) -> Result<Manifest, Failure> {
+        let m = self
+            .with_instance(async |i, t| {
+                i.call(async |p, s| p.call_get_manifest(s, t, reference).await)
+                    .await
+            })
+            .await?;
+        check::manifest(&self.label(), reference, m)
+    }
+
+    pub async fn get_blob(&self, digest: &str) -> Result<Vec<u8>, Failure> {
+        self.with_instance(async |i, t| {
+            i.call(async |p, s| p.call_get_blob(s, t, digest).await)
+                .await
+        })
+        .await
+    }
+
+    pub async fn push_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<String, Failure> {
+        let digest = self
+            .with_instance(async |i, t| {
+                i.call(async |p, s| {
+                    p.call_push_manifest(s, t, reference, media_type, bytes)
+                        .await
+                })
+                .await
+            })
+            .await?;
+        check::digest(&self.label(), &digest)?;
+        Ok(digest)
+    }
+
+    pub async fn delete_tag(
+        &self,
+        tag: &str,
+        digest: Option<&str>,
+        exclusive: bool,
+    ) -> Result<(), Failure> {
+        let removal = wit::Removal {
+            digest: digest.map(String::from),
+            exclusive,
+        };
+        self.with_instance(async |i, t| {
+            i.call(async |p, s| p.call_delete_tag(s, t, tag, &removal).await)
+                .await
+        })
+        .await
+    }
+}

@@ -1,0 +1,56 @@
+//! The OCI distribution API, done natively for every provider: one file per
+//! operation. Errors quote what the registry said.
+
+mod blob;
+mod error;
+mod manifest;
+mod tags;
+mod untag;
+
+pub use error::RegistryError;
+pub use manifest::{MANIFEST_TYPES, media_type_of, sha256_digest};
+
+use crate::auth::RegistryAuth;
+use crate::net::{Client, Grants, Request, Response};
+use reqwest::{Method, Url};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8};
+
+/// One repository on one registry, as a plugin's `oci` import sees it.
+pub struct Repo {
+    pub client: Client,
+    pub auth: Arc<RegistryAuth>,
+    pub grants: Arc<Grants>,
+    /// `http(s)://host[:port]`, no trailing slash.
+    pub base: Url,
+    pub name: String,
+    /// What this run learned about the registry, shared by all instances.
+    pub learned: Arc<Learned>,
+}
+
+#[derive(Default)]
+pub struct Learned {
+    /// 0 unknown, 1 the registry deletes tags, 2 it does not.
+    pub tag_delete: AtomicU8,
+    /// The throwaway manifest's config blob is in the repository.
+    pub empty_blob: AtomicBool,
+}
+
+impl Repo {
+    fn url(&self, tail: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(&format!("/v2/{}/{tail}", self.name));
+        url
+    }
+
+    async fn send(&self, request: Request) -> Result<Response, RegistryError> {
+        Ok(self
+            .client
+            .send(request, Some(&self.grants), Some(&self.auth))
+            .await?)
+    }
+
+    fn request(&self, method: Method, tail: &str) -> Request {
+        Request::new(method, self.url(tail))
+    }
+}

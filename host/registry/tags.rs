@@ -1,0 +1,60 @@
+//! `GET /v2/<name>/tags/list`, one page at a time.
+
+use super::{RegistryError, Repo};
+use crate::net::Request;
+use reqwest::{Method, Url};
+
+/// Asked per page; ECR refuses more than 1000.
+const PAGE: u32 = 1000;
+
+pub struct Page {
+    pub tags: Vec<String>,
+    /// The next page's URL, from the `Link` header.
+    pub next: Option<String>,
+}
+
+impl Repo {
+    /// The page at `cursor` (a URL from a previous page), or the first one.
+    pub async fn list_tags(&self, cursor: Option<&str>) -> Result<Page, RegistryError> {
+        let url = match cursor {
+            Some(cursor) => self
+                .base
+                .join(cursor)
+                .map_err(|_| RegistryError::Invalid(format!("invalid page cursor {cursor:?}")))?,
+            None => {
+                let mut url = self.url("tags/list");
+                url.set_query(Some(&format!("n={PAGE}")));
+                url
+            }
+        };
+        let what = format!("GET {}", display_path(&url));
+        let response = self.send(Request::new(Method::GET, url)).await?;
+        if !response.is_success() {
+            return Err(RegistryError::from_response(&what, &response));
+        }
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            tags: Option<Vec<String>>,
+        }
+        let list: TagList = serde_json::from_slice(&response.body).map_err(|e| {
+            RegistryError::Invalid(format!(
+                "{what}: the registry answered with something that is not a tag list ({e}): {}",
+                response.said()
+            ))
+        })?;
+        let links = response.header_all("link");
+        let next = crate::link::next_link(&links, &response.url).map(|u| u.to_string());
+        Ok(Page {
+            tags: list.tags.unwrap_or_default(),
+            next,
+        })
+    }
+}
+
+/// Path and query, for messages.
+fn display_path(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}

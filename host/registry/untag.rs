@@ -1,0 +1,103 @@
+//! Removing one tag and nothing else, on any OCI registry.
+//!
+//! Deleting a manifest by digest removes every tag that points at it, so the
+//! generic way is: the OCI tag delete where the registry supports it, else
+//! move the tag to a throwaway manifest unique to it and delete that. If the
+//! throwaway cannot be deleted, the tag is put back: a tag never stays on a
+//! throwaway.
+
+use super::manifest::Manifest;
+use super::{RegistryError, Repo};
+use std::sync::atomic::Ordering;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const SUPPORTED: u8 = 1;
+const UNSUPPORTED: u8 = 2;
+
+/// The OCI empty descriptor's content, `{}`.
+const EMPTY: &[u8] = b"{}";
+const EMPTY_DIGEST: &str =
+    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+impl Repo {
+    pub async fn untag(&self, tag: &str) -> Result<(), RegistryError> {
+        if self.learned.tag_delete.load(Ordering::Relaxed) != UNSUPPORTED {
+            match self.delete_manifest(tag).await {
+                Ok(()) => {
+                    self.learned.tag_delete.store(SUPPORTED, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(RegistryError::Unsupported(_)) => {
+                    self.learned
+                        .tag_delete
+                        .store(UNSUPPORTED, Ordering::Relaxed);
+                }
+                // Older registries answer a tag delete as an unknown or
+                // invalid digest; whether the tag exists tells which it was.
+                Err(RegistryError::NotFound(_) | RegistryError::Invalid(_))
+                    if self.learned.tag_delete.load(Ordering::Relaxed) == 0 =>
+                {
+                    let original = self.get_manifest(tag).await?;
+                    self.learned
+                        .tag_delete
+                        .store(UNSUPPORTED, Ordering::Relaxed);
+                    return self.untag_by_throwaway(tag, original).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let original = self.get_manifest(tag).await?;
+        self.untag_by_throwaway(tag, original).await
+    }
+
+    async fn untag_by_throwaway(&self, tag: &str, original: Manifest) -> Result<(), RegistryError> {
+        if !self.learned.empty_blob.load(Ordering::Relaxed) {
+            self.push_blob(EMPTY.to_vec()).await?;
+            self.learned.empty_blob.store(true, Ordering::Relaxed);
+        }
+        let throwaway = self
+            .push_manifest(tag, OCI_MANIFEST, throwaway_manifest(tag))
+            .await?;
+        match self.delete_manifest(&throwaway).await {
+            Ok(()) | Err(RegistryError::NotFound(_)) => Ok(()),
+            Err(e) => {
+                // Put the tag back where it was, so a failure leaves it unchanged.
+                let restored = self
+                    .push_manifest(tag, &original.media_type, original.bytes)
+                    .await;
+                Err(match restored {
+                    Ok(_) => e,
+                    Err(r) => RegistryError::Other(format!(
+                        "{e}; restoring tag {tag} to {} also failed: {r}",
+                        original.digest
+                    )),
+                })
+            }
+        }
+    }
+}
+
+/// A manifest no other tag can share: it names the tag and a nonce.
+fn throwaway_manifest(tag: &str) -> Vec<u8> {
+    let nonce = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": EMPTY_DIGEST,
+            "size": EMPTY.len(),
+        },
+        "layers": [],
+        "annotations": {
+            "io.berth.throwaway": tag,
+            "io.berth.nonce": format!("{nonce}-{}", std::process::id()),
+        },
+    })
+    .to_string()
+    .into_bytes()
+}

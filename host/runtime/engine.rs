@@ -1,0 +1,82 @@
+//! The engine, its epoch clock, and loading a plugin from the compile cache.
+
+use super::cache::CompileCache;
+use super::instance::State;
+use super::loaded::LoadedPlugin;
+use crate::error::{Error, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+/// How often the epoch advances: the granularity of deadlines.
+const TICK: Duration = Duration::from_millis(10);
+
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<State>,
+    cache: Option<CompileCache>,
+}
+
+impl Runtime {
+    /// `cache_dir` is where compiled plugins are kept; `None` compiles every
+    /// time.
+    pub fn new(cache_dir: Option<PathBuf>) -> Result<Arc<Self>> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&config)
+            .map_err(|e| Error::failed(format!("cannot start the WebAssembly engine: {e}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| super::v0_1_0::Plugin::add_to_linker::<State, State>(&mut linker, |s| s))
+            .map_err(|e| Error::failed(format!("cannot link host interfaces: {e}")))?;
+        let ticker = engine.weak();
+        std::thread::spawn(move || {
+            while let Some(engine) = ticker.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(TICK);
+            }
+        });
+        let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
+        Ok(Arc::new(Runtime {
+            engine,
+            linker,
+            cache,
+        }))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(super) fn linker(&self) -> &Linker<State> {
+        &self.linker
+    }
+
+    /// The compiled component for these bytes: from the cache when present,
+    /// else compiled now and stored.
+    pub fn component(&self, name: &str, sha256: &str, wasm: &[u8]) -> Result<Component> {
+        if let Some(cache) = &self.cache {
+            if let Some(component) = cache.load(&self.engine, sha256) {
+                return Ok(component);
+            }
+        }
+        let component = Component::new(&self.engine, wasm).map_err(|e| {
+            Error::failed(format!(
+                "plugin {name} is not a valid WebAssembly component: {e:#}"
+            ))
+        })?;
+        if let Some(cache) = &self.cache {
+            cache.store(&component, sha256);
+        }
+        Ok(component)
+    }
+
+    /// Compiles (or loads) a plugin and checks its API version.
+    pub fn load(self: &Arc<Self>, name: &str, sha256: &str, wasm: &[u8]) -> Result<LoadedPlugin> {
+        let component = self.component(name, sha256, wasm)?;
+        LoadedPlugin::new(self.clone(), name, component)
+    }
+}

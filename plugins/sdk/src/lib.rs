@@ -1,0 +1,63 @@
+//! Write a [berth](https://crates.io/crates/berth) registry provider in Rust.
+//!
+//! A provider implements [`Provider`]; every method but [`Provider::info`] has a
+//! default that forwards to the host's native OCI distribution client
+//! ([`oci`]), so a provider overrides only what its registry does differently.
+//! [`provider!`] exports the type as the plugin's component interface.
+//!
+//! ```ignore
+//! use berth_sdk::{Capability, Info, Provider, Target, Probe};
+//!
+//! struct Example;
+//!
+//! impl Provider for Example {
+//!     fn info() -> Info {
+//!         berth_sdk::info("example", env!("CARGO_PKG_VERSION"), "Example registry")
+//!             .capabilities(&[Capability::ListTags, Capability::GetManifest])
+//!             .build()
+//!     }
+//!
+//!     fn detect(_target: Target, probe: Option<Probe>) -> u8 {
+//!         berth_sdk::probe_header(&probe, "x-example-registry").map_or(0, |_| 90)
+//!     }
+//! }
+//!
+//! berth_sdk::provider!(Example);
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-wasip2` and drop the
+//! `.wasm` into a plugin directory.
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit/0.1.0",
+        world: "plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_plugin",
+    });
+}
+
+mod error;
+pub mod http;
+mod info;
+mod provider;
+
+#[doc(hidden)]
+pub use bindings::__export_plugin;
+#[doc(hidden)]
+pub use bindings::exports::berth::provider::provider::Guest as __Guest;
+
+pub use bindings::berth::provider::config;
+pub use bindings::berth::provider::log;
+pub use bindings::berth::provider::oci;
+pub use bindings::berth::provider::types::{
+    Capability, Descriptor, Error, Manifest, OptionSpec, PluginInfo as Info, Probe, RateLimit,
+    Removal, Tag, TagPage, Target,
+};
+pub use error::{Result, from_status};
+pub use info::{InfoBuilder, info};
+pub use provider::{Provider, probe_header};
+
+/// The API version of the WIT package this SDK is built against.
+pub const API_VERSION: &str = "0.1.0";
