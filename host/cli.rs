@@ -19,6 +19,9 @@ not named.";
 const EXAMPLES: &str = "Examples:
   berth detect ghcr.io/acme/app
   berth tags ls localhost:5000/app -o json
+  berth tags rm localhost:5000/app pr-41 pr-42
+  berth cleanup localhost:5000/app --match '^pr-' --keep-last 5 --dry-run
+  berth manifest get localhost:5000/app:v1
   berth plugins ls";
 
 #[derive(Parser)]
@@ -121,15 +124,30 @@ pub enum Command {
     /// List or remove tags
     #[command(subcommand)]
     Tags(TagsCommand),
+    /// Get or push a manifest, byte for byte
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+    /// Remove the tags a policy selects, and report why the others were kept
+    Cleanup(commands::cleanup::Args),
     /// List, describe and verify provider plugins
     #[command(subcommand)]
     Plugins(PluginsCommand),
 }
 
 #[derive(Subcommand)]
+pub enum ManifestCommand {
+    /// Print a manifest exactly as the registry stores it
+    Get(commands::manifest::GetArgs),
+    /// Push a manifest (image, index or artifact) and print its digest
+    Put(commands::manifest::PutArgs),
+}
+
+#[derive(Subcommand)]
 pub enum TagsCommand {
     /// Every tag of a repository, across all pages
     Ls(commands::tags_ls::Args),
+    /// Remove exactly the named tags
+    Rm(commands::tags_rm::Args),
 }
 
 #[derive(Subcommand)]
@@ -169,6 +187,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Detect(args) => commands::detect::run(&ctx, args).await,
         Command::Tags(TagsCommand::Ls(args)) => commands::tags_ls::run(&ctx, args).await,
+        Command::Tags(TagsCommand::Rm(args)) => commands::tags_rm::run(&ctx, args).await,
+        Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(&ctx, args).await,
+        Command::Manifest(ManifestCommand::Put(args)) => commands::manifest::put(&ctx, args).await,
+        Command::Cleanup(args) => commands::cleanup::run(&ctx, args).await,
         Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(&ctx).await,
         Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(&ctx, args).await,
         Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(&ctx).await,

@@ -1,1 +1,11 @@
+//! Integration tests: the `berth` binary against real registries (CNCF
+//! distribution from `docker-registry`, a token server of ours) and strict
+//! fakes, through a fault-injecting proxy where a test needs one.
 
+mod support;
+
+mod auth;
+mod cli;
+mod detect;
+mod plugins;
+mod tags_ls;

@@ -1,5 +1,8 @@
 //! One file per command.
 
+pub mod cleanup;
 pub mod detect;
+pub mod manifest;
 pub mod plugins;
 pub mod tags_ls;
+pub mod tags_rm;

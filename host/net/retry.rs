@@ -19,11 +19,10 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Some(unix) = get("x-retry-after").and_then(|v| v.parse::<i64>().ok()) {
         return Some(until(unix));
     }
-    if get("x-ratelimit-remaining") == Some("0") {
-        if let Some(unix) = get("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
+    if get("x-ratelimit-remaining") == Some("0")
+        && let Some(unix) = get("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
             return Some(until(unix));
         }
-    }
     None
 }
 

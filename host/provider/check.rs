@@ -31,8 +31,8 @@ pub fn page(plugin: &str, page: wit::TagPage) -> Result<Page, Failure> {
         if let Some(d) = &tag.digest {
             digest(plugin, d)?;
         }
-        if let Some(c) = &tag.created {
-            if chrono::DateTime::parse_from_rfc3339(c).is_err() {
+        if let Some(c) = &tag.created
+            && chrono::DateTime::parse_from_rfc3339(c).is_err() {
                 return Err(junk(
                     plugin,
                     format!(
@@ -42,7 +42,6 @@ pub fn page(plugin: &str, page: wit::TagPage) -> Result<Page, Failure> {
                     ),
                 ));
             }
-        }
         tags.push(Tag {
             name: tag.name,
             digest: tag.digest,

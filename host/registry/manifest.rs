@@ -102,13 +102,12 @@ impl Repo {
         if !response.is_success() {
             return Err(RegistryError::from_response(&what, &response));
         }
-        if let Some(stored) = response.header("docker-content-digest") {
-            if stored != digest {
+        if let Some(stored) = response.header("docker-content-digest")
+            && stored != digest {
                 return Err(RegistryError::Invalid(format!(
                     "{what}: the registry stored {stored}, not the {digest} that was sent"
                 )));
             }
-        }
         Ok(digest)
     }
 

@@ -279,8 +279,7 @@ fn classify(e: wasmtime::Error, limits: Limits, stderr: &MemoryOutputPipe) -> Ca
     let said = String::from_utf8_lossy(&stderr.contents()).to_string();
     let said = said
         .lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .map(|l| {
             l.chars()
                 .filter(|c| !c.is_control())

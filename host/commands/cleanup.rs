@@ -1,0 +1,126 @@
+//! `berth cleanup REPO`: removes the tags a policy selects, and says why
+//! every other tag was kept.
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::policy::{Candidate, Policy, Verdict};
+use crate::provider::{Target, select};
+use crate::reference::parse_repository;
+use crate::removal::Kept;
+use regex::Regex;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+#[command(after_help = "A tag is deleted only when it is a candidate and no keep rule holds it. \
+Tags whose creation time cannot be found are never deleted by a time rule.\n\nExamples:\n  \
+berth cleanup localhost:5000/app --match '^pr-' --older-than 30d --dry-run\n  \
+berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json")]
+pub struct Args {
+    /// Repository address
+    #[arg(value_name = "REPO")]
+    pub repo: String,
+    /// Keep the newest N tags (by creation time) among those --match selects
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<usize>,
+    /// Keep tags matching REGEX (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub keep: Vec<String>,
+    /// Only tags older than DURATION are candidates (e.g. 30d, 12h)
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+    /// Only tags matching REGEX are candidates; `.*` for all
+    #[arg(long = "match", value_name = "REGEX")]
+    pub matching: Option<String>,
+    /// Report what would be deleted; send only GET and HEAD requests
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the JSON report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
+    let address = parse_repository(&args.repo)?;
+    let policy = policy(&args)?;
+    let target = Target::new(&address, ctx.global.plain_http);
+    let selection = select(ctx, &target, true).await?;
+    let provider = ctx.open(selection.plugin, &target).await?;
+    let all = super::tags_ls::list_all(&provider, &target).await?;
+
+    let dates = if policy.needs_dates() {
+        crate::dates::resolve(&provider, &all, usize::from(ctx.global.concurrency)).await
+    } else {
+        Default::default()
+    };
+    let candidates: Vec<Candidate> = all
+        .iter()
+        .map(|t| Candidate {
+            name: t.name.clone(),
+            created: dates.get(&t.name).copied(),
+        })
+        .collect();
+    let verdicts = policy.judge(&candidates, chrono::Utc::now());
+    let mut doomed = Vec::new();
+    let mut kept = Vec::new();
+    for (tag, verdict) in all.iter().zip(verdicts) {
+        match verdict {
+            Verdict::Delete => doomed.push(tag.name.clone()),
+            Verdict::Keep(reason) => kept.push(Kept {
+                tag: tag.name.clone(),
+                reason,
+            }),
+        }
+    }
+    let mut report = if doomed.is_empty() {
+        crate::removal::Report {
+            repo: target.canonical(),
+            provider: provider.name().to_string(),
+            dry_run: args.dry_run,
+            deleted: Vec::new(),
+            missing: Vec::new(),
+            failed: Vec::new(),
+            kept: None,
+        }
+    } else {
+        super::tags_rm::remove(ctx, &provider, &target, &all, &doomed, args.dry_run).await
+    };
+    report.kept = Some(kept);
+    if let Some(path) = &args.report {
+        let json = serde_json::to_vec_pretty(&report).expect("report serialises");
+        std::fs::write(path, json)
+            .map_err(|e| Error::failed(format!("cannot write report {}: {e}", path.display())))?;
+    }
+    report.print(ctx.global.output, false);
+    Ok(report.exit_code(false))
+}
+
+/// Checks the whole policy before any request is sent.
+fn policy(args: &Args) -> Result<Policy> {
+    let regex = |flag: &str, text: &str| {
+        Regex::new(text).map_err(|e| Error::usage(format!("invalid {flag} regex {text:?}: {e}")))
+    };
+    let keep = args
+        .keep
+        .iter()
+        .map(|k| regex("--keep", k))
+        .collect::<Result<Vec<_>>>()?;
+    let matching = args.matching.as_deref().map(|m| regex("--match", m)).transpose()?;
+    let older_than = match &args.older_than {
+        Some(text) => {
+            let d = crate::duration::parse(text).map_err(|e| Error::usage(format!("--older-than: {e}")))?;
+            Some(chrono::Duration::from_std(d).map_err(|_| Error::usage(format!("--older-than {text} is too large")))?)
+        }
+        None => None,
+    };
+    if matching.is_none() && args.keep_last.is_none() && older_than.is_none() {
+        return Err(Error::usage("no cleanup policy: nothing selects tags to delete")
+            .hint("give --keep-last N, --older-than DURATION or --match REGEX")
+            .hint("to delete every tag not kept, say so with --match '.*'"));
+    }
+    Ok(Policy {
+        keep,
+        keep_last: args.keep_last,
+        older_than,
+        matching,
+    })
+}

@@ -1,0 +1,67 @@
+//! What a removal did, tag by tag, as `tags rm` and `cleanup` print it.
+
+use crate::output::{self, Format};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failed {
+    pub tag: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Kept {
+    pub tag: String,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub repo: String,
+    pub provider: String,
+    pub dry_run: bool,
+    pub deleted: Vec<String>,
+    pub missing: Vec<String>,
+    pub failed: Vec<Failed>,
+    /// Only `cleanup` reports what it kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<Vec<Kept>>,
+}
+
+impl Report {
+    /// Exit status: 1 when anything failed, or a tag was missing and that
+    /// was not allowed.
+    pub fn exit_code(&self, ignore_missing: bool) -> u8 {
+        if !self.failed.is_empty() || (!self.missing.is_empty() && !ignore_missing) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Results on stdout; one stderr line per failed or missing tag.
+    pub fn print(&self, format: Format, ignore_missing: bool) {
+        match format {
+            Format::Json => output::json(self),
+            Format::Text => {
+                let verb = if self.dry_run { "would delete" } else { "deleted" };
+                let mut lines: Vec<String> = self.deleted.iter().map(|t| format!("{verb} {t}")).collect();
+                if let Some(kept) = &self.kept {
+                    lines.extend(kept.iter().map(|k| format!("kept {} ({})", k.tag, k.reason)));
+                }
+                output::lines(lines);
+            }
+        }
+        for tag in &self.missing {
+            let line = format!("{}: tag {tag} not found", self.repo);
+            if ignore_missing {
+                crate::log::info(&line);
+            } else {
+                output::stderr_line(&format!("berth: error: {line}"));
+            }
+        }
+        for failed in &self.failed {
+            output::stderr_line(&format!("berth: error: {}:{}: {}", self.repo, failed.tag, failed.error));
+        }
+    }
+}

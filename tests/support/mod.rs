@@ -1,0 +1,51 @@
+//! Real servers and an isolated CLI runner for the integration tests.
+//!
+//! Tests stay synchronous: every server runs on one shared background tokio
+//! runtime, and blocking helpers drive async code with `block_on`.
+
+// Each command module uses a different part of this library.
+#![allow(dead_code, unused_imports)]
+
+mod berth;
+pub mod http;
+mod proxy;
+mod registry;
+mod seed;
+mod token;
+
+use std::sync::OnceLock;
+
+use reqwest::Client;
+use tokio::runtime::Runtime;
+
+pub use berth::{BerthCommand, Output, Sandbox, berth};
+pub use proxy::{Method, Proxy, ProxyRequest, Rule};
+pub use registry::{Registry, RegistryOptions, TokenAuth};
+pub use seed::{Image, Pushed, Seeder};
+pub use token::{TokenRegistry, TokenRequest, TokenServer, User};
+
+/// The runtime every server and the seeder run on. It lives for the whole test
+/// process, so servers owned by one test never depend on another test's thread.
+fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .thread_name("test-support")
+            .enable_all()
+            .build()
+            .expect("build the test support runtime")
+    })
+}
+
+/// An HTTP client for loopback servers: no proxies, no redirects.
+fn client() -> Client {
+    // reqwest is built with `rustls-no-provider`, so even a plain-http client
+    // needs a provider installed. Losing the race to another test is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("build an HTTP client")
+}
