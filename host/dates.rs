@@ -33,7 +33,11 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Creation times by tag name; tags whose time cannot be found are absent.
-pub async fn resolve(provider: &Provider, tags: &[Tag], concurrency: usize) -> HashMap<String, DateTime<Utc>> {
+pub async fn resolve(
+    provider: &Provider,
+    tags: &[Tag],
+    concurrency: usize,
+) -> HashMap<String, DateTime<Utc>> {
     let mut known = HashMap::new();
     let mut unknown = Vec::new();
     for tag in tags {
@@ -60,7 +64,11 @@ pub async fn resolve(provider: &Provider, tags: &[Tag], concurrency: usize) -> H
 async fn of_reference(provider: &Provider, reference: &str, depth: u8) -> Option<DateTime<Utc>> {
     let manifest = provider.get_manifest(reference).await.ok()?;
     let doc: Document = serde_json::from_slice(&manifest.bytes).ok()?;
-    let annotated = doc.annotations.as_ref().and_then(|a| a.get(ANNOTATION)).and_then(|c| parse(c));
+    let annotated = doc
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION))
+        .and_then(|c| parse(c));
     if let Some(config) = doc.config {
         let from_config = match provider.get_blob(&config.digest).await {
             Ok(bytes) => serde_json::from_slice::<Config>(&bytes)

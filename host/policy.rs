@@ -33,7 +33,10 @@ impl Policy {
         let selected = |t: &Candidate| self.matching.as_ref().is_none_or(|re| re.is_match(&t.name));
         // Newest first among the selected tags that have a date; ties by name
         // so the outcome does not depend on listing order.
-        let mut dated: Vec<&Candidate> = tags.iter().filter(|t| selected(t) && t.created.is_some()).collect();
+        let mut dated: Vec<&Candidate> = tags
+            .iter()
+            .filter(|t| selected(t) && t.created.is_some())
+            .collect();
         dated.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.name.cmp(&b.name)));
         let newest: Vec<&str> = dated
             .iter()
@@ -67,15 +70,29 @@ mod tests {
     use super::*;
 
     fn at(day: u32) -> Option<DateTime<Utc>> {
-        Some(DateTime::parse_from_rfc3339(&format!("2026-01-{day:02}T00:00:00Z")).unwrap().into())
+        Some(
+            DateTime::parse_from_rfc3339(&format!("2026-01-{day:02}T00:00:00Z"))
+                .unwrap()
+                .into(),
+        )
     }
 
     fn tags(list: &[(&str, Option<DateTime<Utc>>)]) -> Vec<Candidate> {
-        list.iter().map(|(n, c)| Candidate { name: n.to_string(), created: *c }).collect()
+        list.iter()
+            .map(|(n, c)| Candidate {
+                name: n.to_string(),
+                created: *c,
+            })
+            .collect()
     }
 
     fn policy() -> Policy {
-        Policy { keep: vec![], keep_last: None, older_than: None, matching: None }
+        Policy {
+            keep: vec![],
+            keep_last: None,
+            older_than: None,
+            matching: None,
+        }
     }
 
     fn now() -> DateTime<Utc> {
@@ -84,38 +101,81 @@ mod tests {
 
     #[test]
     fn keep_last_counts_among_matched_tags() {
-        let t = tags(&[("pr-1", at(1)), ("pr-2", at(2)), ("pr-3", at(3)), ("main", at(30))]);
-        let p = Policy { keep_last: Some(2), matching: Some(Regex::new("^pr-").unwrap()), ..policy() };
+        let t = tags(&[
+            ("pr-1", at(1)),
+            ("pr-2", at(2)),
+            ("pr-3", at(3)),
+            ("main", at(30)),
+        ]);
+        let p = Policy {
+            keep_last: Some(2),
+            matching: Some(Regex::new("^pr-").unwrap()),
+            ..policy()
+        };
         assert_eq!(
             p.judge(&t, now()),
-            [Verdict::Delete, Verdict::Keep("keep-last"), Verdict::Keep("keep-last"), Verdict::Keep("unmatched")]
+            [
+                Verdict::Delete,
+                Verdict::Keep("keep-last"),
+                Verdict::Keep("keep-last"),
+                Verdict::Keep("unmatched")
+            ]
         );
     }
 
     #[test]
     fn older_than_does_not_change_which_are_newest() {
         let t = tags(&[("a", at(1)), ("b", at(2)), ("c", at(29))]);
-        let p = Policy { keep_last: Some(1), older_than: Some(chrono::Duration::days(10)), ..policy() };
-        assert_eq!(p.judge(&t, now()), [Verdict::Delete, Verdict::Delete, Verdict::Keep("keep-last")]);
-        let p = Policy { older_than: Some(chrono::Duration::days(10)), ..policy() };
-        assert_eq!(p.judge(&t, now()), [Verdict::Delete, Verdict::Delete, Verdict::Keep("newer")]);
+        let p = Policy {
+            keep_last: Some(1),
+            older_than: Some(chrono::Duration::days(10)),
+            ..policy()
+        };
+        assert_eq!(
+            p.judge(&t, now()),
+            [Verdict::Delete, Verdict::Delete, Verdict::Keep("keep-last")]
+        );
+        let p = Policy {
+            older_than: Some(chrono::Duration::days(10)),
+            ..policy()
+        };
+        assert_eq!(
+            p.judge(&t, now()),
+            [Verdict::Delete, Verdict::Delete, Verdict::Keep("newer")]
+        );
     }
 
     #[test]
     fn undated_tags_are_never_deleted_by_time_rules() {
         let t = tags(&[("a", None), ("b", at(1))]);
-        let p = Policy { older_than: Some(chrono::Duration::days(1)), ..policy() };
-        assert_eq!(p.judge(&t, now()), [Verdict::Keep("no-date"), Verdict::Delete]);
+        let p = Policy {
+            older_than: Some(chrono::Duration::days(1)),
+            ..policy()
+        };
+        assert_eq!(
+            p.judge(&t, now()),
+            [Verdict::Keep("no-date"), Verdict::Delete]
+        );
         // Without a time rule, a date is not needed.
-        let p = Policy { matching: Some(Regex::new(".*").unwrap()), ..policy() };
+        let p = Policy {
+            matching: Some(Regex::new(".*").unwrap()),
+            ..policy()
+        };
         assert_eq!(p.judge(&t, now()), [Verdict::Delete, Verdict::Delete]);
     }
 
     #[test]
     fn keep_wins_over_everything() {
         let t = tags(&[("v1", at(1)), ("v2", None)]);
-        let p = Policy { keep: vec![Regex::new("^v").unwrap()], older_than: Some(chrono::Duration::days(1)), ..policy() };
-        assert_eq!(p.judge(&t, now()), [Verdict::Keep("keep"), Verdict::Keep("keep")]);
+        let p = Policy {
+            keep: vec![Regex::new("^v").unwrap()],
+            older_than: Some(chrono::Duration::days(1)),
+            ..policy()
+        };
+        assert_eq!(
+            p.judge(&t, now()),
+            [Verdict::Keep("keep"), Verdict::Keep("keep")]
+        );
     }
 
     #[test]
@@ -128,6 +188,9 @@ mod tests {
             matching: Some(Regex::new("^x").unwrap()),
             ..policy()
         };
-        assert_eq!(p.judge(&t, now()), [Verdict::Keep("keep-last"), Verdict::Keep("newer")]);
+        assert_eq!(
+            p.judge(&t, now()),
+            [Verdict::Keep("keep-last"), Verdict::Keep("newer")]
+        );
     }
 }

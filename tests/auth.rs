@@ -59,10 +59,20 @@ fn wrong_credentials_exit_1_with_a_hint_and_no_secret() {
     let registry = seeded();
     let sandbox = Sandbox::new();
     let config = sandbox.home().join(".docker");
-    docker_config(&config, &registry.registry.addr(), "alice", "not-the-password");
+    docker_config(
+        &config,
+        &registry.registry.addr(),
+        "alice",
+        "not-the-password",
+    );
     let out = sandbox
         .berth()
-        .args(["-vv", "tags", "ls", &format!("{}/app", registry.registry.addr())])
+        .args([
+            "-vv",
+            "tags",
+            "ls",
+            &format!("{}/app", registry.registry.addr()),
+        ])
         .run();
     assert_eq!(out.code(), 1);
     let err = out.stderr_str();
@@ -79,7 +89,11 @@ fn anonymous_pull_is_refused_without_credentials() {
         .args(["tags", "ls", &format!("{}/app", registry.registry.addr())])
         .run();
     assert_eq!(out.code(), 1);
-    assert!(out.stderr_str().contains("unauthorized"), "{}", out.stderr_str());
+    assert!(
+        out.stderr_str().contains("unauthorized"),
+        "{}",
+        out.stderr_str()
+    );
 }
 
 #[test]
@@ -116,9 +130,17 @@ fn verbose_log_redacts_credentials() {
     docker_config(&config, &registry.registry.addr(), "alice", "wonder");
     let out = sandbox
         .berth()
-        .args(["-vv", "tags", "ls", &format!("{}/app", registry.registry.addr())])
+        .args([
+            "-vv",
+            "tags",
+            "ls",
+            &format!("{}/app", registry.registry.addr()),
+        ])
         .run();
     let err = out.success().stderr_str();
     assert!(err.contains("HTTP GET"), "-vv logs requests: {err}");
-    assert!(!err.contains("wonder") && !err.contains("Bearer ey"), "{err}");
+    assert!(
+        !err.contains("wonder") && !err.contains("Bearer ey"),
+        "{err}"
+    );
 }

@@ -26,22 +26,42 @@ fn unknown_flag_is_one_error_line_with_a_hint() {
     assert_eq!(out.code(), 2);
     let err = out.stderr_str();
     let first = err.lines().next().unwrap();
-    assert!(first.starts_with("berth: error: ") && first.contains("--bogus"), "{err}");
-    assert!(err.lines().skip(1).all(|l| l.starts_with("hint: ")), "{err}");
+    assert!(
+        first.starts_with("berth: error: ") && first.contains("--bogus"),
+        "{err}"
+    );
+    assert!(
+        err.lines().skip(1).all(|l| l.starts_with("hint: ")),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_provider_is_a_usage_error() {
-    let out = berth().args(["--provider", "nope", "detect", "localhost:5000/x"]).run();
+    let out = berth()
+        .args(["--provider", "nope", "detect", "localhost:5000/x"])
+        .run();
     assert_eq!(out.code(), 2);
-    assert!(out.stderr_str().contains("unknown provider \"nope\""), "{}", out.stderr_str());
-    assert!(out.stderr_str().contains("hint: known providers: "), "{}", out.stderr_str());
+    assert!(
+        out.stderr_str().contains("unknown provider \"nope\""),
+        "{}",
+        out.stderr_str()
+    );
+    assert!(
+        out.stderr_str().contains("hint: known providers: "),
+        "{}",
+        out.stderr_str()
+    );
 }
 
 #[test]
 fn global_options_go_before_or_after_the_command() {
-    let a = berth().args(["-o", "json", "detect", "--no-probe", "localhost:5000/x"]).run();
-    let b = berth().args(["detect", "--no-probe", "localhost:5000/x", "-o", "json"]).run();
+    let a = berth()
+        .args(["-o", "json", "detect", "--no-probe", "localhost:5000/x"])
+        .run();
+    let b = berth()
+        .args(["detect", "--no-probe", "localhost:5000/x", "-o", "json"])
+        .run();
     assert_eq!(a.success().json(), b.success().json());
 }
 

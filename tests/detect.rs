@@ -19,7 +19,9 @@ fn loopback_registry_is_default() {
 #[test]
 fn localhost_5000_is_default_without_network() {
     // Nothing listens there in the test sandbox; --no-probe sends nothing.
-    let out = berth().args(["detect", "--no-probe", "localhost:5000/x", "-o", "json"]).run();
+    let out = berth()
+        .args(["detect", "--no-probe", "localhost:5000/x", "-o", "json"])
+        .run();
     let v = out.success().json();
     assert_eq!(v["provider"], "default");
     assert_eq!(v["method"], "default");
@@ -28,25 +30,44 @@ fn localhost_5000_is_default_without_network() {
 
 #[test]
 fn unreachable_registry_falls_back_to_default() {
-    let out = berth().args(["detect", "127.0.0.1:9/x", "-o", "json"]).run();
+    let out = berth()
+        .args(["detect", "127.0.0.1:9/x", "-o", "json"])
+        .run();
     assert_eq!(out.success().json()["method"], "default");
 }
 
 #[test]
 fn docker_hub_names_are_normalised() {
-    let out = berth().args(["detect", "--no-probe", "nginx", "-o", "json"]).run();
+    let out = berth()
+        .args(["detect", "--no-probe", "nginx", "-o", "json"])
+        .run();
     let v = out.success().json();
     assert_eq!(v["repo"], "docker.io/library/nginx");
     assert_eq!(v["registry"], "docker.io");
     assert_eq!(v["repository"], "library/nginx");
-    let out = berth().args(["detect", "--no-probe", "index.docker.io/acme/app", "-o", "json"]).run();
+    let out = berth()
+        .args([
+            "detect",
+            "--no-probe",
+            "index.docker.io/acme/app",
+            "-o",
+            "json",
+        ])
+        .run();
     assert_eq!(out.success().json()["repo"], "docker.io/acme/app");
 }
 
 #[test]
 fn explicit_provider() {
     let out = berth()
-        .args(["detect", "--provider", "default", "ghcr.io/acme/app", "-o", "json"])
+        .args([
+            "detect",
+            "--provider",
+            "default",
+            "ghcr.io/acme/app",
+            "-o",
+            "json",
+        ])
         .run();
     let v = out.success().json();
     assert_eq!(v["provider"], "default");

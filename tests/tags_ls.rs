@@ -15,8 +15,15 @@ fn lists_thousands_of_tags_across_pages() {
     let (registry, mut seeded) = registry_with(2500);
     let proxy = Proxy::start(&registry.url());
     let pages = proxy.on(Method::GET, "/v2/app/tags/list").paginate(100);
-    let out = berth().args(["tags", "ls", &format!("{}/app", proxy.addr())]).run();
-    let mut listed: Vec<String> = out.success().stdout_str().lines().map(String::from).collect();
+    let out = berth()
+        .args(["tags", "ls", &format!("{}/app", proxy.addr())])
+        .run();
+    let mut listed: Vec<String> = out
+        .success()
+        .stdout_str()
+        .lines()
+        .map(String::from)
+        .collect();
     listed.sort();
     seeded.sort();
     assert_eq!(listed, seeded);
@@ -41,33 +48,53 @@ fn json_lists_every_tag_with_nulls_for_unknowns() {
 fn looping_link_ends_with_an_error() {
     let (registry, _) = registry_with(30);
     let proxy = Proxy::start(&registry.url());
-    proxy.on(Method::GET, "/v2/app/tags/list").paginate(10).looping();
+    proxy
+        .on(Method::GET, "/v2/app/tags/list")
+        .paginate(10)
+        .looping();
     let out = berth()
         .args(["tags", "ls", &format!("{}/app", proxy.addr())])
         .timeout(Duration::from_secs(20))
         .run();
     assert_eq!(out.code(), 1);
-    assert!(out.stderr_str().contains("paging loops"), "{}", out.stderr_str());
+    assert!(
+        out.stderr_str().contains("paging loops"),
+        "{}",
+        out.stderr_str()
+    );
 }
 
 #[test]
 fn missing_repository_is_not_found() {
     let registry = Registry::start(RegistryOptions::default());
-    let out = berth().args(["tags", "ls", &format!("{}/nope", registry.addr())]).run();
+    let out = berth()
+        .args(["tags", "ls", &format!("{}/nope", registry.addr())])
+        .run();
     assert_eq!(out.code(), 1);
     let err = out.stderr_str();
-    assert!(err.contains("not found") && err.contains("NAME_UNKNOWN"), "{err}");
+    assert!(
+        err.contains("not found") && err.contains("NAME_UNKNOWN"),
+        "{err}"
+    );
 }
 
 #[test]
 fn throttled_request_waits_for_retry_after() {
     let (registry, seeded) = registry_with(3);
     let proxy = Proxy::start(&registry.url());
-    let rule = proxy.on(Method::GET, "/v2/app/tags/list").fail_times(1, 429).retry_after(1);
+    let rule = proxy
+        .on(Method::GET, "/v2/app/tags/list")
+        .fail_times(1, 429)
+        .retry_after(1);
     let started = Instant::now();
-    let out = berth().args(["tags", "ls", &format!("{}/app", proxy.addr())]).run();
+    let out = berth()
+        .args(["tags", "ls", &format!("{}/app", proxy.addr())])
+        .run();
     assert_eq!(out.success().stdout_str().lines().count(), seeded.len());
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
     assert_eq!(rule.hits(), 2);
 }
 
@@ -75,8 +102,12 @@ fn throttled_request_waits_for_retry_after() {
 fn server_error_succeeds_on_retry() {
     let (registry, seeded) = registry_with(3);
     let proxy = Proxy::start(&registry.url());
-    let rule = proxy.on(Method::GET, "/v2/app/tags/list").fail_times(2, 500);
-    let out = berth().args(["tags", "ls", &format!("{}/app", proxy.addr())]).run();
+    let rule = proxy
+        .on(Method::GET, "/v2/app/tags/list")
+        .fail_times(2, 500);
+    let out = berth()
+        .args(["tags", "ls", &format!("{}/app", proxy.addr())])
+        .run();
     assert_eq!(out.success().stdout_str().lines().count(), seeded.len());
     assert_eq!(rule.hits(), 3);
 }
@@ -85,8 +116,13 @@ fn server_error_succeeds_on_retry() {
 fn persistent_server_error_gives_up_with_the_registry_message() {
     let (registry, _) = registry_with(1);
     let proxy = Proxy::start(&registry.url());
-    proxy.on(Method::GET, "/v2/app/tags/list").fail_times(100, 503).retry_after(0);
-    let out = berth().args(["tags", "ls", &format!("{}/app", proxy.addr())]).run();
+    proxy
+        .on(Method::GET, "/v2/app/tags/list")
+        .fail_times(100, 503)
+        .retry_after(0);
+    let out = berth()
+        .args(["tags", "ls", &format!("{}/app", proxy.addr())])
+        .run();
     assert_eq!(out.code(), 1);
     assert!(out.stderr_str().contains("503"), "{}", out.stderr_str());
 }
@@ -96,7 +132,9 @@ fn connection_reset_is_retried() {
     let (registry, seeded) = registry_with(2);
     let proxy = Proxy::start(&registry.url());
     proxy.on(Method::GET, "/v2/app/tags/list").reset_nth(1);
-    let out = berth().args(["tags", "ls", &format!("{}/app", proxy.addr())]).run();
+    let out = berth()
+        .args(["tags", "ls", &format!("{}/app", proxy.addr())])
+        .run();
     assert_eq!(out.success().stdout_str().lines().count(), seeded.len());
 }
 
@@ -104,8 +142,12 @@ fn connection_reset_is_retried() {
 fn garbage_json_is_an_error_that_says_so() {
     let (registry, _) = registry_with(1);
     let proxy = Proxy::start(&registry.url());
-    proxy.on(Method::GET, "/v2/app/tags/list").respond(200, "{\"tags\": 12");
-    let out = berth().args(["tags", "ls", &format!("{}/app", proxy.addr())]).run();
+    proxy
+        .on(Method::GET, "/v2/app/tags/list")
+        .respond(200, "{\"tags\": 12");
+    let out = berth()
+        .args(["tags", "ls", &format!("{}/app", proxy.addr())])
+        .run();
     assert_eq!(out.code(), 1);
     let err = out.stderr_str();
     assert!(err.contains("not a tag list"), "{err}");
@@ -115,14 +157,26 @@ fn garbage_json_is_an_error_that_says_so() {
 fn trickling_server_hits_the_timeout() {
     let (registry, _) = registry_with(50);
     let proxy = Proxy::start(&registry.url());
-    proxy.on(Method::GET, "/v2/app/tags/list").trickle(Duration::from_millis(500));
+    proxy
+        .on(Method::GET, "/v2/app/tags/list")
+        .trickle(Duration::from_millis(500));
     let started = Instant::now();
     let out = berth()
-        .args(["--timeout", "2s", "tags", "ls", &format!("{}/app", proxy.addr())])
+        .args([
+            "--timeout",
+            "2s",
+            "tags",
+            "ls",
+            &format!("{}/app", proxy.addr()),
+        ])
         .timeout(Duration::from_secs(60))
         .run();
     assert_eq!(out.code(), 1);
-    assert!(out.stderr_str().contains("no answer within 2 s"), "{}", out.stderr_str());
+    assert!(
+        out.stderr_str().contains("no answer within 2 s"),
+        "{}",
+        out.stderr_str()
+    );
     // Retries are bounded: 1 + 4 attempts of 2 s plus backoff.
     assert!(started.elapsed() < Duration::from_secs(30));
 }

@@ -142,9 +142,10 @@ impl RegistryAuth {
         let mut tokens = self.tokens.lock().await;
         if !refresh
             && let Some((token, expires)) = tokens.get(&key)
-                && Instant::now() < *expires {
-                    return Ok(token.clone());
-                }
+            && Instant::now() < *expires
+        {
+            return Ok(token.clone());
+        }
         let (token, ttl) = self.fetch_token(client, realm, service, scope).await?;
         let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
             NetError::Auth(format!("token service {realm} returned a malformed token"))
@@ -201,11 +202,12 @@ impl RegistryAuth {
                 }
                 let mut request = Request::new(Method::GET, url);
                 if let Some(Credential::Basic { username, password }) = other
-                    && let Ok(value) = basic_header(username, password) {
-                        request
-                            .headers
-                            .insert(reqwest::header::AUTHORIZATION, value);
-                    }
+                    && let Ok(value) = basic_header(username, password)
+                {
+                    request
+                        .headers
+                        .insert(reqwest::header::AUTHORIZATION, value);
+                }
                 request
             }
         };

@@ -56,13 +56,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>> {
             })?;
         }
         if let Some(sha) = &entry.sha256
-            && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit())) {
-                return Err(Error::usage(format!(
-                    "{}: plugin {}: sha256 must be 64 hex digits",
-                    path.display(),
-                    entry.name
-                )));
-            }
+            && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(Error::usage(format!(
+                "{}: plugin {}: sha256 must be 64 hex digits",
+                path.display(),
+                entry.name
+            )));
+        }
     }
     Ok(file.plugin)
 }

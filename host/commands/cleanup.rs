@@ -11,10 +11,12 @@ use regex::Regex;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
-#[command(after_help = "A tag is deleted only when it is a candidate and no keep rule holds it. \
+#[command(
+    after_help = "A tag is deleted only when it is a candidate and no keep rule holds it. \
 Tags whose creation time cannot be found are never deleted by a time rule.\n\nExamples:\n  \
 berth cleanup localhost:5000/app --match '^pr-' --older-than 30d --dry-run\n  \
-berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json")]
+berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json"
+)]
 pub struct Args {
     /// Repository address
     #[arg(value_name = "REPO")]
@@ -104,18 +106,28 @@ fn policy(args: &Args) -> Result<Policy> {
         .iter()
         .map(|k| regex("--keep", k))
         .collect::<Result<Vec<_>>>()?;
-    let matching = args.matching.as_deref().map(|m| regex("--match", m)).transpose()?;
+    let matching = args
+        .matching
+        .as_deref()
+        .map(|m| regex("--match", m))
+        .transpose()?;
     let older_than = match &args.older_than {
         Some(text) => {
-            let d = crate::duration::parse(text).map_err(|e| Error::usage(format!("--older-than: {e}")))?;
-            Some(chrono::Duration::from_std(d).map_err(|_| Error::usage(format!("--older-than {text} is too large")))?)
+            let d = crate::duration::parse(text)
+                .map_err(|e| Error::usage(format!("--older-than: {e}")))?;
+            Some(
+                chrono::Duration::from_std(d)
+                    .map_err(|_| Error::usage(format!("--older-than {text} is too large")))?,
+            )
         }
         None => None,
     };
     if matching.is_none() && args.keep_last.is_none() && older_than.is_none() {
-        return Err(Error::usage("no cleanup policy: nothing selects tags to delete")
-            .hint("give --keep-last N, --older-than DURATION or --match REGEX")
-            .hint("to delete every tag not kept, say so with --match '.*'"));
+        return Err(
+            Error::usage("no cleanup policy: nothing selects tags to delete")
+                .hint("give --keep-last N, --older-than DURATION or --match REGEX")
+                .hint("to delete every tag not kept, say so with --match '.*'"),
+        );
     }
     Ok(Policy {
         keep,

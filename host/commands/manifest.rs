@@ -44,9 +44,13 @@ pub async fn get(ctx: &Context, args: GetArgs) -> Result<u8> {
             let _ = out.write_all(&manifest.bytes).and_then(|()| out.flush());
         }
         Format::Json => {
-            let document: serde_json::Value = serde_json::from_slice(&manifest.bytes).map_err(|e| {
-                Error::failed(format!("{}: the manifest is not JSON: {e}", parsed.canonical()))
-            })?;
+            let document: serde_json::Value =
+                serde_json::from_slice(&manifest.bytes).map_err(|e| {
+                    Error::failed(format!(
+                        "{}: the manifest is not JSON: {e}",
+                        parsed.canonical()
+                    ))
+                })?;
             output::json(&serde_json::json!({
                 "digest": manifest.digest,
                 "media_type": manifest.media_type,
@@ -67,7 +71,9 @@ pub async fn put(ctx: &Context, args: PutArgs) -> Result<u8> {
     if let Reference::Digest(d) = &parsed.reference {
         let actual = crate::registry::sha256_digest(&bytes);
         if *d != actual {
-            return Err(Error::usage(format!("the manifest's digest is {actual}, not {d}")));
+            return Err(Error::usage(format!(
+                "the manifest's digest is {actual}, not {d}"
+            )));
         }
     }
     let target = Target::new(&parsed.address, ctx.global.plain_http);
@@ -86,9 +92,8 @@ pub async fn put(ctx: &Context, args: PutArgs) -> Result<u8> {
 
 fn read_input(file: Option<&PathBuf>) -> Result<Vec<u8>> {
     match file {
-        Some(path) if path.as_os_str() != "-" => {
-            std::fs::read(path).map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))
-        }
+        Some(path) if path.as_os_str() != "-" => std::fs::read(path)
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display()))),
         _ => {
             let mut bytes = Vec::new();
             std::io::stdin()

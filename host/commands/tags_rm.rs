@@ -9,9 +9,11 @@ use std::io::Read;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
-#[command(after_help = "A tag that is not named is never removed or changed, even when it points at \
+#[command(
+    after_help = "A tag that is not named is never removed or changed, even when it points at \
 the same manifest as a named one.\n\nExamples:\n  berth tags rm localhost:5000/app v1 v2\n  \
-berth tags ls localhost:5000/app | grep '^pr-' | berth tags rm localhost:5000/app --from-file -")]
+berth tags ls localhost:5000/app | grep '^pr-' | berth tags rm localhost:5000/app --from-file -"
+)]
 pub struct Args {
     /// Repository address
     #[arg(value_name = "REPO")]

@@ -20,9 +20,10 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(until(unix));
     }
     if get("x-ratelimit-remaining") == Some("0")
-        && let Some(unix) = get("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
-            return Some(until(unix));
-        }
+        && let Some(unix) = get("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok())
+    {
+        return Some(until(unix));
+    }
     None
 }
 

@@ -38,9 +38,10 @@ impl Client {
             let auth = auth.filter(|a| !own_authorization && a.serves(&url));
             let mut sent_headers = headers.clone();
             if let Some(auth) = auth
-                && let Some(value) = auth.authorization(self, &method, &url).await? {
-                    sent_headers.insert(AUTHORIZATION, value);
-                }
+                && let Some(value) = auth.authorization(self, &method, &url).await?
+            {
+                sent_headers.insert(AUTHORIZATION, value);
+            }
             let started = Instant::now();
             let sent = self.once(&method, &url, sent_headers, &body).await;
             let elapsed = started.elapsed().as_millis();
@@ -61,14 +62,16 @@ impl Client {
             let status = response.status().as_u16();
             log::debug(&format!("HTTP {method} {url} -> {status} ({elapsed} ms)"));
 
-            if status == 401 && !challenged
-                && let Some(auth) = auth {
-                    let challenges = header_values(response.headers(), WWW_AUTHENTICATE);
-                    if auth.challenged(self, &method, &url, &challenges).await? {
-                        challenged = true;
-                        continue;
-                    }
+            if status == 401
+                && !challenged
+                && let Some(auth) = auth
+            {
+                let challenges = header_values(response.headers(), WWW_AUTHENTICATE);
+                if auth.challenged(self, &method, &url, &challenges).await? {
+                    challenged = true;
+                    continue;
                 }
+            }
             if attempt < self.config.retries {
                 let wait = match status {
                     429 | 503 => Some(retry_after(response.headers()).unwrap_or(backoff(attempt))),
@@ -86,24 +89,25 @@ impl Client {
                 }
             }
             if matches!(status, 301 | 302 | 303 | 307 | 308)
-                && let Some(next) = redirect_target(&url, response.headers()) {
-                    redirects += 1;
-                    if redirects > MAX_REDIRECTS {
-                        return Err(NetError::Transport {
-                            url: url.to_string(),
-                            message: format!("more than {MAX_REDIRECTS} redirects"),
-                        });
-                    }
-                    if status == 303 || (status != 307 && status != 308 && method == Method::POST) {
-                        method = Method::GET;
-                        body.clear();
-                    }
-                    if super::host_port(&next) != origin {
-                        strip_credentials(&mut headers);
-                    }
-                    url = next;
-                    continue;
+                && let Some(next) = redirect_target(&url, response.headers())
+            {
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(NetError::Transport {
+                        url: url.to_string(),
+                        message: format!("more than {MAX_REDIRECTS} redirects"),
+                    });
                 }
+                if status == 303 || (status != 307 && status != 308 && method == Method::POST) {
+                    method = Method::GET;
+                    body.clear();
+                }
+                if super::host_port(&next) != origin {
+                    strip_credentials(&mut headers);
+                }
+                url = next;
+                continue;
+            }
             let headers = response.headers().clone();
             let body = self.read_body(&url, response).await?;
             return Ok(Response {

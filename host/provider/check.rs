@@ -32,16 +32,17 @@ pub fn page(plugin: &str, page: wit::TagPage) -> Result<Page, Failure> {
             digest(plugin, d)?;
         }
         if let Some(c) = &tag.created
-            && chrono::DateTime::parse_from_rfc3339(c).is_err() {
-                return Err(junk(
-                    plugin,
-                    format!(
-                        "an invalid creation time {:?} for tag {}",
-                        trunc(c),
-                        tag.name
-                    ),
-                ));
-            }
+            && chrono::DateTime::parse_from_rfc3339(c).is_err()
+        {
+            return Err(junk(
+                plugin,
+                format!(
+                    "an invalid creation time {:?} for tag {}",
+                    trunc(c),
+                    tag.name
+                ),
+            ));
+        }
         tags.push(Tag {
             name: tag.name,
             digest: tag.digest,

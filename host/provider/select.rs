@@ -50,13 +50,12 @@ pub async fn select<'a>(ctx: &'a Context, target: &Target, probe: bool) -> Resul
             method: Method::Address,
         });
     }
-    if probe
-        && let Some(plugin) = by_probe(ctx, target, base).await {
-            return Ok(Selection {
-                plugin,
-                method: Method::Probe,
-            });
-        }
+    if probe && let Some(plugin) = by_probe(ctx, target, base).await {
+        return Ok(Selection {
+            plugin,
+            method: Method::Probe,
+        });
+    }
     Ok(Selection {
         plugin: ctx.catalog.require("default")?,
         method: Method::Default,

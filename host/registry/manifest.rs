@@ -103,11 +103,12 @@ impl Repo {
             return Err(RegistryError::from_response(&what, &response));
         }
         if let Some(stored) = response.header("docker-content-digest")
-            && stored != digest {
-                return Err(RegistryError::Invalid(format!(
-                    "{what}: the registry stored {stored}, not the {digest} that was sent"
-                )));
-            }
+            && stored != digest
+        {
+            return Err(RegistryError::Invalid(format!(
+                "{what}: the registry stored {stored}, not the {digest} that was sent"
+            )));
+        }
         Ok(digest)
     }
 

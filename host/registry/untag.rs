@@ -28,22 +28,15 @@ impl Repo {
                     self.learned.tag_delete.store(SUPPORTED, Ordering::Relaxed);
                     return Ok(());
                 }
-                Err(RegistryError::Unsupported(_)) => {
+                Err(e) if refuses_tag_delete(&e) => {
                     self.learned
                         .tag_delete
                         .store(UNSUPPORTED, Ordering::Relaxed);
                 }
-                // Older registries answer a tag delete as an unknown or
-                // invalid digest; whether the tag exists tells which it was.
-                Err(RegistryError::NotFound(_) | RegistryError::Invalid(_))
-                    if self.learned.tag_delete.load(Ordering::Relaxed) == 0 =>
-                {
-                    let original = self.get_manifest(tag).await?;
-                    self.learned
-                        .tag_delete
-                        .store(UNSUPPORTED, Ordering::Relaxed);
-                    return self.untag_by_throwaway(tag, original).await;
-                }
+                // Some registries answer a tag delete as an unknown digest;
+                // whether the tag exists tells which it was.
+                Err(RegistryError::NotFound(_))
+                    if self.learned.tag_delete.load(Ordering::Relaxed) != SUPPORTED => {}
                 Err(e) => return Err(e),
             }
         }
@@ -75,6 +68,16 @@ impl Repo {
                 })
             }
         }
+    }
+}
+
+/// distribution 2.x parses the tag as a digest and answers 400
+/// `DIGEST_INVALID`; others say `UNSUPPORTED` or 405.
+fn refuses_tag_delete(e: &RegistryError) -> bool {
+    match e {
+        RegistryError::Unsupported(_) => true,
+        RegistryError::Invalid(m) => m.contains("DIGEST_INVALID") || m.contains("UNSUPPORTED"),
+        _ => false,
     }
 }
 

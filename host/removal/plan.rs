@@ -54,7 +54,10 @@ pub async fn plan(provider: &Provider, all: &[Tag], named: &[String]) -> Plan {
             .iter()
             .map(|t| Unit {
                 tags: vec![t.clone()],
-                digest: all.iter().find(|a| &a.name == t).and_then(|a| a.digest.clone()),
+                digest: all
+                    .iter()
+                    .find(|a| &a.name == t)
+                    .and_then(|a| a.digest.clone()),
                 exclusive: false,
             })
             .collect(),
@@ -105,7 +108,11 @@ fn children(index: &[u8]) -> Option<Vec<String>> {
 
 /// Groups the tags to remove by digest; a group is exclusive when it holds
 /// every tag on its digest and no index lists the digest.
-fn group(present: &[String], digests: &HashMap<String, String>, protected: &HashSet<String>) -> Vec<Unit> {
+fn group(
+    present: &[String],
+    digests: &HashMap<String, String>,
+    protected: &HashSet<String>,
+) -> Vec<Unit> {
     let mut on_digest: HashMap<&str, usize> = HashMap::new();
     for digest in digests.values() {
         *on_digest.entry(digest.as_str()).or_default() += 1;
@@ -146,7 +153,10 @@ mod tests {
     use super::*;
 
     fn digests(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(t, d)| (t.to_string(), d.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(t, d)| (t.to_string(), d.to_string()))
+            .collect()
     }
 
     fn names(tags: &[&str]) -> Vec<String> {
@@ -182,7 +192,8 @@ mod tests {
 
     #[test]
     fn children_of_an_index() {
-        let index = br#"{"schemaVersion":2,"manifests":[{"digest":"sha256:a"},{"digest":"sha256:b"}]}"#;
+        let index =
+            br#"{"schemaVersion":2,"manifests":[{"digest":"sha256:a"},{"digest":"sha256:b"}]}"#;
         assert_eq!(children(index).unwrap(), ["sha256:a", "sha256:b"]);
         assert!(children(b"{}").is_none());
     }

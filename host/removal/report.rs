@@ -44,10 +44,18 @@ impl Report {
         match format {
             Format::Json => output::json(self),
             Format::Text => {
-                let verb = if self.dry_run { "would delete" } else { "deleted" };
-                let mut lines: Vec<String> = self.deleted.iter().map(|t| format!("{verb} {t}")).collect();
+                let verb = if self.dry_run {
+                    "would delete"
+                } else {
+                    "deleted"
+                };
+                let mut lines: Vec<String> =
+                    self.deleted.iter().map(|t| format!("{verb} {t}")).collect();
                 if let Some(kept) = &self.kept {
-                    lines.extend(kept.iter().map(|k| format!("kept {} ({})", k.tag, k.reason)));
+                    lines.extend(
+                        kept.iter()
+                            .map(|k| format!("kept {} ({})", k.tag, k.reason)),
+                    );
                 }
                 output::lines(lines);
             }
@@ -61,7 +69,10 @@ impl Report {
             }
         }
         for failed in &self.failed {
-            output::stderr_line(&format!("berth: error: {}:{}: {}", self.repo, failed.tag, failed.error));
+            output::stderr_line(&format!(
+                "berth: error: {}:{}: {}",
+                self.repo, failed.tag, failed.error
+            ));
         }
     }
 }

@@ -15,7 +15,13 @@ pub struct Outcome {
 }
 
 /// Removes what `plan` says; with `dry_run`, only says what would go.
-pub async fn execute(provider: &Provider, plan: &Plan, dry_run: bool, quiet: bool, concurrency: usize) -> Outcome {
+pub async fn execute(
+    provider: &Provider,
+    plan: &Plan,
+    dry_run: bool,
+    quiet: bool,
+    concurrency: usize,
+) -> Outcome {
     if dry_run {
         return Outcome {
             deleted: plan.units.iter().flat_map(|u| u.tags.clone()).collect(),
@@ -40,7 +46,13 @@ pub async fn execute(provider: &Provider, plan: &Plan, dry_run: bool, quiet: boo
             let bar = bar.clone();
             async move {
                 let result = if interrupted.load(Ordering::SeqCst) {
-                    (Vec::new(), unit.tags.iter().map(|t| failed(t, "interrupted before removal")).collect())
+                    (
+                        Vec::new(),
+                        unit.tags
+                            .iter()
+                            .map(|t| failed(t, "interrupted before removal"))
+                            .collect(),
+                    )
                 } else {
                     remove(provider, unit).await
                 };
@@ -75,7 +87,10 @@ async fn remove(provider: &Provider, unit: &Unit) -> (Vec<String>, Vec<Failed>) 
     let mut deleted = Vec::new();
     let mut failures = Vec::new();
     for (i, tag) in unit.tags.iter().enumerate() {
-        match provider.delete_tag(tag, unit.digest.as_deref(), unit.exclusive).await {
+        match provider
+            .delete_tag(tag, unit.digest.as_deref(), unit.exclusive)
+            .await
+        {
             Ok(()) => deleted.push(tag.clone()),
             Err(e) if i > 0 && unit.exclusive && e.is_not_found() => deleted.push(tag.clone()),
             Err(e) => failures.push(failed(tag, &e.message())),
@@ -98,8 +113,10 @@ fn progress(total: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tags removed ({per_sec}, {eta} left)")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} tags removed ({per_sec}, {eta} left)",
+        )
+        .expect("valid template"),
     );
     crate::output::set_progress(Some(bar.clone()));
     Some(bar)

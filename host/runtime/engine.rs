@@ -59,9 +59,10 @@ impl Runtime {
     /// else compiled now and stored.
     pub fn component(&self, name: &str, sha256: &str, wasm: &[u8]) -> Result<Component> {
         if let Some(cache) = &self.cache
-            && let Some(component) = cache.load(&self.engine, sha256) {
-                return Ok(component);
-            }
+            && let Some(component) = cache.load(&self.engine, sha256)
+        {
+            return Ok(component);
+        }
         let component = Component::new(&self.engine, wasm).map_err(|e| {
             Error::failed(format!(
                 "plugin {name} is not a valid WebAssembly component: {e:#}"

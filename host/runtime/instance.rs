@@ -277,15 +277,12 @@ fn classify(e: wasmtime::Error, limits: Limits, stderr: &MemoryOutputPipe) -> Ca
         return CallError::Memory(limits.memory);
     }
     let said = String::from_utf8_lossy(&stderr.contents()).to_string();
-    let said = said
-        .lines()
-        .rfind(|l| !l.trim().is_empty())
-        .map(|l| {
-            l.chars()
-                .filter(|c| !c.is_control())
-                .take(300)
-                .collect::<String>()
-        });
+    let said = said.lines().rfind(|l| !l.trim().is_empty()).map(|l| {
+        l.chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect::<String>()
+    });
     let trap = e
         .downcast_ref::<wasmtime::Trap>()
         .map(|t| t.to_string())

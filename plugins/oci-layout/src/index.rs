@@ -197,6 +197,7 @@ fn descriptor_digest(descriptor: &Value, what: &str) -> Result<String, String> {
 }
 
 /// The media type a stored manifest declares, or the one its shape implies.
+/// An image config also has a `config` object, but not a descriptor in it.
 pub fn manifest_media_type(bytes: &[u8]) -> Option<String> {
     let doc: Map<String, Value> = serde_json::from_slice(bytes).ok()?;
     if let Some(own) = doc.get("mediaType").and_then(Value::as_str) {
@@ -204,7 +205,11 @@ pub fn manifest_media_type(bytes: &[u8]) -> Option<String> {
     }
     if doc.get("manifests").is_some_and(Value::is_array) {
         Some(OCI_INDEX.into())
-    } else if doc.get("config").is_some_and(Value::is_object) {
+    } else if doc
+        .get("config")
+        .and_then(|config| config.get("digest"))
+        .is_some_and(Value::is_string)
+    {
         Some(OCI_MANIFEST.into())
     } else {
         None
@@ -397,9 +402,11 @@ mod tests {
             Some(OCI_INDEX)
         );
         assert_eq!(
-            manifest_media_type(br#"{"config":{}}"#).as_deref(),
+            manifest_media_type(br#"{"config":{"digest":"sha256:x"},"layers":[]}"#).as_deref(),
             Some(OCI_MANIFEST)
         );
+        let image_config = br#"{"architecture":"amd64","os":"linux","config":{"Cmd":["/x"]}}"#;
+        assert_eq!(manifest_media_type(image_config), None);
         assert_eq!(manifest_media_type(b"\x1f\x8b binary layer"), None);
         assert_eq!(manifest_media_type(b"{}"), None);
     }

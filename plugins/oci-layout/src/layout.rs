@@ -137,8 +137,8 @@ impl Layout {
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                     if start.elapsed() >= LOCK_WAIT {
                         return Err(Error::Other(format!(
-                            "layout is locked: {}/{LOCK} has existed for {} s; if nothing is \
-                             changing the layout, a crashed writer left it: remove it",
+                            "layout is locked: {}/{LOCK} is still there after {} s; if nothing \
+                             else is changing the layout, a crashed writer left it: remove it",
                             self.shown,
                             LOCK_WAIT.as_secs()
                         )));
