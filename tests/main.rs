@@ -4,6 +4,8 @@
 
 mod support;
 
+mod harness;
+
 mod auth;
 mod cli;
 mod detect;

@@ -46,7 +46,8 @@ fn json_lists_every_tag_with_nulls_for_unknowns() {
 
 #[test]
 fn looping_link_ends_with_an_error() {
-    let (registry, _) = registry_with(30);
+    // More than one page of the 1000 tags berth asks for.
+    let (registry, _) = registry_with(1500);
     let proxy = Proxy::start(&registry.url());
     proxy
         .on(Method::GET, "/v2/app/tags/list")
@@ -56,7 +57,7 @@ fn looping_link_ends_with_an_error() {
         .args(["tags", "ls", &format!("{}/app", proxy.addr())])
         .timeout(Duration::from_secs(20))
         .run();
-    assert_eq!(out.code(), 1);
+    assert_eq!(out.code(), 1, "{}", out.stderr_str());
     assert!(
         out.stderr_str().contains("paging loops"),
         "{}",
