@@ -1,5 +1,9 @@
 //! Cleanup policy: which tags are deleted and, for every other tag, the first
 //! reason it was kept. Pure: no I/O, so every rule is unit-tested.
+//!
+//! Time rules (`--keep-last`, `--older-than`) apply to the tags `--match`
+//! selects, so a tag it does not select is kept as `unmatched` and its date
+//! is never needed.
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -23,6 +27,11 @@ pub enum Verdict {
 }
 
 impl Policy {
+    /// Whether `--match` selects this tag (all tags without it).
+    pub fn selects(&self, name: &str) -> bool {
+        self.matching.as_ref().is_none_or(|re| re.is_match(name))
+    }
+
     /// Whether creation times are needed at all.
     pub fn needs_dates(&self) -> bool {
         self.keep_last.is_some() || self.older_than.is_some()
@@ -30,7 +39,7 @@ impl Policy {
 
     /// One verdict per tag, in the order given.
     pub fn judge(&self, tags: &[Candidate], now: DateTime<Utc>) -> Vec<Verdict> {
-        let selected = |t: &Candidate| self.matching.as_ref().is_none_or(|re| re.is_match(&t.name));
+        let selected = |t: &Candidate| self.selects(&t.name);
         // Newest first among the selected tags that have a date; ties by name
         // so the outcome does not depend on listing order.
         let mut dated: Vec<&Candidate> = tags
@@ -53,7 +62,8 @@ impl Policy {
                     Verdict::Keep("keep-last")
                 } else if self.needs_dates() && selected(t) && t.created.is_none() {
                     Verdict::Keep("no-date")
-                } else if matches!((cutoff, t.created), (Some(c), Some(d)) if d >= c) {
+                } else if selected(t) && matches!((cutoff, t.created), (Some(c), Some(d)) if d >= c)
+                {
                     Verdict::Keep("newer")
                 } else if !selected(t) {
                     Verdict::Keep("unmatched")
@@ -180,8 +190,14 @@ mod tests {
 
     #[test]
     fn reasons_follow_the_documented_order() {
-        // keep-last before no-date before newer before unmatched.
-        let t = tags(&[("x-new", at(30)), ("y", at(30))]);
+        // keep-last before no-date before newer; unselected tags are only
+        // ever `unmatched` or `keep`.
+        let t = tags(&[
+            ("x-new", at(30)),
+            ("x-undated", None),
+            ("x-young", at(29)),
+            ("y", at(30)),
+        ]);
         let p = Policy {
             keep_last: Some(1),
             older_than: Some(chrono::Duration::days(5)),
@@ -190,7 +206,12 @@ mod tests {
         };
         assert_eq!(
             p.judge(&t, now()),
-            [Verdict::Keep("keep-last"), Verdict::Keep("newer")]
+            [
+                Verdict::Keep("keep-last"),
+                Verdict::Keep("no-date"),
+                Verdict::Keep("newer"),
+                Verdict::Keep("unmatched")
+            ]
         );
     }
 }

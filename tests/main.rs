@@ -7,7 +7,11 @@ mod support;
 mod harness;
 
 mod auth;
+mod cleanup;
 mod cli;
 mod detect;
+mod layout;
+mod manifest;
 mod plugins;
 mod tags_ls;
+mod tags_rm;

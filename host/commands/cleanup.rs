@@ -50,7 +50,12 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let all = super::tags_ls::list_all(&provider, &target).await?;
 
     let dates = if policy.needs_dates() {
-        crate::dates::resolve(&provider, &all, usize::from(ctx.global.concurrency)).await
+        let selected: Vec<_> = all
+            .iter()
+            .filter(|t| policy.selects(&t.name))
+            .cloned()
+            .collect();
+        crate::dates::resolve(&provider, &selected, usize::from(ctx.global.concurrency)).await
     } else {
         Default::default()
     };
