@@ -1,13 +1,18 @@
 //! When a tag's image was created: from the provider when it knows, else the
 //! image config's `created`, else the manifest's
-//! `org.opencontainers.image.created` annotation. Each manifest and config is
-//! fetched once, concurrently.
+//! `org.opencontainers.image.created` annotation. Lookups run concurrently;
+//! tags on one known digest share one manifest fetch, and images sharing a
+//! config share one config fetch.
 
 use crate::provider::{Provider, Tag};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
+
+type Found = Option<DateTime<Utc>>;
 
 #[derive(Deserialize)]
 struct Document {
@@ -28,8 +33,23 @@ struct Config {
 
 const ANNOTATION: &str = "org.opencontainers.image.created";
 
-pub fn parse(text: &str) -> Option<DateTime<Utc>> {
+pub fn parse(text: &str) -> Found {
     DateTime::parse_from_rfc3339(text).ok().map(Into::into)
+}
+
+/// One lookup per key, however many tasks ask for it.
+#[derive(Default)]
+struct Memo(Mutex<HashMap<String, Arc<OnceCell<Found>>>>);
+
+impl Memo {
+    fn cell(&self, key: &str) -> Arc<OnceCell<Found>> {
+        self.0
+            .lock()
+            .unwrap()
+            .entry(key.to_string())
+            .or_default()
+            .clone()
+    }
 }
 
 /// Creation times by tag name; tags whose time cannot be found are absent.
@@ -38,30 +58,34 @@ pub async fn resolve(
     tags: &[Tag],
     concurrency: usize,
 ) -> HashMap<String, DateTime<Utc>> {
-    let mut known = HashMap::new();
-    let mut unknown = Vec::new();
-    for tag in tags {
-        match tag.created.as_deref().and_then(parse) {
-            Some(created) => {
-                known.insert(tag.name.clone(), created);
+    let manifests = Memo::default();
+    let configs = Memo::default();
+    let found: Vec<(String, Found)> = futures_util::stream::iter(tags)
+        .map(|tag| {
+            let (manifests, configs) = (&manifests, &configs);
+            async move {
+                if let Some(created) = tag.created.as_deref().and_then(parse) {
+                    return (tag.name.clone(), Some(created));
+                }
+                let reference = tag.digest.as_deref().unwrap_or(&tag.name);
+                let created = *manifests
+                    .cell(reference)
+                    .get_or_init(|| of_reference(provider, reference, configs, 0))
+                    .await;
+                (tag.name.clone(), created)
             }
-            None => unknown.push(tag.name.clone()),
-        }
-    }
-    let found: Vec<(String, Option<DateTime<Utc>>)> = futures_util::stream::iter(unknown)
-        .map(|name| async move {
-            let created = of_reference(provider, &name, 0).await;
-            (name, created)
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    known.extend(found.into_iter().filter_map(|(n, c)| Some((n, c?))));
-    known
+    found
+        .into_iter()
+        .filter_map(|(n, c)| Some((n, c?)))
+        .collect()
 }
 
-/// An index takes its first child's time, unless it carries its own.
-async fn of_reference(provider: &Provider, reference: &str, depth: u8) -> Option<DateTime<Utc>> {
+/// An index takes its own annotation, else its first child's time.
+async fn of_reference(provider: &Provider, reference: &str, configs: &Memo, depth: u8) -> Found {
     let manifest = provider.get_manifest(reference).await.ok()?;
     let doc: Document = serde_json::from_slice(&manifest.bytes).ok()?;
     let annotated = doc
@@ -70,21 +94,21 @@ async fn of_reference(provider: &Provider, reference: &str, depth: u8) -> Option
         .and_then(|a| a.get(ANNOTATION))
         .and_then(|c| parse(c));
     if let Some(config) = doc.config {
-        let from_config = match provider.get_blob(&config.digest).await {
-            Ok(bytes) => serde_json::from_slice::<Config>(&bytes)
-                .ok()
-                .and_then(|c| c.created)
-                .and_then(|c| parse(&c)),
-            Err(_) => None,
-        };
+        let from_config = *configs
+            .cell(&config.digest)
+            .get_or_init(|| of_config(provider, &config.digest))
+            .await;
         return from_config.or(annotated);
     }
-    if annotated.is_some() {
+    if annotated.is_some() || depth > 2 {
         return annotated;
     }
     let first = doc.manifests?.into_iter().next()?;
-    if depth > 2 {
-        return None;
-    }
-    Box::pin(of_reference(provider, &first.digest, depth + 1)).await
+    Box::pin(of_reference(provider, &first.digest, configs, depth + 1)).await
+}
+
+async fn of_config(provider: &Provider, digest: &str) -> Found {
+    let bytes = provider.get_blob(digest).await.ok()?;
+    let config: Config = serde_json::from_slice(&bytes).ok()?;
+    config.created.as_deref().and_then(parse)
 }

@@ -6,12 +6,16 @@ use crate::support::{
 };
 use std::collections::BTreeMap;
 
+/// Every tag and its digest. A tag listed without a manifest (left on a
+/// deleted throwaway) fails the test.
 fn manifests(seeder: &Seeder, repo: &str) -> BTreeMap<String, String> {
     seeder
         .tags(repo)
         .into_iter()
         .map(|t| {
-            let digest = seeder.digest(repo, &t).unwrap();
+            let digest = seeder
+                .digest(repo, &t)
+                .unwrap_or_else(|| panic!("tag {t} is listed but points at no manifest"));
             (t, digest)
         })
         .collect()

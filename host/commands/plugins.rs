@@ -18,7 +18,7 @@ pub async fn ls(ctx: &Context) -> Result<u8> {
     let mut failed = false;
     for plugin in &ctx.catalog.plugins {
         let (version, api) = match ctx.meta(plugin).await {
-            Ok((_, meta)) => (meta.version, meta.api),
+            Ok(meta) => (meta.version, meta.api),
             Err(e) => {
                 failed = true;
                 output::error(&e);
@@ -59,7 +59,7 @@ pub async fn ls(ctx: &Context) -> Result<u8> {
 
 pub async fn info(ctx: &Context, args: InfoArgs) -> Result<u8> {
     let plugin = ctx.catalog.require(&args.name)?;
-    let (_, meta) = ctx.meta(plugin).await?;
+    let meta = ctx.meta(plugin).await?;
     let granted: Vec<String> = std::iter::once("the target registry".to_string())
         .chain(plugin.entry.hosts.iter().cloned())
         .collect();

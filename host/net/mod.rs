@@ -53,6 +53,8 @@ pub struct Response {
     pub body: Vec<u8>,
     /// The URL that answered, after redirects.
     pub url: Url,
+    /// Whether an earlier attempt failed: the server may have acted on it.
+    pub retried: bool,
 }
 
 impl Response {

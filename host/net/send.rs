@@ -115,6 +115,7 @@ impl Client {
                 headers,
                 body,
                 url,
+                retried: attempt > 0,
             });
         }
     }

@@ -92,27 +92,36 @@ impl Target {
 }
 
 impl Context {
-    /// What a plugin says about itself (asked of a fresh, ungranted instance).
-    pub async fn meta(
-        &self,
-        plugin: &Plugin,
-    ) -> Result<(Arc<crate::runtime::LoadedPlugin>, PluginMeta)> {
+    /// What a plugin says about itself: from the cache, else asked of a
+    /// fresh, ungranted instance.
+    pub async fn meta(&self, plugin: &Plugin) -> Result<PluginMeta> {
         plugin.usable()?;
-        let loaded = Arc::new(
-            self.runtime
-                .load(&plugin.name, &plugin.sha256, plugin.wasm())?,
-        );
+        if let Some(meta) = self.runtime.cached_meta(&plugin.sha256) {
+            return Ok(meta);
+        }
+        let loaded = self.load(plugin)?;
         let host = Arc::new(HostContext::bare(&plugin.name, self.client.clone()));
         let mut instance = loaded.instantiate(host, self.limits, None).await?;
         let meta = instance
             .info()
             .await
             .map_err(|e| Error::failed(format!("plugin {} {e}", plugin.name)))?;
-        Ok((loaded, meta))
+        self.runtime.store_meta(&plugin.sha256, &meta);
+        Ok(meta)
+    }
+
+    fn load(&self, plugin: &Plugin) -> Result<Arc<crate::runtime::LoadedPlugin>> {
+        plugin.usable()?;
+        Ok(Arc::new(self.runtime.load(
+            &plugin.name,
+            &plugin.sha256,
+            plugin.wasm(),
+        )?))
     }
 
     pub async fn open(&self, plugin: &Plugin, target: &Target) -> Result<Provider> {
-        let (loaded, meta) = self.meta(plugin).await?;
+        let meta = self.meta(plugin).await?;
+        let loaded = self.load(plugin)?;
         let label = format!("{} {}", plugin.name, meta.version);
         let options = self.options(plugin, &meta)?;
 

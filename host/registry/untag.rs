@@ -49,27 +49,67 @@ impl Repo {
             self.push_blob(EMPTY.to_vec()).await?;
             self.learned.empty_blob.store(true, Ordering::Relaxed);
         }
-        let throwaway = self
-            .push_manifest(tag, OCI_MANIFEST, throwaway_manifest(tag))
-            .await?;
-        match self.delete_manifest(&throwaway).await {
-            Ok(()) | Err(RegistryError::NotFound(_)) => Ok(()),
-            Err(e) => {
-                // Put the tag back where it was, so a failure leaves it unchanged.
-                let restored = self
-                    .push_manifest(tag, &original.media_type, original.bytes)
-                    .await;
-                Err(match restored {
-                    Ok(_) => e,
-                    Err(r) => RegistryError::Other(format!(
-                        "{e}; restoring tag {tag} to {} also failed: {r}",
-                        original.digest
-                    )),
-                })
+        let throwaway = throwaway_manifest(tag);
+        // A delete that was cut short and retried may have removed the
+        // manifest but left the tag on it, invisibly to HEAD; pushing the
+        // throwaway again and deleting it once more settles it.
+        for _ in 0..ATTEMPTS {
+            let digest = match self
+                .push_manifest(tag, OCI_MANIFEST, throwaway.clone())
+                .await
+            {
+                Ok(digest) => digest,
+                Err(e) => return Err(self.restore(tag, original, e).await),
+            };
+            match self.delete_once(&digest).await {
+                Ok(Settled::Clean) => return Ok(()),
+                Ok(Settled::Unsure) => continue,
+                Err(e) => return Err(self.restore(tag, original, e).await),
             }
+        }
+        let e = RegistryError::Other(format!(
+            "the registry did not cleanly delete the throwaway manifest for {tag} in {ATTEMPTS} attempts"
+        ));
+        Err(self.restore(tag, original, e).await)
+    }
+
+    /// Deletes a manifest and says whether the answer can be trusted.
+    async fn delete_once(&self, digest: &str) -> Result<Settled, RegistryError> {
+        let response = self
+            .send(self.request(reqwest::Method::DELETE, &format!("manifests/{digest}")))
+            .await?;
+        match response.status {
+            200..=299 if !response.retried => Ok(Settled::Clean),
+            200..=299 | 404 => Ok(Settled::Unsure),
+            _ => Err(RegistryError::from_response(
+                &format!("DELETE {}:{digest}", self.name),
+                &response,
+            )),
+        }
+    }
+
+    /// Puts the tag back on its original manifest, so a failure leaves it
+    /// as it was.
+    async fn restore(&self, tag: &str, original: Manifest, cause: RegistryError) -> RegistryError {
+        match self
+            .push_manifest(tag, &original.media_type, original.bytes)
+            .await
+        {
+            Ok(_) => cause,
+            Err(r) => RegistryError::Other(format!(
+                "{cause}; restoring tag {tag} to {} also failed: {r}",
+                original.digest
+            )),
         }
     }
 }
+
+enum Settled {
+    Clean,
+    Unsure,
+}
+
+const ATTEMPTS: usize = 3;
 
 /// distribution 2.x parses the tag as a digest and answers 400
 /// `DIGEST_INVALID`; others say `UNSUPPORTED` or 405.
