@@ -358,3 +358,69 @@ fn invalid_tag_names_are_usage_errors() {
         out.stderr_str()
     );
 }
+
+#[test]
+fn ctrl_c_stops_new_removals_and_still_reports() {
+    let registry = Registry::start(RegistryOptions::default());
+    let seeder = registry.seeder();
+    seeder.seed_tags("app", 12);
+    let tags = seeder.tags("app");
+    // Each removal reads its manifest slowly, so the run takes seconds.
+    for t in &tags {
+        seeder.tag("app", t, &format!("{t}-keep"));
+    }
+    let before = manifests(&seeder, "app");
+    let proxy = Proxy::start(&registry.url());
+    proxy
+        .when(|m, p| *m == Method::GET && p.contains("/manifests/"))
+        .trickle(std::time::Duration::from_millis(3));
+    let sandbox = Sandbox::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        .env_clear()
+        .env("HOME", sandbox.home())
+        .env("XDG_CACHE_HOME", sandbox.cache_dir())
+        .args([
+            "tags",
+            "rm",
+            &format!("{}/app", proxy.addr()),
+            "--concurrency",
+            "1",
+            "-o",
+            "json",
+        ])
+        .args(&tags)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the report is printed");
+    let failed = report["failed"].as_array().unwrap();
+    assert!(
+        failed
+            .iter()
+            .any(|f| f["error"] == "interrupted before removal"),
+        "{report}"
+    );
+    let deleted: Vec<String> = serde_json::from_value(report["deleted"].clone()).unwrap();
+    assert_eq!(deleted.len() + failed.len(), tags.len());
+    let after = manifests(&seeder, "app");
+    for (tag, digest) in &before {
+        match after.get(tag) {
+            Some(now) => assert_eq!(now, digest, "{tag} changed"),
+            None => assert!(
+                deleted.contains(tag),
+                "{tag} vanished without being reported"
+            ),
+        }
+    }
+}
