@@ -1,6 +1,7 @@
 //! Credentials: where they come from (docker config, credential helpers) and
 //! how the host answers a registry's Basic and Bearer challenges with them.
 
+pub mod aws_profile;
 pub mod challenge;
 pub mod docker_config;
 mod scope;

@@ -27,6 +27,10 @@ pub struct Entry {
     /// Option values set for the plugin.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// Offer this plugin the registry's answer to `GET /v2/` when no
+    /// pattern matched (drop-ins are always offered it).
+    #[serde(default)]
+    pub probe: bool,
 }
 
 #[derive(Debug, Deserialize)]

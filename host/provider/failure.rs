@@ -23,9 +23,24 @@ impl Failure {
         }
     }
 
+    /// What the plugin said to do about it.
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            Failure::Registry(e) => split_hints(e.message()).1,
+            Failure::Plugin(_) => Vec::new(),
+        }
+    }
+
     /// An error for `subject` (the address being worked on), with hints.
     pub fn into_error(self, subject: &str, registry: &str) -> Error {
         let error = Error::failed(format!("{subject}: {}", self.message()));
+        // What the plugin says to do replaces the generic hints.
+        if let Failure::Registry(e) = &self {
+            let (_, hints) = split_hints(e.message());
+            if !hints.is_empty() {
+                return hints.into_iter().fold(error, Error::hint);
+            }
+        }
         match self {
             Failure::Registry(RegistryError::Unauthorized(_)) => error
                 .hint(format!("log in with `docker login {registry}`, or point --docker-config at a config.json that has credentials for it"))
@@ -48,15 +63,53 @@ impl Failure {
     }
 }
 
+/// A plugin's message may end in hints, each after a line break and
+/// `hint: `; they are cut off the message, one line each, without control
+/// characters.
+fn split_hints(message: &str) -> (&str, Vec<String>) {
+    let mut parts = message.split("\nhint: ");
+    let message = parts.next().unwrap_or_default();
+    let hints = parts
+        .map(|h| {
+            h.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
+        .filter(|h| !h.is_empty())
+        .collect();
+    (message, hints)
+}
+
 fn describe(e: &RegistryError) -> String {
+    let m = split_hints(e.message()).0;
     match e {
-        RegistryError::NotFound(m) => format!("not found ({m})"),
-        RegistryError::Unauthorized(m) => format!("unauthorized ({m})"),
-        RegistryError::Forbidden(m) => format!("forbidden ({m})"),
-        RegistryError::Unsupported(m) => format!("unsupported ({m})"),
-        RegistryError::RateLimited { message, .. } => format!("rate limited ({message})"),
-        RegistryError::Invalid(m) => format!("invalid answer ({m})"),
-        RegistryError::Transport(m) => m.clone(),
-        RegistryError::Other(m) => m.clone(),
+        RegistryError::NotFound(_) => format!("not found ({m})"),
+        RegistryError::Unauthorized(_) => format!("unauthorized ({m})"),
+        RegistryError::Forbidden(_) => format!("forbidden ({m})"),
+        RegistryError::Unsupported(_) => format!("unsupported ({m})"),
+        RegistryError::RateLimited { .. } => format!("rate limited ({m})"),
+        RegistryError::Invalid(_) => format!("invalid answer ({m})"),
+        RegistryError::Transport(_) | RegistryError::Other(_) => m.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_hints_replace_the_generic_ones() {
+        let failure = Failure::Registry(RegistryError::Unauthorized(
+            "no credentials\nhint: set TOKEN\nhint: or X\u{1b}[31m".into(),
+        ));
+        assert_eq!(failure.message(), "unauthorized (no credentials)");
+        let error = failure.into_error("r/app", "r");
+        assert_eq!(error.message, "r/app: unauthorized (no credentials)");
+        assert_eq!(error.hints, ["set TOKEN", "or X [31m"]);
+        let plain =
+            Failure::Registry(RegistryError::Unauthorized("no".into())).into_error("r/app", "r");
+        assert!(plain.hints[0].contains("docker login r"));
     }
 }

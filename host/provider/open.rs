@@ -132,12 +132,18 @@ impl Context {
         let mut env = HashMap::new();
         for name in &plugin.entry.env {
             if let Ok(value) = std::env::var(name) {
-                // An API endpoint the operator points a plugin at is granted.
-                if name.ends_with("_URL") {
+                // An API endpoint the operator points a plugin at is granted
+                // (`GITHUB_API_URL`, and per-service `AWS_ENDPOINT_URL_ECR`).
+                if name.ends_with("_URL") || name.contains("_URL_") {
                     grants.allow_url(&value);
                 }
                 env.insert(name.clone(), value);
             }
+        }
+        if plugin.entry.env.iter().any(|n| n == "AWS_ACCESS_KEY_ID")
+            && !env.contains_key("AWS_ACCESS_KEY_ID")
+        {
+            crate::auth::aws_profile::supply(&mut env, |name| std::env::var(name).ok());
         }
         for (name, value) in &options {
             if name.ends_with("url") {

@@ -3,7 +3,7 @@
 //! `default`.
 
 use super::open::Target;
-use crate::catalog::Plugin;
+use crate::catalog::{Plugin, Source};
 use crate::context::Context;
 use crate::error::Result;
 use crate::imports::HostContext;
@@ -62,13 +62,24 @@ pub async fn select<'a>(ctx: &'a Context, target: &Target, probe: bool) -> Resul
     })
 }
 
-/// Offers the registry's answer to `GET /v2/` to every plugin that might
-/// claim it; the most confident wins, earlier plugins on a tie.
+/// Offers the registry's answer to `GET /v2/` to every plugin that detects
+/// by probe; the most confident wins, earlier plugins on a tie. Without such
+/// a plugin no request is sent.
 async fn by_probe<'a>(
     ctx: &'a Context,
     target: &Target,
     base: &reqwest::Url,
 ) -> Option<&'a Plugin> {
+    let judges: Vec<&Plugin> = ctx
+        .catalog
+        .plugins
+        .iter()
+        .filter(|p| p.name != "default" && p.refused.is_none())
+        .filter(|p| p.entry.probe || p.source != Source::Builtin)
+        .collect();
+    if judges.is_empty() {
+        return None;
+    }
     let url = base.join("/v2/").ok()?;
     let response = match ctx
         .client
@@ -96,12 +107,7 @@ async fn by_probe<'a>(
     };
     let wit_target = target.wit();
     let mut best: Option<(&Plugin, u8)> = None;
-    for plugin in ctx
-        .catalog
-        .plugins
-        .iter()
-        .filter(|p| p.name != "default" && p.refused.is_none())
-    {
+    for plugin in judges {
         let confidence = match confidence(ctx, plugin, &wit_target, &probe).await {
             Ok(c) => c.min(100),
             Err(e) => {

@@ -7,6 +7,10 @@ use serde::Serialize;
 pub struct Failed {
     pub tag: String,
     pub error: String,
+    /// What the provider said to do about it; printed once below the
+    /// failures, not part of the JSON report.
+    #[serde(skip)]
+    pub hints: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +77,12 @@ impl Report {
                 "berth: error: {}:{}: {}",
                 self.repo, failed.tag, failed.error
             ));
+        }
+        let mut hints: Vec<&String> = self.failed.iter().flat_map(|f| &f.hints).collect();
+        hints.sort();
+        hints.dedup();
+        for hint in hints {
+            output::stderr_line(&format!("hint: {hint}"));
         }
     }
 }

@@ -50,7 +50,7 @@ pub async fn execute(
                         Vec::new(),
                         unit.tags
                             .iter()
-                            .map(|t| failed(t, "interrupted before removal"))
+                            .map(|t| failed(t, "interrupted before removal", Vec::new()))
                             .collect(),
                     )
                 } else {
@@ -93,16 +93,17 @@ async fn remove(provider: &Provider, unit: &Unit) -> (Vec<String>, Vec<Failed>) 
         {
             Ok(()) => deleted.push(tag.clone()),
             Err(e) if i > 0 && unit.exclusive && e.is_not_found() => deleted.push(tag.clone()),
-            Err(e) => failures.push(failed(tag, &e.message())),
+            Err(e) => failures.push(failed(tag, &e.message(), e.hints())),
         }
     }
     (deleted, failures)
 }
 
-fn failed(tag: &str, error: &str) -> Failed {
+fn failed(tag: &str, error: &str, hints: Vec<String>) -> Failed {
     Failed {
         tag: tag.to_string(),
         error: error.to_string(),
+        hints,
     }
 }
 
