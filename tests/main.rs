@@ -10,6 +10,7 @@ mod auth;
 mod cleanup;
 mod cli;
 mod detect;
+mod hostile;
 mod layout;
 mod manifest;
 mod plugins;

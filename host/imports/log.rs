@@ -1,9 +1,6 @@
 use crate::runtime::State;
 use crate::runtime::v0_1_0::berth::provider::log::{Host, Level};
 
-/// Longest line a plugin may log; the rest is cut.
-const MAX_LINE: usize = 2000;
-
 impl Host for State {
     async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let level = match level {
@@ -14,12 +11,7 @@ impl Host for State {
             Level::Trace => crate::log::Level::Trace,
         };
         if crate::log::enabled(level) {
-            // No terminal escapes or fake extra lines from a plugin.
-            let clean: String = message
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .take(MAX_LINE)
-                .collect();
+            let clean = self.host.redact(&message);
             crate::log::write(level, &format!("plugin {}: {clean}", self.host.plugin));
         }
         Ok(())

@@ -6,6 +6,7 @@ mod convert;
 mod http;
 mod log;
 mod oci;
+mod redact;
 
 use crate::auth::RegistryAuth;
 use crate::net::{Client, Grants};
@@ -29,6 +30,9 @@ pub struct HostContext {
     pub env: HashMap<String, String>,
     /// Requests in flight for `send-all`.
     pub concurrency: usize,
+    /// Values of secret options and granted environment variables, kept out
+    /// of anything the plugin says.
+    pub secret_values: Vec<String>,
 }
 
 impl HostContext {
@@ -43,6 +47,7 @@ impl HostContext {
             options: HashMap::new(),
             env: HashMap::new(),
             concurrency: 1,
+            secret_values: Vec::new(),
         }
     }
 }

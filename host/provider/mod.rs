@@ -84,10 +84,21 @@ impl Provider {
         match f(&mut instance, &self.target).await {
             Ok(result) => {
                 self.idle.lock().await.push(instance);
-                result.map_err(|e| Failure::Registry(e.into()))
+                result.map_err(|e| Failure::Registry(self.sanitize(e.into())))
             }
             Err(e) => Err(Failure::Plugin(format!("plugin {} {e}", self.label()))),
         }
+    }
+
+    /// A plugin's error message is its own text: keep it short and clean.
+    /// Its `\nhint: ` separators stay, so hints remain lines of their own.
+    fn sanitize(&self, error: crate::registry::RegistryError) -> crate::registry::RegistryError {
+        error.map_message(|m| {
+            m.split("\nhint: ")
+                .map(|part| self.host.redact(part))
+                .collect::<Vec<_>>()
+                .join("\nhint: ")
+        })
     }
 
     pub async fn list_tags(&self, cursor: Option<String>) -> Result<Page, Failure> {

@@ -169,6 +169,13 @@ impl Context {
             Target::Layout { dir } => (None, None, Some(dir.clone())),
         };
         let concurrency = usize::from(self.global.concurrency.max(1));
+        let secret_values = meta
+            .options
+            .iter()
+            .filter(|o| o.secret)
+            .filter_map(|o| options.get(&o.name).cloned())
+            .chain(env.values().cloned())
+            .collect();
         let host = Arc::new(HostContext {
             plugin: label,
             client: self.client.clone(),
@@ -178,6 +185,7 @@ impl Context {
             options,
             env,
             concurrency,
+            secret_values,
         });
         Ok(Provider {
             meta,

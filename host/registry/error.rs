@@ -43,6 +43,26 @@ impl RegistryError {
         }
     }
 
+    /// The same kind of error with its message rewritten.
+    pub fn map_message(self, f: impl FnOnce(&str) -> String) -> Self {
+        match self {
+            RegistryError::Unauthorized(m) => RegistryError::Unauthorized(f(&m)),
+            RegistryError::Forbidden(m) => RegistryError::Forbidden(f(&m)),
+            RegistryError::NotFound(m) => RegistryError::NotFound(f(&m)),
+            RegistryError::Unsupported(m) => RegistryError::Unsupported(f(&m)),
+            RegistryError::RateLimited {
+                message,
+                retry_after,
+            } => RegistryError::RateLimited {
+                message: f(&message),
+                retry_after,
+            },
+            RegistryError::Invalid(m) => RegistryError::Invalid(f(&m)),
+            RegistryError::Transport(m) => RegistryError::Transport(f(&m)),
+            RegistryError::Other(m) => RegistryError::Other(f(&m)),
+        }
+    }
+
     pub fn message(&self) -> &str {
         match self {
             RegistryError::Unauthorized(m)

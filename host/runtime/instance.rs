@@ -276,13 +276,18 @@ fn classify(e: wasmtime::Error, limits: Limits, stderr: &MemoryOutputPipe) -> Ca
     if e.downcast_ref::<MemoryExceeded>().is_some() {
         return CallError::Memory(limits.memory);
     }
+    // A Rust panic prints the message after its "panicked at" line, then a
+    // note about backtraces.
     let said = String::from_utf8_lossy(&stderr.contents()).to_string();
-    let said = said.lines().rfind(|l| !l.trim().is_empty()).map(|l| {
-        l.chars()
-            .filter(|c| !c.is_control())
-            .take(300)
-            .collect::<String>()
-    });
+    let said = said
+        .lines()
+        .rfind(|l| !l.trim().is_empty() && !l.starts_with("note: "))
+        .map(|l| {
+            l.chars()
+                .filter(|c| !c.is_control())
+                .take(300)
+                .collect::<String>()
+        });
     let trap = e
         .downcast_ref::<wasmtime::Trap>()
         .map(|t| t.to_string())
