@@ -158,6 +158,8 @@ pub enum PluginsCommand {
     Info(commands::plugins::InfoArgs),
     /// Check every plugin against the sha256 pins of its plugin-registry.toml
     Verify,
+    /// Write a ready provider crate (with the SDK and WIT) to start a plugin from
+    New(commands::plugins_new::NewArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -194,6 +196,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(&ctx).await,
         Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(&ctx, args).await,
         Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(&ctx).await,
+        Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(&ctx, args).await,
     }
 }
 

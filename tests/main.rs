@@ -7,6 +7,7 @@ mod support;
 mod harness;
 
 mod auth;
+mod authoring;
 mod cleanup;
 mod cli;
 mod detect;

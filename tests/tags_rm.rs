@@ -375,7 +375,7 @@ fn ctrl_c_stops_new_removals_and_still_reports() {
         .when(|m, p| *m == Method::GET && p.contains("/manifests/"))
         .trickle(std::time::Duration::from_millis(3));
     let sandbox = Sandbox::new();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
         .env_clear()
         .env("HOME", sandbox.home())
         .env("XDG_CACHE_HOME", sandbox.cache_dir())
