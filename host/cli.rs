@@ -185,6 +185,7 @@ pub fn main() -> ExitCode {
 /// Runs a command; `Ok` carries the exit code of a command that printed its
 /// own partial failures.
 async fn run(cli: Cli) -> Result<u8, Error> {
+    crate::interrupt::install();
     let ctx = Context::new(cli.global)?;
     match cli.command {
         Command::Detect(args) => commands::detect::run(&ctx, args).await,

@@ -13,6 +13,7 @@ pub mod dates;
 pub mod duration;
 pub mod error;
 pub mod imports;
+pub mod interrupt;
 pub mod link;
 pub mod log;
 pub mod net;

@@ -38,7 +38,10 @@ fn a_plugin_from_the_template_builds_and_serves() {
     std::fs::copy(&wasm, drop_in.join("acme.wasm")).unwrap();
     let dir = drop_in.to_str().unwrap();
 
-    let info = sandbox.berth().args(["--plugin-dir", dir, "plugins", "info", "acme", "-o", "json"]).run();
+    let info = sandbox
+        .berth()
+        .args(["--plugin-dir", dir, "plugins", "info", "acme", "-o", "json"])
+        .run();
     let info = info.success().json();
     assert_eq!(info["name"], "acme");
     assert_eq!(info["api"], "0.1.0");
@@ -50,9 +53,34 @@ fn a_plugin_from_the_template_builds_and_serves() {
     seeder.push_image("app", "v1", &Image::new().unique());
     seeder.tag("app", "v1", "v2");
     let repo = format!("{}/app", registry.addr());
-    let listed = sandbox.berth().args(["--plugin-dir", dir, "--provider", "acme", "tags", "ls", &repo, "-o", "json"]).run();
+    let listed = sandbox
+        .berth()
+        .args([
+            "--plugin-dir",
+            dir,
+            "--provider",
+            "acme",
+            "tags",
+            "ls",
+            &repo,
+            "-o",
+            "json",
+        ])
+        .run();
     assert_eq!(listed.success().json()["provider"], "acme");
-    let removed = sandbox.berth().args(["--plugin-dir", dir, "--provider", "acme", "tags", "rm", &repo, "v1"]).run();
+    let removed = sandbox
+        .berth()
+        .args([
+            "--plugin-dir",
+            dir,
+            "--provider",
+            "acme",
+            "tags",
+            "rm",
+            &repo,
+            "v1",
+        ])
+        .run();
     removed.success();
     assert_eq!(seeder.tags("app"), ["v2"]);
 }

@@ -6,14 +6,23 @@ mod support;
 
 mod harness;
 
+mod acr;
 mod auth;
 mod authoring;
 mod cleanup;
 mod cli;
 mod detect;
+mod dockerhub;
+mod ecr;
+mod gcr;
+mod github;
+mod harbor;
 mod hostile;
 mod layout;
 mod manifest;
 mod plugins;
+mod python_plugin;
+mod quay;
 mod tags_ls;
 mod tags_rm;
+mod yandex;

@@ -393,7 +393,20 @@ fn ctrl_c_stops_new_removals_and_still_reports() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Interrupt once the removals have begun (the first write reached the
+    // registry), however long start-up and listing took.
+    let started = std::time::Instant::now();
+    while !proxy
+        .requests()
+        .iter()
+        .any(|r| r.method == Method::DELETE || r.method == Method::PUT)
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no removal started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

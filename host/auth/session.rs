@@ -29,6 +29,9 @@ pub struct RegistryAuth {
     /// Where the credential came from, for messages.
     source: RwLock<String>,
     scheme: RwLock<Scheme>,
+    /// The scope a challenge named for a path outside the OCI API (a
+    /// vendor API on the registry host), which the path does not tell.
+    path_scopes: RwLock<HashMap<String, String>>,
     /// One lock so that concurrent requests wait for one token fetch.
     tokens: tokio::sync::Mutex<HashMap<String, (HeaderValue, Instant)>>,
 }
@@ -40,6 +43,7 @@ impl RegistryAuth {
             credential: RwLock::new(credential),
             source: RwLock::new(source.to_string()),
             scheme: RwLock::new(Scheme::Unknown),
+            path_scopes: RwLock::new(HashMap::new()),
             tokens: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -79,7 +83,8 @@ impl RegistryAuth {
             Scheme::Unknown => Ok(None),
             Scheme::Basic => Ok(self.basic()),
             Scheme::Bearer { realm, service } => {
-                let scope = scope::for_request(method, url);
+                let scope = scope::for_request(method, url)
+                    .or_else(|| self.path_scopes.read().unwrap().get(url.path()).cloned());
                 self.token(client, &realm, &service, scope.as_deref(), false)
                     .await
                     .map(Some)
@@ -111,6 +116,14 @@ impl RegistryAuth {
                 .param("scope")
                 .map(String::from)
                 .or_else(|| scope::for_request(method, url));
+            if let Some(scope) = &scope
+                && scope::for_request(method, url).is_none()
+            {
+                self.path_scopes
+                    .write()
+                    .unwrap()
+                    .insert(url.path().to_string(), scope.clone());
+            }
             self.token(client, realm, &service, scope.as_deref(), true)
                 .await?;
             return Ok(true);

@@ -17,24 +17,59 @@ pub struct NewArgs {
 
 /// (path in the new crate, contents); `{{name}}` and friends are filled in.
 const FILES: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("../../templates/plugin/Cargo.toml")),
-    (".cargo/config.toml", include_str!("../../templates/plugin/.cargo/config.toml")),
-    ("src/lib.rs", include_str!("../../templates/plugin/src/lib.rs")),
-    ("README.md", include_str!("../../templates/plugin/README.md")),
-    ("berth-sdk/Cargo.toml", include_str!("../../plugins/sdk/Cargo.toml")),
-    ("berth-sdk/src/lib.rs", include_str!("../../plugins/sdk/src/lib.rs")),
-    ("berth-sdk/src/error.rs", include_str!("../../plugins/sdk/src/error.rs")),
-    ("berth-sdk/src/http.rs", include_str!("../../plugins/sdk/src/http.rs")),
-    ("berth-sdk/src/info.rs", include_str!("../../plugins/sdk/src/info.rs")),
-    ("berth-sdk/src/provider.rs", include_str!("../../plugins/sdk/src/provider.rs")),
-    ("berth-sdk/wit/0.1.0/provider.wit", include_str!("../../wit/0.1.0/provider.wit")),
+    (
+        "Cargo.toml",
+        include_str!("../../templates/plugin/Cargo.toml"),
+    ),
+    (
+        ".cargo/config.toml",
+        include_str!("../../templates/plugin/.cargo/config.toml"),
+    ),
+    (
+        "src/lib.rs",
+        include_str!("../../templates/plugin/src/lib.rs"),
+    ),
+    (
+        "README.md",
+        include_str!("../../templates/plugin/README.md"),
+    ),
+    (
+        "berth-sdk/Cargo.toml",
+        include_str!("../../plugins/sdk/Cargo.toml"),
+    ),
+    (
+        "berth-sdk/src/lib.rs",
+        include_str!("../../plugins/sdk/src/lib.rs"),
+    ),
+    (
+        "berth-sdk/src/error.rs",
+        include_str!("../../plugins/sdk/src/error.rs"),
+    ),
+    (
+        "berth-sdk/src/http.rs",
+        include_str!("../../plugins/sdk/src/http.rs"),
+    ),
+    (
+        "berth-sdk/src/info.rs",
+        include_str!("../../plugins/sdk/src/info.rs"),
+    ),
+    (
+        "berth-sdk/src/provider.rs",
+        include_str!("../../plugins/sdk/src/provider.rs"),
+    ),
+    (
+        "berth-sdk/wit/0.1.0/provider.wit",
+        include_str!("../../wit/0.1.0/provider.wit"),
+    ),
 ];
 
 pub async fn new(_ctx: &Context, args: NewArgs) -> Result<u8> {
     let name = &args.name;
     let valid = !name.is_empty()
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
         return Err(Error::usage(format!(
             "invalid provider name {name:?} (lower-case letters, digits and -, starting with a letter)"
@@ -80,5 +115,6 @@ fn write(path: &Path, text: &str) -> Result<()> {
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::failed(format!("cannot create {}: {e}", parent.display())))?;
     }
-    std::fs::write(path, text).map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text)
+        .map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))
 }

@@ -6,8 +6,6 @@ use super::report::Failed;
 use crate::provider::Provider;
 use futures_util::StreamExt;
 use std::io::IsTerminal;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Outcome {
     pub deleted: Vec<String>,
@@ -30,22 +28,12 @@ pub async fn execute(
     }
     let total: u64 = plan.units.iter().map(|u| u.tags.len() as u64).sum();
     let bar = progress(total, quiet);
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let interrupted = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupted.store(true, Ordering::SeqCst);
-                crate::log::warn("interrupted: finishing removals in flight, starting no more");
-            }
-        })
-    };
+    crate::interrupt::removing(true);
     let results: Vec<(Vec<String>, Vec<Failed>)> = futures_util::stream::iter(&plan.units)
         .map(|unit| {
-            let interrupted = interrupted.clone();
             let bar = bar.clone();
             async move {
-                let result = if interrupted.load(Ordering::SeqCst) {
+                let result = if crate::interrupt::interrupted() {
                     (
                         Vec::new(),
                         unit.tags
@@ -65,7 +53,7 @@ pub async fn execute(
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    watcher.abort();
+    crate::interrupt::removing(false);
     if let Some(bar) = bar {
         bar.finish_and_clear();
         crate::output::set_progress(None);

@@ -7,7 +7,9 @@
 #![allow(dead_code, unused_imports)]
 
 mod berth;
+pub mod fakes;
 pub mod http;
+pub mod moto;
 mod proxy;
 mod registry;
 mod seed;

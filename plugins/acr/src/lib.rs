@@ -1,0 +1,475 @@
+//! Azure Container Registry (`<name>.azurecr.io`, `.azurecr.cn`,
+//! `.azurecr.us`). ACR's own API gives what the OCI API lacks:
+//!
+//! - tags: `GET /acr/v1/<name>/_tags?n=100` with each tag's digest and
+//!   times, paged by `Link: <...?last=...>; rel="next"`; scope
+//!   `repository:<name>:metadata_read`;
+//! - removal: `DELETE /acr/v1/<name>/_tags/<tag>` (202), which removes that
+//!   tag only; scope `repository:<name>:delete`;
+//! - manifests and blobs: the OCI API, through the host.
+//!
+//! Tokens: see [`token`]. With an identity token or option `aad-token` the
+//! provider gets ACR access tokens itself; with a user and password the host
+//! answers ACR's Bearer challenge.
+
+mod token;
+
+use berth_sdk::http::{Request, Response};
+use berth_sdk::{
+    Capability, Descriptor, Error, Info, Manifest, Probe, Provider, RateLimit, Removal, Result,
+    Tag, TagPage, Target, oci,
+};
+use serde::Deserialize;
+use token::Access;
+
+/// Tags asked for per page.
+const PAGE: u32 = 100;
+
+struct Acr;
+
+impl Provider for Acr {
+    fn info() -> Info {
+        berth_sdk::info(
+            "acr",
+            env!("CARGO_PKG_VERSION"),
+            "Azure Container Registry: tags with dates, and tag removal, through the ACR API",
+        )
+        .capabilities(&[
+            Capability::ListTags,
+            Capability::TagDates,
+            Capability::DeleteTag,
+            Capability::GetManifest,
+            Capability::PushManifest,
+        ])
+        .secret_option(
+            "aad-token",
+            "an Azure AD (Entra ID) access token, exchanged at the registry for an ACR refresh token; used instead of docker credentials",
+        )
+        .option(
+            "tenant",
+            "the Azure AD tenant of aad-token, when it is not the registry's",
+        )
+        .build()
+    }
+
+    /// ACR's challenge names its own `/oauth2/token` as the realm and its
+    /// host as the service.
+    fn detect(target: Target, probe: Option<Probe>) -> u8 {
+        let Some(challenge) = berth_sdk::probe_header(&probe, "www-authenticate") else {
+            return 0;
+        };
+        let realm = param(challenge, "realm").unwrap_or_default();
+        let service = param(challenge, "service").unwrap_or_default();
+        let own_realm = realm
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == format!("{}/oauth2/token", target.registry));
+        if own_realm && service.eq_ignore_ascii_case(&target.registry) {
+            70
+        } else {
+            0
+        }
+    }
+
+    fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
+        let base = format!("{}/acr/v1/{}/_tags", target.base_url, target.repository);
+        let url = match &cursor {
+            Some(cursor)
+                if cursor.starts_with(&format!("/acr/v1/{}/_tags?", target.repository)) =>
+            {
+                format!("{}{cursor}", target.base_url)
+            }
+            Some(cursor) => {
+                return Err(Error::Invalid(format!(
+                    "not a page of this repository's tags: {cursor}"
+                )));
+            }
+            None => format!("{base}?n={PAGE}"),
+        };
+        let scope = format!("repository:{}:metadata_read", target.repository);
+        let what = format!("GET /acr/v1/{}/_tags", target.repository);
+        let response = send(Request::get(url), &target, &scope, &what)?;
+        #[derive(Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<AcrTag>>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct AcrTag {
+            name: String,
+            digest: Option<String>,
+            created_time: Option<String>,
+            last_update_time: Option<String>,
+        }
+        let list: TagList = response.json()?;
+        let tags = list
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| Tag {
+                name: t.name,
+                digest: t.digest.filter(|d| is_digest(d)),
+                // When the tag last moved to its manifest: a retention rule
+                // about a tag's age means the image it names now.
+                created: t
+                    .last_update_time
+                    .filter(|s| is_rfc3339(s))
+                    .or(t.created_time.filter(|s| is_rfc3339(s))),
+            })
+            .collect();
+        let next = next_page(&response, &target)?;
+        Ok(TagPage { tags, next })
+    }
+
+    fn resolve(target: Target, reference: String) -> Result<Descriptor> {
+        token::prepare_oci(&target)?;
+        oci::resolve(&reference).map_err(|e| with_login_hint(e, &target))
+    }
+
+    fn get_manifest(target: Target, reference: String) -> Result<Manifest> {
+        token::prepare_oci(&target)?;
+        oci::get_manifest(&reference).map_err(|e| with_login_hint(e, &target))
+    }
+
+    fn get_blob(target: Target, digest: String) -> Result<Vec<u8>> {
+        token::prepare_oci(&target)?;
+        oci::get_blob(&digest).map_err(|e| with_login_hint(e, &target))
+    }
+
+    fn push_manifest(
+        target: Target,
+        reference: String,
+        media_type: String,
+        bytes: Vec<u8>,
+    ) -> Result<String> {
+        token::prepare_oci(&target)?;
+        oci::push_manifest(&reference, &media_type, &bytes).map_err(|e| with_login_hint(e, &target))
+    }
+
+    /// ACR's tag delete removes the tag only; the manifest stays for the
+    /// registry's own retention, whatever `removal` says.
+    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+        let url = format!(
+            "{}/acr/v1/{}/_tags/{tag}",
+            target.base_url, target.repository
+        );
+        let scope = format!("repository:{}:delete", target.repository);
+        let what = format!("DELETE /acr/v1/{}/_tags/{tag}", target.repository);
+        send(Request::delete(url), &target, &scope, &what).map(|_| ())
+    }
+}
+
+/// Sends with the access `scope` needs; an error answer becomes an error.
+fn send(request: Request, target: &Target, scope: &str, what: &str) -> Result<Response> {
+    let access = token::access(target, scope)?;
+    let request = match &access {
+        Access::Bearer(token) => request.bearer(token),
+        Access::Host => request,
+    };
+    let response = request.send().map_err(|e| with_login_hint(e, target))?;
+    if (200..300).contains(&response.status) {
+        return Ok(response);
+    }
+    Err(with_login_hint(acr_error(what, &response), target))
+}
+
+/// How to give berth credentials for this registry.
+pub(crate) fn login_hint(target: &Target) -> String {
+    let name = target
+        .registry
+        .split('.')
+        .next()
+        .unwrap_or(&target.registry);
+    format!(
+        "run `az acr login --name {name}` (it stores an identity token in docker config), \
+         `docker login {}` with an admin or token user, or give --opt aad-token=<Azure AD access token>",
+        target.registry
+    )
+}
+
+/// An unauthorized error gets the login hint unless it has one.
+fn with_login_hint(error: Error, target: &Target) -> Error {
+    match error {
+        Error::Unauthorized(m) if !m.contains("\nhint: ") => {
+            Error::Unauthorized(format!("{m}\nhint: {}", login_hint(target)))
+        }
+        other => other,
+    }
+}
+
+/// An ACR error answer: the status picks the kind; the message quotes the
+/// `errors` entries (`CODE: message`) or the body.
+pub(crate) fn acr_error(what: &str, response: &Response) -> Error {
+    #[derive(Deserialize)]
+    struct Body {
+        errors: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        code: Option<String>,
+        message: Option<String>,
+    }
+    let said = serde_json::from_slice::<Body>(&response.body)
+        .ok()
+        .map(|b| {
+            b.errors
+                .into_iter()
+                .map(|e| match (e.code, e.message) {
+                    (Some(c), Some(m)) => format!("{c}: {m}"),
+                    (c, m) => c.or(m).unwrap_or_default(),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            String::from_utf8_lossy(&response.body)
+                .trim()
+                .chars()
+                .take(300)
+                .collect()
+        });
+    let message = if said.is_empty() {
+        format!("{what}: HTTP {}", response.status)
+    } else {
+        format!("{what}: HTTP {}: {said}", response.status)
+    };
+    match response.status {
+        401 => Error::Unauthorized(message),
+        403 => Error::Forbidden(message),
+        404 => Error::NotFound(message),
+        405 | 501 => Error::Unsupported(message),
+        429 => Error::RateLimited(RateLimit {
+            message,
+            retry_after: response.retry_after(),
+        }),
+        400..=499 => Error::Invalid(message),
+        _ => Error::Other(message),
+    }
+}
+
+/// The next page from `Link: </acr/v1/...>; rel="next"`, as a path and
+/// query on the registry; a link elsewhere is refused.
+fn next_page(response: &Response, target: &Target) -> Result<Option<String>> {
+    let links = response
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("link"))
+        .flat_map(|(_, v)| v.split(','));
+    for link in links {
+        let Some((url, params)) = link
+            .trim()
+            .strip_prefix('<')
+            .and_then(|l| l.split_once('>'))
+        else {
+            continue;
+        };
+        let is_next = params.split(';').any(|p| {
+            p.trim().strip_prefix("rel=").is_some_and(|rel| {
+                rel.trim_matches('"')
+                    .split_whitespace()
+                    .any(|r| r == "next")
+            })
+        });
+        if !is_next {
+            continue;
+        }
+        let path = match url.strip_prefix(&target.base_url) {
+            Some(path) => path,
+            None if url.starts_with('/') => url,
+            None => {
+                return Err(Error::Invalid(format!(
+                    "the next page of tags is on another host: {url}"
+                )));
+            }
+        };
+        return Ok(Some(path.to_string()));
+    }
+    Ok(None)
+}
+
+/// The value of `key="value"` in a challenge.
+fn param<'a>(challenge: &'a str, key: &str) -> Option<&'a str> {
+    let start = challenge.find(&format!("{key}=\""))? + key.len() + 2;
+    let len = challenge[start..].find('"')?;
+    Some(&challenge[start..start + len])
+}
+
+fn is_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with plausible fields; the host
+/// refuses a page with a malformed time, so such a time is dropped instead.
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let num =
+        |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u32>().ok()).unwrap_or(99);
+    if b.len() < 20
+        || !(digits(0..4)
+            && digits(5..7)
+            && digits(8..10)
+            && digits(11..13)
+            && digits(14..16)
+            && digits(17..19))
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+        || !(1..=12).contains(&num(5..7))
+        || !(1..=31).contains(&num(8..10))
+        || num(11..13) > 23
+        || num(14..16) > 59
+        || num(17..19) > 59
+    {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let n = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
+                && num(s.len() - 5..s.len() - 3) <= 23
+                && *m1 <= b'5'
+        }
+        _ => false,
+    }
+}
+
+berth_sdk::provider!(Acr);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target {
+            registry: "contoso.azurecr.io".into(),
+            repository: "team/app".into(),
+            base_url: "https://contoso.azurecr.io".into(),
+        }
+    }
+
+    fn response(headers: &[(&str, &str)], status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            url: "https://contoso.azurecr.io/acr/v1/team/app/_tags".into(),
+        }
+    }
+
+    #[test]
+    fn next_page_from_link() {
+        let r = response(
+            &[(
+                "Link",
+                "</acr/v1/team/app/_tags?last=v2&n=2&orderby=>; rel=\"next\"",
+            )],
+            200,
+            "",
+        );
+        assert_eq!(
+            next_page(&r, &target()).unwrap().as_deref(),
+            Some("/acr/v1/team/app/_tags?last=v2&n=2&orderby=")
+        );
+        let absolute = response(
+            &[(
+                "link",
+                "<https://contoso.azurecr.io/acr/v1/team/app/_tags?last=b>; rel=next",
+            )],
+            200,
+            "",
+        );
+        assert_eq!(
+            next_page(&absolute, &target()).unwrap().as_deref(),
+            Some("/acr/v1/team/app/_tags?last=b")
+        );
+        let elsewhere = response(
+            &[("link", "<https://evil.example/x>; rel=\"next\"")],
+            200,
+            "",
+        );
+        assert!(next_page(&elsewhere, &target()).is_err());
+        let prev = response(&[("link", "</acr/v1/x>; rel=\"prev\"")], 200, "");
+        assert_eq!(next_page(&prev, &target()).unwrap(), None);
+    }
+
+    #[test]
+    fn errors_quote_acr() {
+        let e = acr_error(
+            "DELETE /acr/v1/app/_tags/x",
+            &response(
+                &[],
+                404,
+                r#"{"errors":[{"code":"TAG_UNKNOWN","message":"the specified tag does not exist"}]}"#,
+            ),
+        );
+        assert!(
+            matches!(&e, Error::NotFound(m) if m.ends_with("HTTP 404: TAG_UNKNOWN: the specified tag does not exist")),
+            "{e:?}"
+        );
+        let limited = acr_error("GET x", &response(&[("Retry-After", "7")], 429, ""));
+        assert!(matches!(
+            limited,
+            Error::RateLimited(RateLimit {
+                retry_after: Some(7),
+                ..
+            })
+        ));
+        assert!(matches!(
+            acr_error("GET x", &response(&[], 401, "")),
+            Error::Unauthorized(_)
+        ));
+    }
+
+    #[test]
+    fn detect_by_challenge() {
+        let probe = |challenge: &str| {
+            Some(Probe {
+                status: 401,
+                headers: vec![("Www-Authenticate".into(), challenge.into())],
+            })
+        };
+        let own = "Bearer realm=\"https://contoso.azurecr.io/oauth2/token\",service=\"contoso.azurecr.io\"";
+        assert_eq!(Acr::detect(target(), probe(own)), 70);
+        let other = "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\"";
+        assert_eq!(Acr::detect(target(), probe(other)), 0);
+        assert_eq!(Acr::detect(target(), None), 0);
+    }
+
+    #[test]
+    fn times() {
+        for ok in [
+            "2018-09-06T06:17:21.0856539Z",
+            "2024-01-01T00:00:00Z",
+            "2024-01-01T00:00:00+02:00",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "2024-01-01",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T25:00:00Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+}

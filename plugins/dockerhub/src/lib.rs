@@ -1,0 +1,129 @@
+//! Docker Hub. Tags, their digests and push times come from the Hub API
+//! (`GET /v2/namespaces/<ns>/repositories/<repo>/tags`). A tag is removed
+//! with the Hub's tag delete, which untags only: the image and every other
+//! tag stay. Manifests travel over the registry's OCI API
+//! (registry-1.docker.io), which the host authenticates.
+
+mod hub;
+mod login;
+mod time;
+
+use berth_sdk::{
+    Capability, Descriptor, Error, Info, Manifest, Probe, Provider, Removal, Result, TagPage,
+    Target, oci, probe_header,
+};
+
+/// A Docker Hub repository: `namespace/name`.
+pub struct Repo {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Repo {
+    fn of(target: &Target) -> Result<Repo> {
+        let path = target.repository.as_str();
+        let (namespace, name) = match path.split_once('/') {
+            // Official images live in `library`.
+            None => ("library", path),
+            Some((namespace, name)) => (namespace, name),
+        };
+        let valid = |s: &str| !s.is_empty() && !s.contains('/');
+        if valid(namespace) && valid(name) {
+            Ok(Repo {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            })
+        } else {
+            Err(Error::Invalid(format!(
+                "{path}: Docker Hub repositories are NAMESPACE/NAME"
+            )))
+        }
+    }
+
+    fn shown(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+struct DockerHub;
+
+impl Provider for DockerHub {
+    fn info() -> Info {
+        berth_sdk::info(
+            "dockerhub",
+            env!("CARGO_PKG_VERSION"),
+            "Docker Hub: tags and tag removal through the Hub API, manifests over the registry API",
+        )
+        .capabilities(&[
+            Capability::ListTags,
+            Capability::TagDates,
+            Capability::DeleteTag,
+            Capability::GetManifest,
+            Capability::PushManifest,
+        ])
+        .option(
+            "hub-api-url",
+            "Docker Hub API base URL (default https://hub.docker.com)",
+        )
+        .option(
+            "username",
+            "Docker Hub user name, used with password or token; the organisation for an organisation access token",
+        )
+        .secret_option("password", "password (or personal access token) of username")
+        .secret_option(
+            "token",
+            "personal access token, or organisation access token (dckr_pat_..., dckr_oat_...)",
+        )
+        .build()
+    }
+
+    /// Docker Hub's registry challenges with its own token service.
+    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
+        let challenge = probe_header(&probe, "www-authenticate")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if challenge.contains("://auth.docker.io/") || challenge.contains("\"registry.docker.io\"")
+        {
+            100
+        } else {
+            0
+        }
+    }
+
+    fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
+        hub::list_tags(&Repo::of(&target)?, cursor)
+    }
+
+    fn resolve(target: Target, reference: String) -> Result<Descriptor> {
+        login::hand_to_registry(&Repo::of(&target)?)?;
+        oci::resolve(&reference)
+    }
+
+    fn get_manifest(target: Target, reference: String) -> Result<Manifest> {
+        login::hand_to_registry(&Repo::of(&target)?)?;
+        oci::get_manifest(&reference)
+    }
+
+    fn get_blob(target: Target, digest: String) -> Result<Vec<u8>> {
+        login::hand_to_registry(&Repo::of(&target)?)?;
+        oci::get_blob(&digest)
+    }
+
+    fn push_manifest(
+        target: Target,
+        reference: String,
+        media_type: String,
+        bytes: Vec<u8>,
+    ) -> Result<String> {
+        login::hand_to_registry(&Repo::of(&target)?)?;
+        oci::push_manifest(&reference, &media_type, &bytes)
+    }
+
+    /// The Hub's tag delete removes that tag and nothing else, whatever
+    /// other tags share its image, so `removal` needs no attention.
+    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+        hub::delete_tag(&Repo::of(&target)?, &tag)
+    }
+}
+
+berth_sdk::provider!(DockerHub);

@@ -1,0 +1,166 @@
+//! Google Container Registry (`gcr.io`, `*.gcr.io`) and Artifact Registry
+//! (`*-docker.pkg.dev`).
+//!
+//! Both speak the OCI distribution API, with two differences that matter:
+//! - `GET /v2/<name>/tags/list` adds a `manifest` map from each digest to its
+//!   tags and times (`timeCreatedMs`, `timeUploadedMs`), which gives every
+//!   tag its digest and date in one request. GCR does not page this list;
+//!   a `Link` to a next page is still followed where one is sent.
+//! - `DELETE /v2/<name>/manifests/<tag>` removes only that tag, while a
+//!   delete by digest is refused as long as any tag points at the manifest
+//!   (`GOOGLE_MANIFEST_DANGLING_TAG`). So a tag is removed by the tag delete,
+//!   and the manifest it left untagged is deleted afterwards only when the
+//!   host has checked that no other tag shares it.
+//!
+//! Credentials come from docker's config like any registry's (the `gcloud`
+//! credential helper, or the user `oauth2accesstoken` with an access token).
+
+mod link;
+mod listing;
+
+use berth_sdk::http::{Request, Response};
+use berth_sdk::log::{Level, log};
+use berth_sdk::{
+    Capability, Descriptor, Error, Info, Manifest, Provider, Removal, Result, TagPage, Target, oci,
+};
+
+struct Gcr;
+
+/// What to do when the registry refuses the credentials (a hint line).
+const LOGIN: &str = "Google registries take docker credentials: run \
+`gcloud auth configure-docker HOST` (the gcloud credential helper), or \
+`docker login -u oauth2accesstoken HOST` with `gcloud auth print-access-token` as the password";
+
+impl Provider for Gcr {
+    fn info() -> Info {
+        berth_sdk::info(
+            "gcr",
+            env!("CARGO_PKG_VERSION"),
+            "Google Container Registry and Artifact Registry",
+        )
+        .capabilities(&[
+            Capability::ListTags,
+            Capability::TagDates,
+            Capability::DeleteTag,
+            Capability::GetManifest,
+            Capability::PushManifest,
+        ])
+        .build()
+    }
+
+    /// The registry's tag list with its `manifest` map: names, digests and
+    /// times in one answer.
+    fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
+        let url = cursor
+            .unwrap_or_else(|| format!("{}/v2/{}/tags/list", target.base_url, target.repository));
+        let response = Request::get(&url)
+            .header("accept", "application/json")
+            .send()
+            .map_err(explained)?;
+        if !(200..300).contains(&response.status) {
+            return Err(explained(refusal("GET", &response)));
+        }
+        let tags = listing::tags(&response.body).map_err(|e| {
+            Error::Invalid(format!(
+                "GET {}: the registry answered with something that is not a tag list ({e})",
+                path_of(&response.url)
+            ))
+        })?;
+        let next = link::next(&response);
+        Ok(TagPage { tags, next })
+    }
+
+    fn resolve(_target: Target, reference: String) -> Result<Descriptor> {
+        oci::resolve(&reference).map_err(explained)
+    }
+
+    fn get_manifest(_target: Target, reference: String) -> Result<Manifest> {
+        oci::get_manifest(&reference).map_err(explained)
+    }
+
+    fn get_blob(_target: Target, digest: String) -> Result<Vec<u8>> {
+        oci::get_blob(&digest).map_err(explained)
+    }
+
+    fn push_manifest(
+        _target: Target,
+        reference: String,
+        media_type: String,
+        bytes: Vec<u8>,
+    ) -> Result<String> {
+        oci::push_manifest(&reference, &media_type, &bytes).map_err(explained)
+    }
+
+    /// `DELETE /v2/<name>/manifests/<tag>`, which untags only. A registry
+    /// that refuses deletes by tag (not Google's) gets the host's untag.
+    fn delete_tag(_target: Target, tag: String, removal: Removal) -> Result<()> {
+        match oci::delete_manifest(&tag) {
+            Ok(()) => {}
+            Err(e) if refuses_tag_delete(&e) => {
+                log(
+                    Level::Debug,
+                    &format!("the registry refused to delete tag {tag} by name ({e:?}); untagging"),
+                );
+                oci::untag(&tag).map_err(explained)?;
+            }
+            Err(e) => return Err(explained(e)),
+        }
+        // The manifest may now be untagged; the registry refuses the delete
+        // while any tag still points at it, so this never removes a tag.
+        if let (true, Some(digest)) = (removal.exclusive, removal.digest.as_deref()) {
+            match oci::delete_manifest(digest) {
+                Ok(()) => log(Level::Debug, &format!("deleted untagged manifest {digest}")),
+                Err(e) => log(
+                    Level::Debug,
+                    &format!("kept manifest {digest} after untagging {tag}: {e:?}"),
+                ),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A registry without deletes by tag: `UNSUPPORTED`, 405, or distribution
+/// 2.x reading the tag as a malformed digest.
+fn refuses_tag_delete(e: &Error) -> bool {
+    match e {
+        Error::Unsupported(_) => true,
+        Error::Invalid(m) => m.contains("DIGEST_INVALID") || m.contains("UNSUPPORTED"),
+        _ => false,
+    }
+}
+
+/// An error answer, quoting the registry.
+fn refusal(method: &str, response: &Response) -> Error {
+    let error = berth_sdk::from_status(response.status, response.retry_after(), &response.body);
+    let what = format!("{method} {}", path_of(&response.url));
+    match error {
+        Error::Unauthorized(m) => Error::Unauthorized(format!("{what}: {m}")),
+        Error::Forbidden(m) => Error::Forbidden(format!("{what}: {m}")),
+        Error::NotFound(m) => Error::NotFound(format!("{what}: {m}")),
+        Error::Unsupported(m) => Error::Unsupported(format!("{what}: {m}")),
+        Error::RateLimited(mut r) => {
+            r.message = format!("{what}: {}", r.message);
+            Error::RateLimited(r)
+        }
+        Error::Invalid(m) => Error::Invalid(format!("{what}: {m}")),
+        Error::Transport(m) => Error::Transport(format!("{what}: {m}")),
+        Error::Other(m) => Error::Other(format!("{what}: {m}")),
+    }
+}
+
+/// Adds how to log in to a refusal of the credentials.
+fn explained(e: Error) -> Error {
+    match e {
+        Error::Unauthorized(m) => Error::Unauthorized(format!("{m}\nhint: {LOGIN}")),
+        other => other,
+    }
+}
+
+/// Path and query of a URL, for messages.
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+berth_sdk::provider!(Gcr);

@@ -1,0 +1,159 @@
+//! GitHub's container registry (ghcr.io, and docker.pkg.github.com whose
+//! images moved there). Manifests travel over the OCI API; tags with their
+//! digests and creation times come from the Packages REST API, where each
+//! version is one manifest digest with its tags. The registry refuses OCI
+//! deletes, so a tag is removed through the REST API (see `untag`).
+
+mod api;
+mod package;
+mod time;
+mod untag;
+
+use api::{Api, TOKEN_HINT};
+use berth_sdk::{
+    Capability, Descriptor, Error, Info, Manifest, Probe, Provider, Removal, Result, Tag, TagPage,
+    Target, log, oci, probe_header,
+};
+use std::cell::Cell;
+
+struct GitHub;
+
+impl Provider for GitHub {
+    fn info() -> Info {
+        berth_sdk::info(
+            "github",
+            env!("CARGO_PKG_VERSION"),
+            "GitHub Container Registry: tags and removal through the Packages REST API",
+        )
+        .capabilities(&[
+            Capability::ListTags,
+            Capability::TagDates,
+            Capability::DeleteTag,
+            Capability::GetManifest,
+            Capability::PushManifest,
+        ])
+        .option(
+            "api-url",
+            "REST API base URL (default $GITHUB_API_URL, else https://api.github.com; GitHub Enterprise Server: https://HOST/api/v3)",
+        )
+        .secret_option(
+            "token",
+            "GitHub token with read:packages, write:packages and delete:packages (default $GITHUB_TOKEN, else the docker config password)",
+        )
+        .build()
+    }
+
+    /// ghcr.io challenges with its own token service.
+    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
+        let challenge = probe_header(&probe, "www-authenticate")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if challenge.contains("://ghcr.io/token") || challenge.contains("service=\"ghcr.io\"") {
+            100
+        } else {
+            0
+        }
+    }
+
+    /// One page of package versions, each giving its tags the version's
+    /// digest and creation time. Without a token, the registry's own tag
+    /// list (no digests or dates).
+    fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
+        let Some(api) = Api::new() else {
+            log::log(
+                log::Level::Info,
+                "no GitHub token: listing tags through the registry API, without dates (set --opt token or GITHUB_TOKEN for them)",
+            );
+            return oci::list_tags(cursor.as_deref());
+        };
+        let package = package::locate(&api, &target)?;
+        let url = match cursor {
+            Some(next) if next.starts_with(&format!("{}/", api.base)) => next,
+            Some(next) => return Err(Error::Invalid(format!("unexpected page cursor {next:?}"))),
+            None => package::first_page(&package),
+        };
+        let (versions, next) = package::page(&api, &package, &url)?;
+        let mut tags = Vec::new();
+        for version in &versions {
+            let digest = is_digest(&version.name).then(|| version.name.clone());
+            let created = version.created_at.clone().filter(|c| time::is_rfc3339(c));
+            tags.extend(version.tags().iter().map(|name| Tag {
+                name: name.clone(),
+                digest: digest.clone(),
+                created: created.clone(),
+            }));
+        }
+        Ok(TagPage { tags, next })
+    }
+
+    fn resolve(_target: Target, reference: String) -> Result<Descriptor> {
+        registry_login_if_any()?;
+        oci::resolve(&reference)
+    }
+
+    fn get_manifest(_target: Target, reference: String) -> Result<Manifest> {
+        registry_login_if_any()?;
+        oci::get_manifest(&reference)
+    }
+
+    fn get_blob(_target: Target, digest: String) -> Result<Vec<u8>> {
+        registry_login_if_any()?;
+        oci::get_blob(&digest)
+    }
+
+    fn push_manifest(
+        _target: Target,
+        reference: String,
+        media_type: String,
+        bytes: Vec<u8>,
+    ) -> Result<String> {
+        registry_login_if_any()?;
+        oci::push_manifest(&reference, &media_type, &bytes)
+    }
+
+    /// Through the REST API: never an OCI digest delete, which GitHub
+    /// refuses and which would take every tag of the manifest with it.
+    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+        let Some(api) = Api::new() else {
+            return Err(Error::Unauthorized(format!(
+                "removing a tag from {} goes through the GitHub Packages API, which needs a token, and none was found\nhint: {TOKEN_HINT}",
+                target.registry
+            )));
+        };
+        let package = package::locate(&api, &target)?;
+        untag::remove(&api, &package, &tag)
+    }
+}
+
+thread_local! {
+    static LOGGED_IN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Hands a token from the options or `GITHUB_TOKEN` to the host for the
+/// registry API (a docker config entry the host reads itself). The registry
+/// takes the token as the password of the token's user. Once per instance.
+pub fn registry_login(api: &Api) -> Result<()> {
+    if LOGGED_IN.with(Cell::get) || api.token.from_docker_config {
+        return Ok(());
+    }
+    if berth_sdk::config::registry_credential().is_none() {
+        let user = api.login()?.unwrap_or_else(|| "x-access-token".to_string());
+        oci::use_credential(&user, &api.token.value);
+    }
+    LOGGED_IN.with(|l| l.set(true));
+    Ok(())
+}
+
+fn registry_login_if_any() -> Result<()> {
+    match Api::new() {
+        Some(api) => registry_login(&api),
+        None => Ok(()),
+    }
+}
+
+fn is_digest(d: &str) -> bool {
+    d.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+berth_sdk::provider!(GitHub);

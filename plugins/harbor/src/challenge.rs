@@ -1,0 +1,76 @@
+//! Just enough of `WWW-Authenticate` to read a Bearer challenge.
+
+pub struct Bearer {
+    pub realm: String,
+    pub service: Option<String>,
+}
+
+/// The first Bearer challenge with a realm among the headers.
+pub fn bearer(headers: &[(String, String)]) -> Option<Bearer> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("www-authenticate"))
+        .find_map(|(_, value)| {
+            let (scheme, params) = value.trim().split_once(' ')?;
+            if !scheme.eq_ignore_ascii_case("bearer") {
+                return None;
+            }
+            Some(Bearer {
+                realm: param(params, "realm")?,
+                service: param(params, "service"),
+            })
+        })
+}
+
+/// A `key=value` or `key="value"` parameter of a challenge.
+fn param(params: &str, key: &str) -> Option<String> {
+    let mut rest = params;
+    while !rest.is_empty() {
+        let (name, after) = rest.split_once('=')?;
+        let name = name.trim().trim_start_matches(',').trim();
+        let after = after.trim_start();
+        let (value, next) = match after.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"')?;
+                (&quoted[..end], &quoted[end + 1..])
+            }
+            None => match after.find(',') {
+                Some(end) => (&after[..end], &after[end..]),
+                None => (after, ""),
+            },
+        };
+        if name.eq_ignore_ascii_case(key) {
+            return Some(value.trim().to_string());
+        }
+        rest = next.trim_start().trim_start_matches(',');
+    }
+    None
+}
+
+/// The path of an absolute URL, without query.
+pub fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(value: &str) -> Vec<(String, String)> {
+        vec![("Www-Authenticate".into(), value.into())]
+    }
+
+    #[test]
+    fn reads_harbors_challenge() {
+        let c = bearer(&h(
+            r#"Bearer realm="http://192.168.1.11:8090/service/token",service="harbor-registry""#,
+        ))
+        .unwrap();
+        assert_eq!(path_of(&c.realm), "/service/token");
+        assert_eq!(c.service.as_deref(), Some("harbor-registry"));
+        assert!(bearer(&h(r#"Basic realm="harbor""#)).is_none());
+        assert!(bearer(&h("Bearer service=x")).is_none());
+    }
+}

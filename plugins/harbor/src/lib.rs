@@ -1,0 +1,79 @@
+//! Harbor, through its API v2.0 on the registry's own host.
+//!
+//! - Tags come from the artifact list,
+//!   `GET /api/v2.0/projects/<p>/repositories/<r>/artifacts?with_tag=true&page=N&page_size=100`:
+//!   each artifact has its `digest`, `push_time` and `tags`, so every tag
+//!   gets its digest and date. Pages follow while the answer links a next
+//!   one (`Link`) or `X-Total-Count` says more remain.
+//! - A tag is removed with
+//!   `DELETE /api/v2.0/projects/<p>/repositories/<r>/artifacts/<digest>/tags/<tag>`,
+//!   which leaves the artifact and its other tags alone (and works for
+//!   robot accounts, which the OCI delete refuses).
+//!
+//! `<p>` is the first segment of the repository path; `<r>` is the rest,
+//! with `/` encoded twice (`a/b` is `a%252Fb`) as Harbor requires. The API
+//! takes Basic auth with the docker login of the registry: a user, or a
+//! robot account `robot$name`. Manifests go through the host's OCI client.
+
+mod api;
+mod challenge;
+
+use berth_sdk::{Capability, Info, Probe, Provider, Removal, Result, TagPage, Target};
+
+struct Harbor;
+
+impl Provider for Harbor {
+    fn info() -> Info {
+        berth_sdk::info(
+            "harbor",
+            env!("CARGO_PKG_VERSION"),
+            "Harbor through its API v2.0",
+        )
+        .capabilities(&[
+            Capability::ListTags,
+            Capability::TagDates,
+            Capability::DeleteTag,
+            Capability::GetManifest,
+            Capability::PushManifest,
+        ])
+        .build()
+    }
+
+    /// Harbor answers `GET /v2/` with a Bearer challenge from its own token
+    /// service, `/service/token`, for the service `harbor-registry`.
+    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
+        let Some(probe) = probe.filter(|p| p.status == 401) else {
+            return 0;
+        };
+        match challenge::bearer(&probe.headers) {
+            Some(c) if challenge::path_of(&c.realm).ends_with("/service/token") => {
+                if c.service.as_deref() == Some("harbor-registry") {
+                    95
+                } else {
+                    80
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
+        let page =
+            match cursor {
+                None => 1,
+                Some(c) => c.parse::<u32>().ok().filter(|p| *p > 1).ok_or_else(|| {
+                    berth_sdk::Error::Invalid(format!("invalid page cursor {c:?}"))
+                })?,
+            };
+        api::list_tags(&target, page)
+    }
+
+    /// The API's tag delete on the artifact the tag points at (by digest
+    /// when the host knows it, else by the tag itself).
+    fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
+        let reference = removal.digest.unwrap_or_else(|| tag.clone());
+        api::delete_tag(&target, &reference, &tag)
+    }
+}
+
+berth_sdk::provider!(Harbor);

@@ -1,0 +1,195 @@
+//! Quay's API v1: the tag list and the tag delete.
+
+use berth_sdk::http::{Request, Response};
+use berth_sdk::{Error, Result, Tag, TagPage, Target};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+
+/// How to give berth a token (a hint line).
+pub const TOKEN_HINT: &str = "set the OAuth access token of a Quay application with \
+`--opt token=TOKEN` or BERTH_QUAY_TOKEN (repo:read to list, repo:write to delete)";
+
+/// Tags a page; Quay allows at most 100.
+const LIMIT: u32 = 100;
+
+#[derive(Deserialize)]
+struct Page {
+    tags: Vec<Entry>,
+    #[serde(default)]
+    has_additional: bool,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    name: String,
+    #[serde(default)]
+    manifest_digest: Option<String>,
+    /// Seconds since 1970 when the tag started pointing at its manifest.
+    #[serde(default)]
+    start_ts: Option<i64>,
+}
+
+fn repository_url(target: &Target) -> String {
+    format!(
+        "{}/api/v1/repository/{}",
+        target.base_url, target.repository
+    )
+}
+
+/// One page of active tags, with digests and dates.
+pub fn list_tags(target: &Target, token: Option<&str>, page: u32) -> Result<TagPage> {
+    let url = format!(
+        "{}/tag/?onlyActiveTags=true&limit={LIMIT}&page={page}",
+        repository_url(target)
+    );
+    let mut request = Request::get(&url).header("accept", "application/json");
+    if let Some(token) = token {
+        request = request.bearer(token);
+    }
+    let response = request.send()?;
+    if !(200..300).contains(&response.status) {
+        return Err(refusal("GET", &response, token.is_some()));
+    }
+    let listed: Page = response.json()?;
+    let tags = listed
+        .tags
+        .into_iter()
+        .map(|entry| Tag {
+            digest: entry.manifest_digest.filter(|d| is_digest(d)),
+            created: entry.start_ts.and_then(rfc3339),
+            name: entry.name,
+        })
+        .collect();
+    Ok(TagPage {
+        tags,
+        next: listed.has_additional.then(|| (page + 1).to_string()),
+    })
+}
+
+/// `DELETE .../tag/<tag>`: 204 when it is gone.
+pub fn delete_tag(target: &Target, token: &str, tag: &str) -> Result<()> {
+    let url = format!("{}/tag/{tag}", repository_url(target));
+    let response = Request::delete(&url)
+        .header("accept", "application/json")
+        .bearer(token)
+        .send()?;
+    if (200..300).contains(&response.status) {
+        Ok(())
+    } else {
+        Err(refusal("DELETE", &response, true))
+    }
+}
+
+/// An error answer, quoting Quay, with what to do about credentials.
+fn refusal(method: &str, response: &Response, had_token: bool) -> Error {
+    let what = format!("{method} {}", path_of(&response.url));
+    let said = said(&response.body);
+    let message = if said.is_empty() {
+        format!("{what}: HTTP {}", response.status)
+    } else {
+        format!("{what}: HTTP {}: {said}", response.status)
+    };
+    match (response.status, had_token) {
+        (401 | 403, false) => Error::Unauthorized(format!(
+            "{message}; the repository is not readable without a token \
+             (--opt token=TOKEN or BERTH_QUAY_TOKEN)\nhint: {TOKEN_HINT}"
+        )),
+        (401, true) => Error::Unauthorized(format!(
+            "{message}; Quay refused the token (--opt token or BERTH_QUAY_TOKEN)\nhint: {TOKEN_HINT}"
+        )),
+        (403, true) => Error::Forbidden(format!(
+            "{message}; the token may not do this\nhint: the token needs repo:read to list \
+             and repo:write to delete tags"
+        )),
+        (status, _) => match berth_sdk::from_status(status, response.retry_after(), &[]) {
+            Error::NotFound(_) => Error::NotFound(message),
+            Error::RateLimited(mut limit) => {
+                limit.message = message;
+                Error::RateLimited(limit)
+            }
+            Error::Unsupported(_) => Error::Unsupported(message),
+            Error::Invalid(_) => Error::Invalid(message),
+            _ => Error::Other(message),
+        },
+    }
+}
+
+/// Quay's error document (`error_message`, `detail`, `message`), else the
+/// body's text, shortened.
+fn said(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct ApiError {
+        error_message: Option<String>,
+        detail: Option<String>,
+        message: Option<String>,
+        error: Option<String>,
+    }
+    let text = match serde_json::from_slice::<ApiError>(body) {
+        Ok(e) => e
+            .error_message
+            .or(e.detail)
+            .or(e.message)
+            .or(e.error)
+            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    text.trim().chars().take(300).collect()
+}
+
+fn rfc3339(seconds: i64) -> Option<String> {
+    (seconds > 0)
+        .then(|| DateTime::<Utc>::from_timestamp(seconds, 0))
+        .flatten()
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// `sha256:` and 64, or `sha512:` and 128, lower-case hex digits.
+fn is_digest(s: &str) -> bool {
+    let hex = |h: &str, len: usize| {
+        h.len() == len
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match s.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    }
+}
+
+/// Path and query of a URL, for messages.
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_from_start_ts() {
+        assert_eq!(rfc3339(1717680780).as_deref(), Some("2024-06-06T13:33:00Z"));
+        assert_eq!(rfc3339(0), None);
+        assert_eq!(rfc3339(-5), None);
+    }
+
+    #[test]
+    fn quotes_quay() {
+        let body = br#"{"detail": "Not Found", "error_message": "Not Found", "error_type": "not_found", "status": 404}"#;
+        assert_eq!(said(body), "Not Found");
+        assert_eq!(said(b"  Too many requests \n"), "Too many requests");
+    }
+
+    #[test]
+    fn parses_a_page() {
+        let body = br#"{"tags": [{"name": "test-two", "reversion": false, "start_ts": 1717680780,
+            "manifest_digest": "sha256:57583a1b9c0a7509d3417387b4f43acf80d08cdcf5266ac87987be3f8f919d5d",
+            "is_manifest_list": false, "size": 2275314, "last_modified": "Thu, 06 Jun 2024 13:33:00 -0000"}],
+            "page": 1, "has_additional": true}"#;
+        let page: Page = serde_json::from_slice(body).unwrap();
+        assert!(page.has_additional);
+        assert_eq!(page.tags[0].start_ts, Some(1717680780));
+        assert!(is_digest(page.tags[0].manifest_digest.as_deref().unwrap()));
+    }
+}

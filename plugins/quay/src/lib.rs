@@ -1,0 +1,107 @@
+//! Quay: quay.io and Red Hat Quay / Project Quay.
+//!
+//! Tags are listed and removed through Quay's API v1 on the registry's own
+//! host, with an OAuth access token (`Authorization: Bearer`) from the option
+//! `token` (`--opt token=...`, `BERTH_QUAY_TOKEN`); a public repository lists
+//! without one, removing always needs it:
+//! - `GET /api/v1/repository/<ns>/<repo>/tag/?onlyActiveTags=true&limit=100&page=N`
+//!   lists 100 tags a page with `manifest_digest` and `start_ts`, and says
+//!   `has_additional` while more follow. Without the filter Quay also lists
+//!   the tag history, deleted tags included.
+//! - `DELETE /api/v1/repository/<ns>/<repo>/tag/<tag>` (204) removes that
+//!   tag only; the manifest stays with its other tags.
+//!
+//! Manifests go through the host's OCI client with the docker login of the
+//! registry. Quay answers 415 to manifest types it does not take (OCI
+//! artifact manifests, unless enabled): that is reported as unsupported.
+
+mod api;
+mod challenge;
+
+use berth_sdk::config;
+use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, TagPage, Target, oci};
+
+struct Quay;
+
+impl Provider for Quay {
+    fn info() -> Info {
+        berth_sdk::info(
+            "quay",
+            env!("CARGO_PKG_VERSION"),
+            "Quay (quay.io, Red Hat Quay) through its API v1",
+        )
+        .capabilities(&[
+            Capability::ListTags,
+            Capability::TagDates,
+            Capability::DeleteTag,
+            Capability::GetManifest,
+            Capability::PushManifest,
+        ])
+        .secret_option(
+            "token",
+            "OAuth access token for Quay's API (repo:read to list, repo:write to delete)",
+        )
+        .build()
+    }
+
+    /// Quay answers `GET /v2/` with a Bearer challenge whose realm is its
+    /// own `/v2/auth`.
+    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
+        match probe {
+            Some(p) if p.status == 401 => challenge::bearer_realm(&p.headers)
+                .filter(|realm| challenge::path_of(realm).trim_end_matches('/') == "/v2/auth")
+                .map_or(0, |_| 60),
+            _ => 0,
+        }
+    }
+
+    fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
+        let page = match cursor {
+            None => 1,
+            Some(c) => c
+                .parse::<u32>()
+                .ok()
+                .filter(|p| *p > 1)
+                .ok_or_else(|| Error::Invalid(format!("invalid page cursor {c:?}")))?,
+        };
+        api::list_tags(&target, token().as_deref(), page)
+    }
+
+    /// Quay's tag delete, which removes that tag only.
+    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+        let token = token().ok_or_else(|| {
+            Error::Unauthorized(format!(
+                "removing a tag goes through Quay's API, which needs a token \
+                 (--opt token=TOKEN or BERTH_QUAY_TOKEN)\nhint: {}",
+                api::TOKEN_HINT
+            ))
+        })?;
+        api::delete_tag(&target, &token, &tag)
+    }
+
+    /// The OCI push; Quay's 415 means it does not take this manifest type.
+    fn push_manifest(
+        _target: Target,
+        reference: String,
+        media_type: String,
+        bytes: Vec<u8>,
+    ) -> Result<String> {
+        oci::push_manifest(&reference, &media_type, &bytes).map_err(|e| match e {
+            Error::Invalid(m) | Error::Unsupported(m) if m.contains("HTTP 415") => {
+                Error::Unsupported(format!(
+                    "{media_type} manifests are unsupported by quay ({m}); Quay takes OCI \
+                     artifacts only when its FEATURE_GENERAL_OCI_SUPPORT and \
+                     ALLOWED_OCI_ARTIFACT_TYPES allow them"
+                ))
+            }
+            other => other,
+        })
+    }
+}
+
+/// The operator's token, if set.
+fn token() -> Option<String> {
+    config::get_option("token").filter(|t| !t.trim().is_empty())
+}
+
+berth_sdk::provider!(Quay);

@@ -1,0 +1,430 @@
+//! A strict fake of the Docker Hub API in front of a real distribution
+//! registry, whose tags it reports and removes.
+//!
+//! Routes, as the Hub API reference documents them:
+//! - `POST /v2/auth/token` with JSON `{"identifier","secret"}` answers
+//!   `{"access_token"}`; wrong credentials 401.
+//! - `GET /v2/namespaces/<ns>/repositories/<repo>/tags?page=N&page_size=M`
+//!   (`page_size` at most 100) answers `{count,next,previous,results}` where
+//!   `next` is an absolute URL, each result has `name`, `digest`,
+//!   `last_updated`, `tag_last_pushed` and `images`; newest first.
+//! - `DELETE /v2/repositories/<ns>/<repo>/tags/<tag>/` (trailing slash)
+//!   answers 204. Like the Hub it untags only: the image stays, and so does
+//!   every other tag on it. distribution 2.8 cannot delete a tag, so the fake
+//!   moves the tag to a manifest of its own and deletes that; the original
+//!   manifest and its other tags are untouched, which is what the Hub shows.
+//!
+//! Every route but the token one wants `Authorization: Bearer <token>` with a
+//! token the fake issued (listing a repository made public works without).
+//! Access tokens may be refused deletes with 403, as the Hub answers tokens
+//! without the delete permission. `throttle` answers the next requests with
+//! 429 and `X-Retry-After` (a Unix time), as the Hub rate-limits.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+use super::super::{Registry, runtime};
+use super::upstream::Upstream;
+
+/// One request the fake answered.
+#[derive(Clone, Debug)]
+pub struct HubRequest {
+    pub method: Method,
+    /// Path and query as sent.
+    pub path: String,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+    pub status: u16,
+}
+
+#[derive(Clone)]
+struct Account {
+    secret: String,
+    may_delete: bool,
+    access_token: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// identifier → account
+    accounts: HashMap<String, Account>,
+    /// issued bearer token → identifier
+    issued: HashMap<String, String>,
+    public: HashSet<String>,
+    /// (repo, tag) → `tag_last_pushed`
+    pushed: HashMap<(String, String), String>,
+    /// Requests still to answer 429, and the wait they announce.
+    throttle: Option<(usize, u64)>,
+    log: Vec<HubRequest>,
+}
+
+struct Shared {
+    upstream: Upstream,
+    url: String,
+    inner: Mutex<Inner>,
+    counter: AtomicU64,
+}
+
+/// A running fake; it stops when dropped.
+pub struct DockerHubFake {
+    url: String,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl DockerHubFake {
+    /// A Hub API over `registry`'s repositories (`<ns>/<repo>` there).
+    pub fn start(registry: &Registry) -> DockerHubFake {
+        let listener = runtime()
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind the Docker Hub fake");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let shared = Arc::new(Shared {
+            upstream: Upstream::new(&registry.url()),
+            url: url.clone(),
+            inner: Mutex::default(),
+            counter: AtomicU64::new(0),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let task = runtime().spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("serve the Docker Hub fake");
+        });
+        DockerHubFake { url, shared, task }
+    }
+
+    /// `http://127.0.0.1:PORT`, the value of `hub-api-url`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// An account that logs in with a password and may delete tags.
+    pub fn user(&self, username: &str, password: &str) {
+        self.account(username, password, true, false);
+    }
+
+    /// A personal or organisation access token for `identifier`;
+    /// `may_delete` as its permission or scope allows.
+    pub fn access_token(&self, identifier: &str, token: &str, may_delete: bool) {
+        self.account(identifier, token, may_delete, true);
+    }
+
+    fn account(&self, identifier: &str, secret: &str, may_delete: bool, access_token: bool) {
+        self.shared.inner.lock().unwrap().accounts.insert(
+            identifier.into(),
+            Account {
+                secret: secret.into(),
+                may_delete,
+                access_token,
+            },
+        );
+    }
+
+    /// Lets anyone list `repo`'s tags.
+    pub fn public(&self, repo: &str) {
+        self.shared.inner.lock().unwrap().public.insert(repo.into());
+    }
+
+    /// The push time the Hub reports for a tag (RFC 3339).
+    pub fn pushed(&self, repo: &str, tag: &str, at: &str) {
+        self.shared
+            .inner
+            .lock()
+            .unwrap()
+            .pushed
+            .insert((repo.into(), tag.into()), at.into());
+    }
+
+    /// Answers the next `times` API requests with 429 and an `X-Retry-After`
+    /// `wait` seconds ahead.
+    pub fn throttle(&self, times: usize, wait: u64) {
+        self.shared.inner.lock().unwrap().throttle = Some((times, wait));
+    }
+
+    pub fn requests(&self) -> Vec<HubRequest> {
+        self.shared.inner.lock().unwrap().log.clone()
+    }
+
+    /// Requests with this method whose path starts with `prefix`.
+    pub fn requests_to(&self, method: Method, prefix: &str) -> Vec<HubRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.starts_with(prefix))
+            .collect()
+    }
+
+    /// The bearer tokens the fake issued.
+    pub fn issued(&self) -> Vec<String> {
+        self.shared
+            .inner
+            .lock()
+            .unwrap()
+            .issued
+            .keys()
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for DockerHubFake {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let authorization = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let response = answer(&shared, request).await;
+    shared.inner.lock().unwrap().log.push(HubRequest {
+        method,
+        path,
+        authorization,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+async fn answer(shared: &Shared, request: Request) -> Response {
+    if let Some(wait) = throttled(shared) {
+        let until = now() + wait;
+        let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+        let headers = response.headers_mut();
+        headers.insert("x-retry-after", HeaderValue::from(until));
+        headers.insert("x-ratelimit-limit", HeaderValue::from(180));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(0));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(until));
+        return response;
+    }
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let bearer = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(String::from);
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    match (parts.method.clone(), segments.as_slice()) {
+        (Method::POST, ["v2", "auth", "token"]) => {
+            let json_body = parts
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            token(shared, json_body, &body)
+        }
+        (Method::GET, ["v2", "namespaces", ns, "repositories", repo, "tags"]) => {
+            let repo = format!("{ns}/{repo}");
+            let identity = identity(shared, bearer.as_deref());
+            let public = shared.inner.lock().unwrap().public.contains(&repo);
+            match (identity, bearer.is_some(), public) {
+                (Some(_), _, _) | (None, false, true) => list(shared, &repo, &query).await,
+                (None, true, _) => error(StatusCode::UNAUTHORIZED, "Invalid token"),
+                (None, false, false) => error(
+                    StatusCode::UNAUTHORIZED,
+                    "Authentication credentials were not provided.",
+                ),
+            }
+        }
+        (Method::DELETE, ["v2", "repositories", ns, repo, "tags", tag, ""]) => {
+            let Some(identifier) = identity(shared, bearer.as_deref()) else {
+                return error(StatusCode::UNAUTHORIZED, "Invalid token");
+            };
+            let account = shared.inner.lock().unwrap().accounts[&identifier].clone();
+            if !account.may_delete {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "access to the resource is forbidden with personal access token",
+                );
+            }
+            let repo = format!("{ns}/{repo}");
+            if shared.upstream.head(&repo, tag).await.is_none() {
+                return error(StatusCode::NOT_FOUND, "httperror 404: tag not found");
+            }
+            shared.upstream.untag(&repo, tag).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => error(StatusCode::NOT_FOUND, "Not found."),
+    }
+}
+
+fn throttled(shared: &Shared) -> Option<u64> {
+    let mut inner = shared.inner.lock().unwrap();
+    let (left, wait) = inner.throttle?;
+    inner.throttle = (left > 1).then_some((left - 1, wait));
+    Some(wait)
+}
+
+fn token(shared: &Shared, json_body: bool, body: &Bytes) -> Response {
+    if !json_body {
+        return error(StatusCode::BAD_REQUEST, "expected a JSON body");
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return error(StatusCode::BAD_REQUEST, "malformed JSON");
+    };
+    let (Some(identifier), Some(secret)) =
+        (request["identifier"].as_str(), request["secret"].as_str())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "identifier and secret are required",
+        );
+    };
+    let mut inner = shared.inner.lock().unwrap();
+    let valid = inner
+        .accounts
+        .get(identifier)
+        .is_some_and(|a| a.secret == secret);
+    if !valid {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Incorrect authentication credentials",
+        );
+    }
+    let n = shared.counter.fetch_add(1, Ordering::Relaxed);
+    let issued = format!("hub-jwt-{n}-{}", now());
+    inner.issued.insert(issued.clone(), identifier.to_string());
+    axum::Json(json!({"access_token": issued})).into_response()
+}
+
+fn identity(shared: &Shared, bearer: Option<&str>) -> Option<String> {
+    shared.inner.lock().unwrap().issued.get(bearer?).cloned()
+}
+
+async fn list(shared: &Shared, repo: &str, query: &str) -> Response {
+    let param = |key: &str| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    let page: usize = match param("page").map(|p| p.parse()) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        _ => return error(StatusCode::BAD_REQUEST, "invalid page"),
+    };
+    let page_size: usize = match param("page_size").map(|p| p.parse()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        _ => return error(StatusCode::BAD_REQUEST, "page_size must be 1 to 100"),
+    };
+    let Some(names) = shared.upstream.tags(repo).await else {
+        return error(StatusCode::NOT_FOUND, "httperror 404: object not found");
+    };
+    let mut tags = Vec::new();
+    for name in names {
+        let Some(head) = shared.upstream.head(repo, &name).await else {
+            continue;
+        };
+        let pushed = shared
+            .inner
+            .lock()
+            .unwrap()
+            .pushed
+            .entry((repo.to_string(), name.clone()))
+            .or_insert_with(|| rfc3339(now()))
+            .clone();
+        tags.push((name, head, pushed));
+    }
+    // The Hub lists the most recently pushed first.
+    tags.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let start = (page - 1) * page_size;
+    if start >= tags.len() && page > 1 {
+        return error(StatusCode::NOT_FOUND, "Invalid page.");
+    }
+    let end = (start + page_size).min(tags.len());
+    let link = |p: usize| {
+        let (ns, name) = repo.split_once('/').expect("ns/repo");
+        format!(
+            "{}/v2/namespaces/{ns}/repositories/{name}/tags?page={p}&page_size={page_size}",
+            shared.url
+        )
+    };
+    let results: Vec<Value> = tags[start..end]
+        .iter()
+        .enumerate()
+        .map(|(i, (name, head, pushed))| {
+            json!({
+                "creator": 1,
+                "id": start + i + 1,
+                "images": [{
+                    "architecture": "amd64",
+                    "features": "",
+                    "variant": null,
+                    "digest": head.digest,
+                    "os": "linux",
+                    "os_features": "",
+                    "os_version": null,
+                    "size": head.size,
+                    "status": "active",
+                    "last_pulled": null,
+                    "last_pushed": pushed,
+                }],
+                "last_updated": pushed,
+                "last_updater": 1,
+                "last_updater_username": "fake",
+                "name": name,
+                "repository": 1,
+                "full_size": head.size,
+                "v2": true,
+                "tag_status": "active",
+                "tag_last_pulled": null,
+                "tag_last_pushed": pushed,
+                "media_type": head.media_type,
+                "content_type": "image",
+                "digest": head.digest,
+            })
+        })
+        .collect();
+    axum::Json(json!({
+        "count": tags.len(),
+        "next": (end < tags.len()).then(|| link(page + 1)),
+        "previous": (page > 1).then(|| link(page - 1)),
+        "results": results,
+    }))
+    .into_response()
+}
+
+/// The Hub's error shape.
+fn error(status: StatusCode, detail: &str) -> Response {
+    let body = json!({"detail": detail, "message": detail, "errinfo": {}});
+    (status, axum::Json(body)).into_response()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+fn rfc3339(unix: u64) -> String {
+    chrono::DateTime::from_timestamp(unix as i64, 0)
+        .expect("a time in range")
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}

@@ -1,0 +1,470 @@
+//! A strict fake of Harbor in front of a real distribution registry: the
+//! artifact routes of its API v2.0 and its registry's token service.
+//!
+//! As Harbor's API reference (swagger `api/v2.0`) documents them:
+//! - `GET /api/v2.0/projects/<p>/repositories/<r>/artifacts` with
+//!   `with_tag`, `page` (from 1) and `page_size` (default 10, at most 100)
+//!   answers an array of artifacts (`digest`, `push_time`, `tags` with their
+//!   own `name` and `push_time`, or `null` for an untagged artifact), newest
+//!   first, with `X-Total-Count` and a `Link` to the previous and next pages.
+//! - `DELETE /api/v2.0/projects/<p>/repositories/<r>/artifacts/<reference>/tags/<tag>`
+//!   answers 200 and removes that tag only; `<reference>` is a digest or a
+//!   tag. An immutable tag is refused with 412.
+//! - `<r>` is the repository name with `/` encoded twice (`a%252Fb`); a name
+//!   encoded once does not route (404), as in Harbor.
+//! - The API takes Basic auth; listing a project made public needs none,
+//!   deleting needs an account that may (else 403). Errors are
+//!   `{"errors": [{"code", "message"}]}`.
+//! - The registry's `/v2/` answers a Bearer challenge whose realm is
+//!   `/service/token` for the service `harbor-registry`, and the token
+//!   service takes the same accounts.
+//!
+//! distribution 2.8 cannot delete a tag, so the fake moves the tag onto a
+//! manifest of its own and deletes that; the artifact stays, and so do its
+//! other tags.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::super::Registry;
+use super::front::{self, Front, Incoming, Seen, Shared, TokenService};
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "Harbor12345";
+pub const ROBOT: &str = "robot$ci";
+pub const ROBOT_SECRET: &str = "robot-secret-0123";
+/// An account that may read but not delete.
+pub const GUEST: &str = "guest";
+pub const GUEST_PASSWORD: &str = "guest-password";
+
+#[derive(Default)]
+struct State {
+    public: Mutex<HashSet<String>>,
+    immutable: Mutex<HashSet<String>>,
+    /// (repository, digest) → push time (ms), first seen or set.
+    pushed: Mutex<HashMap<(String, String), i64>>,
+    /// (repository, tag) → push time (ms) of the tag.
+    tag_pushed: Mutex<HashMap<(String, String), i64>>,
+    /// Repository → digests the fake has listed, so that an artifact whose
+    /// last tag went is still listed, untagged.
+    known: Mutex<HashMap<String, HashSet<String>>>,
+}
+
+pub struct HarborFake {
+    front: Front,
+    state: Arc<State>,
+}
+
+impl HarborFake {
+    pub fn start(registry: &Registry) -> HarborFake {
+        let state = Arc::new(State::default());
+        let handler_state = state.clone();
+        let tokens = TokenService {
+            realm_path: "/service/token".into(),
+            service: "harbor-registry".into(),
+            users: accounts(),
+        };
+        let front = Front::start(registry, Some(tokens), move |shared, incoming| {
+            let state = handler_state.clone();
+            async move { handle(state, shared, incoming).await }
+        });
+        HarborFake { front, state }
+    }
+
+    pub fn addr(&self) -> String {
+        self.front.addr()
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.front.requests()
+    }
+
+    pub fn clear_requests(&self) {
+        self.front.clear_requests();
+    }
+
+    /// Lets anyone list the project's artifacts.
+    pub fn make_public(&self, project: &str) {
+        self.state.public.lock().unwrap().insert(project.into());
+    }
+
+    /// Refuses to delete `tag` (any repository), as an immutability rule does.
+    pub fn make_immutable(&self, tag: &str) {
+        self.state.immutable.lock().unwrap().insert(tag.into());
+    }
+
+    /// The `push_time` of an artifact (`repository` is `project/name`).
+    pub fn set_push_time(&self, repository: &str, digest: &str, ms: i64) {
+        self.state
+            .pushed
+            .lock()
+            .unwrap()
+            .insert((repository.into(), digest.into()), ms);
+    }
+
+    /// Answers the next `times` matching requests with `status` and
+    /// `Retry-After`, as a rate-limiting proxy in front of Harbor does.
+    pub fn throttle(&self, method: Method, prefix: &str, times: usize, retry_after: u64) {
+        let body =
+            json!({"errors": [{"code": "TOO_MANY_REQUESTS", "message": "too many requests"}]});
+        self.front.fail(
+            method,
+            prefix,
+            times,
+            429,
+            &[("retry-after", &retry_after.to_string())],
+            &body.to_string(),
+        );
+    }
+}
+
+fn accounts() -> Vec<(String, String)> {
+    [
+        (ADMIN, ADMIN_PASSWORD),
+        (ROBOT, ROBOT_SECRET),
+        (GUEST, GUEST_PASSWORD),
+    ]
+    .iter()
+    .map(|(u, p)| (u.to_string(), p.to_string()))
+    .collect()
+}
+
+fn errors(status: StatusCode, code: &str, message: &str) -> Response {
+    front::json_response(
+        status,
+        &json!({"errors": [{"code": code, "message": message}]}),
+    )
+}
+
+/// The account of a Basic header: `Ok(None)` without one, `Err` for
+/// credentials Harbor does not take.
+fn account(req: &Incoming) -> Result<Option<String>, ()> {
+    if req.header("authorization").is_none() {
+        return Ok(None);
+    }
+    match req.basic() {
+        Some((user, password)) if accounts().iter().any(|(u, p)| *u == user && *p == password) => {
+            Ok(Some(user))
+        }
+        _ => Err(()),
+    }
+}
+
+/// A route of the artifact API, parsed from the raw path.
+enum Route {
+    List {
+        project: String,
+        repository: String,
+    },
+    DeleteTag {
+        project: String,
+        repository: String,
+        reference: String,
+        tag: String,
+    },
+}
+
+fn route(method: &Method, path: &str) -> Option<Route> {
+    let rest = path.strip_prefix("/api/v2.0/projects/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    // <p>/repositories/<r>/artifacts[/<reference>/tags/<tag>]
+    if segments.len() < 4 || segments[1] != "repositories" || segments[3] != "artifacts" {
+        return None;
+    }
+    let project = segments[0].to_string();
+    // The router decodes the path once; the name must then decode again.
+    let once = front::percent_decode(segments[2])?;
+    if once.contains('/') {
+        return None;
+    }
+    let repository = front::percent_decode(&once)?;
+    match (method, &segments[4..]) {
+        (&Method::GET, []) => Some(Route::List {
+            project,
+            repository,
+        }),
+        (&Method::DELETE, [reference, "tags", tag]) => Some(Route::DeleteTag {
+            project,
+            repository,
+            reference: front::percent_decode(reference)?,
+            tag: front::percent_decode(tag)?,
+        }),
+        _ => None,
+    }
+}
+
+async fn handle(
+    state: Arc<State>,
+    shared: Arc<Shared>,
+    req: Incoming,
+) -> Result<Response, Incoming> {
+    if !req.path.starts_with("/api/") {
+        return Err(req);
+    }
+    let user = match account(&req) {
+        Ok(user) => user,
+        Err(()) => {
+            return Ok(errors(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "unauthorized",
+            ));
+        }
+    };
+    Ok(match route(&req.method, &req.path) {
+        Some(Route::List {
+            project,
+            repository,
+        }) => {
+            if user.is_none() && !state.public.lock().unwrap().contains(&project) {
+                return Ok(errors(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHORIZED",
+                    "unauthorized",
+                ));
+            }
+            list(&state, &shared, &project, &repository, &req).await
+        }
+        Some(Route::DeleteTag {
+            project,
+            repository,
+            reference,
+            tag,
+        }) => match user.as_deref() {
+            None => errors(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "unauthorized"),
+            Some(GUEST) => errors(StatusCode::FORBIDDEN, "FORBIDDEN", "forbidden"),
+            Some(_) => delete_tag(&state, &shared, &project, &repository, &reference, &tag).await,
+        },
+        None => errors(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("{} not found", req.path),
+        ),
+    })
+}
+
+struct Artifact {
+    digest: String,
+    media_type: String,
+    size: u64,
+    pushed: i64,
+    tags: Vec<(String, i64)>,
+}
+
+async fn artifacts(state: &State, shared: &Shared, path: &str) -> Option<Vec<Artifact>> {
+    let tags = shared.upstream.tags(path).await?;
+    let now = front::now_ms();
+    let mut by_digest: BTreeMap<String, Artifact> = BTreeMap::new();
+    for tag in tags {
+        let Some(head) = shared.upstream.head(path, &tag).await else {
+            continue;
+        };
+        let tag_pushed = *state
+            .tag_pushed
+            .lock()
+            .unwrap()
+            .entry((path.to_string(), tag.clone()))
+            .or_insert(now);
+        by_digest
+            .entry(head.digest.clone())
+            .or_insert_with(|| Artifact {
+                digest: head.digest.clone(),
+                media_type: head.media_type.clone(),
+                size: head.size,
+                pushed: 0,
+                tags: Vec::new(),
+            })
+            .tags
+            .push((tag, tag_pushed));
+    }
+    let known: Vec<String> = {
+        let mut known = state.known.lock().unwrap();
+        let known = known.entry(path.to_string()).or_default();
+        known.extend(by_digest.keys().cloned());
+        known.iter().cloned().collect()
+    };
+    for digest in known {
+        if by_digest.contains_key(&digest) {
+            continue;
+        }
+        if let Some(head) = shared.upstream.head(path, &digest).await {
+            by_digest.insert(
+                digest.clone(),
+                Artifact {
+                    digest,
+                    media_type: head.media_type,
+                    size: head.size,
+                    pushed: 0,
+                    tags: Vec::new(),
+                },
+            );
+        }
+    }
+    let mut pushed = state.pushed.lock().unwrap();
+    let mut list: Vec<Artifact> = by_digest
+        .into_values()
+        .map(|mut a| {
+            a.pushed = *pushed
+                .entry((path.to_string(), a.digest.clone()))
+                .or_insert(now);
+            a
+        })
+        .collect();
+    list.sort_by(|a, b| b.pushed.cmp(&a.pushed).then(a.digest.cmp(&b.digest)));
+    Some(list)
+}
+
+fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+async fn list(
+    state: &State,
+    shared: &Shared,
+    project: &str,
+    repository: &str,
+    req: &Incoming,
+) -> Response {
+    let page: usize = match req.param("page").map(|p| p.parse()) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        _ => return errors(StatusCode::BAD_REQUEST, "BAD_REQUEST", "invalid page"),
+    };
+    let page_size: usize = match req.param("page_size").map(|p| p.parse()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        _ => {
+            return errors(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "validation failure list:\npage_size in query should be less than or equal to 100",
+            );
+        }
+    };
+    let with_tag = req.param("with_tag").is_none_or(|w| w == "true");
+    let path = format!("{project}/{repository}");
+    let Some(all) = artifacts(state, shared, &path).await else {
+        return errors(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("repository {path} not found"),
+        );
+    };
+    let total = all.len();
+    let body: Vec<Value> = all
+        .iter()
+        .enumerate()
+        .skip((page - 1) * page_size)
+        .take(page_size)
+        .map(|(i, a)| {
+            let tags: Option<Vec<Value>> = (with_tag && !a.tags.is_empty()).then(|| {
+                a.tags
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (name, pushed))| {
+                        json!({"id": i * 1000 + j + 1, "repository_id": 1, "artifact_id": i + 1,
+                            "name": name, "push_time": time(*pushed),
+                            "pull_time": "0001-01-01T00:00:00.000Z",
+                            "immutable": false, "signed": false})
+                    })
+                    .collect()
+            });
+            json!({
+                "id": i + 1,
+                "type": "IMAGE",
+                "media_type": "application/vnd.oci.image.config.v1+json",
+                "manifest_media_type": a.media_type,
+                "project_id": 1,
+                "repository_id": 1,
+                "digest": a.digest,
+                "size": a.size,
+                "push_time": time(a.pushed),
+                "pull_time": "0001-01-01T00:00:00.000Z",
+                "tags": tags,
+            })
+        })
+        .collect();
+    let mut response = front::json_response(StatusCode::OK, &Value::Array(body));
+    let headers = response.headers_mut();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    let link_to = |p: usize| {
+        format!(
+            "<{}?page={p}&page_size={page_size}&with_tag={with_tag}>",
+            req.path
+        )
+    };
+    let mut links = Vec::new();
+    if page > 1 {
+        links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
+    }
+    if page * page_size < total {
+        links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
+    }
+    if !links.is_empty() {
+        headers.insert(
+            "link",
+            HeaderValue::from_str(&links.join(", ")).expect("link"),
+        );
+    }
+    response
+}
+
+async fn delete_tag(
+    state: &State,
+    shared: &Shared,
+    project: &str,
+    repository: &str,
+    reference: &str,
+    tag: &str,
+) -> Response {
+    let path = format!("{project}/{repository}");
+    let Some(artifact) = shared.upstream.head(&path, reference).await else {
+        return errors(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("artifact {path}@{reference} not found"),
+        );
+    };
+    let on_artifact = shared
+        .upstream
+        .head(&path, tag)
+        .await
+        .is_some_and(|h| h.digest == artifact.digest);
+    if !on_artifact {
+        return errors(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!(
+                "tag {tag} attached to artifact {} not found",
+                artifact.digest
+            ),
+        );
+    }
+    if state.immutable.lock().unwrap().contains(tag) {
+        return errors(
+            StatusCode::PRECONDITION_FAILED,
+            "PRECONDITION",
+            &format!("the tag {tag} is immutable, cannot be deleted"),
+        );
+    }
+    state
+        .known
+        .lock()
+        .unwrap()
+        .entry(path.clone())
+        .or_default()
+        .insert(artifact.digest);
+    shared.upstream.untag(&path, tag).await;
+    state
+        .tag_pushed
+        .lock()
+        .unwrap()
+        .remove(&(path, tag.to_string()));
+    front::empty(StatusCode::OK)
+}

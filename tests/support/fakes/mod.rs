@@ -1,0 +1,12 @@
+//! Strict fakes of vendor APIs that cannot run here, each in front of a real
+//! distribution registry.
+
+pub mod acr;
+pub mod challenge;
+pub mod dockerhub;
+pub mod front;
+pub mod gcr;
+pub mod github;
+pub mod harbor;
+pub mod quay;
+pub mod upstream;

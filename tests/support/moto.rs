@@ -1,0 +1,540 @@
+//! `moto_server` (the ECR API of the moto project) on a loopback port, and a
+//! small proxy of ours in front of it that berth is pointed at.
+//!
+//! The proxy logs every call (operation, signature headers, body), pages
+//! `ListImages` (moto ignores `maxResults` and `nextToken`, and the
+//! `tagStatus` filter), and answers with ECR's throttling error on request.
+//! Seeding talks to moto directly, so it stays out of the log.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+
+use super::{client, runtime};
+
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921.";
+/// moto's default account, which its repositories belong to.
+pub const ACCOUNT: &str = "123456789012";
+/// The registry host of that account in moto's default region.
+pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+/// An unsigned `Authorization` for seeding: moto does not check
+/// signatures, but reads the service and region from the scope.
+const SEEDER_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
+Credential=AKIDSEEDER/20240101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0";
+
+/// One call the proxy received.
+#[derive(Clone, Debug)]
+pub struct AwsCall {
+    /// `ListImages`, from `X-Amz-Target`.
+    pub operation: String,
+    pub authorization: Option<String>,
+    pub amz_date: Option<String>,
+    pub security_token: Option<String>,
+    pub content_type: Option<String>,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    pub raw_body: Vec<u8>,
+    pub status: u16,
+}
+
+impl AwsCall {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `Authorization` is a SigV4 signature, by `secret`, of this
+    /// request as it arrived: the headers it names with the values received
+    /// and the body received. A second implementation of the algorithm,
+    /// written from the AWS documentation.
+    pub fn signature_is_valid(&self, secret: &str) -> bool {
+        let Some(authorization) = &self.authorization else {
+            return false;
+        };
+        let Some(rest) = authorization.strip_prefix("AWS4-HMAC-SHA256 Credential=") else {
+            return false;
+        };
+        let Some((credential, rest)) = rest.split_once(", SignedHeaders=") else {
+            return false;
+        };
+        let Some((signed, signature)) = rest.split_once(", Signature=") else {
+            return false;
+        };
+        let Some((_, scope)) = credential.split_once('/') else {
+            return false;
+        };
+        let scope_parts: Vec<&str> = scope.split('/').collect();
+        let (Some(date), Some(amz_date)) = (scope_parts.first(), self.header("x-amz-date")) else {
+            return false;
+        };
+        let mut canonical_headers = String::new();
+        for name in signed.split(';') {
+            let Some(value) = self.header(name) else {
+                return false;
+            };
+            let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            canonical_headers += &format!("{name}:{value}\n");
+        }
+        let canonical = format!(
+            "POST\n/\n\n{canonical_headers}\n{signed}\n{}",
+            hex::encode(Sha256::digest(&self.raw_body))
+        );
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            hex::encode(Sha256::digest(canonical.as_bytes()))
+        );
+        let mut key = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+        for part in &scope_parts[1..] {
+            key = hmac(&key, part.as_bytes());
+        }
+        hex::encode(hmac(&key, to_sign.as_bytes())) == signature
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) for keys of at most one block.
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    block[..key.len()].copy_from_slice(key);
+    let inner = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// A running moto and its proxy; both stop when this is dropped.
+pub struct Moto {
+    child: Child,
+    port: u16,
+    proxy_url: String,
+    state: Arc<ProxyState>,
+    task: JoinHandle<()>,
+    dir: TempDir,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let dir = tempfile::tempdir().expect("create a moto directory");
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = spawn(&dir, port);
+            if wait_ready(&mut child, port, &dir) {
+                let (proxy_url, state, task) = start_proxy(port);
+                return Moto {
+                    child,
+                    port,
+                    proxy_url,
+                    state,
+                    task,
+                    dir,
+                };
+            }
+        }
+        panic!("moto_server found no free port in 5 attempts");
+    }
+
+    /// Where berth sends its ECR calls (`AWS_ENDPOINT_URL_ECR`): the proxy.
+    pub fn endpoint(&self) -> String {
+        self.proxy_url.clone()
+    }
+
+    /// Calls moto directly; panics unless it answers 200.
+    pub fn call(&self, operation: &str, body: Value) -> Value {
+        let (status, answer) = self.try_call(operation, body);
+        assert_eq!(status, 200, "moto {operation}: {answer}");
+        answer
+    }
+
+    /// Calls moto directly: the status and the JSON answer.
+    pub fn try_call(&self, operation: &str, body: Value) -> (u16, Value) {
+        let url = format!("http://127.0.0.1:{}/", self.port);
+        runtime().block_on(async {
+            let response = client()
+                .post(url)
+                .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
+                .header("content-type", "application/x-amz-json-1.1")
+                // moto picks the service and region from the credential scope.
+                .header("authorization", SEEDER_AUTHORIZATION)
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("call moto");
+            let status = response.status().as_u16();
+            let bytes = response.bytes().await.expect("read moto's answer");
+            (
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            )
+        })
+    }
+
+    pub fn create_repository(&self, name: &str) {
+        self.call("CreateRepository", json!({ "repositoryName": name }));
+    }
+
+    /// Stores `manifest` under `tag` and returns its digest. The digest is
+    /// given, as moto derives another one from the layers otherwise.
+    pub fn put_image(&self, repository: &str, tag: &str, manifest: &[u8]) -> String {
+        let digest = sha256(manifest);
+        self.call(
+            "PutImage",
+            json!({
+                "repositoryName": repository,
+                "imageTag": tag,
+                "imageManifest": std::str::from_utf8(manifest).expect("a UTF-8 manifest"),
+                "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
+                "imageDigest": digest,
+            }),
+        );
+        digest
+    }
+
+    /// Every tag of `repository` and its digest, as moto holds them.
+    pub fn tags(&self, repository: &str) -> BTreeMap<String, String> {
+        let answer = self.call("ListImages", json!({ "repositoryName": repository }));
+        answer["imageIds"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|id| {
+                Some((
+                    id["imageTag"].as_str()?.to_string(),
+                    id["imageDigest"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    }
+
+    /// The manifest stored under `reference` (a tag), as moto returns it.
+    pub fn manifest(&self, repository: &str, tag: &str) -> Option<String> {
+        let answer = self.call(
+            "BatchGetImage",
+            json!({ "repositoryName": repository, "imageIds": [{ "imageTag": tag }] }),
+        );
+        answer["images"][0]["imageManifest"]
+            .as_str()
+            .map(String::from)
+    }
+
+    /// Pages `ListImages` answers: at most `size` ids a page (fewer when
+    /// the client asks for fewer), `nextToken` to go on.
+    pub fn page_size(&self, size: usize) {
+        *self.state.page_size.lock().unwrap() = Some(size);
+    }
+
+    /// Answers the next `times` calls of `operation` with ECR's throttling
+    /// error (HTTP 400, `ThrottlingException`).
+    pub fn throttle(&self, operation: &str, times: usize) {
+        self.fail(operation, times, "ThrottlingException", "Rate exceeded");
+    }
+
+    /// Answers the next `times` calls of `operation` with an AWS JSON error
+    /// of type `error` (HTTP 400) instead of asking moto.
+    pub fn fail(&self, operation: &str, times: usize, error: &str, message: &str) {
+        self.state.failing.lock().unwrap().insert(
+            operation.to_string(),
+            (times, error.to_string(), message.to_string()),
+        );
+    }
+
+    pub fn calls(&self) -> Vec<AwsCall> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    /// The operations called, in order.
+    pub fn operations(&self) -> Vec<String> {
+        self.calls().into_iter().map(|c| c.operation).collect()
+    }
+
+    pub fn clear_calls(&self) {
+        self.state.log.lock().unwrap().clear();
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An OCI image manifest made unique by `nonce` (moto does not check that
+/// its blobs exist).
+pub fn manifest(nonce: &str) -> Vec<u8> {
+    let config = format!("{{\"nonce\":\"{nonce}\"}}");
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": sha256(config.as_bytes()),
+            "size": config.len(),
+        },
+        "layers": [],
+        "annotations": { "org.berth.test.nonce": nonce },
+    });
+    serde_json::to_vec(&manifest).expect("serialise a manifest")
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+fn spawn(dir: &TempDir, port: u16) -> Child {
+    let log = File::create(dir.path().join("moto.log")).expect("create moto's log");
+    let spawned = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone log handle"))
+        .stderr(log)
+        .spawn();
+    match spawned {
+        Ok(child) => child,
+        Err(err) if err.kind() == ErrorKind::NotFound => {
+            panic!("`moto_server` is not on PATH; run `.ci/run`, or `pip install \"moto[server]\"`")
+        }
+        Err(err) => panic!("cannot start moto_server: {err}"),
+    }
+}
+
+/// Waits until moto answers; false when the port was taken meanwhile.
+fn wait_ready(child: &mut Child, port: u16, dir: &TempDir) -> bool {
+    let log = || fs::read_to_string(dir.path().join("moto.log")).unwrap_or_default();
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll moto_server") {
+            let log = log();
+            if log.contains("Address already in use") || log.contains("address already in use") {
+                return false;
+            }
+            panic!("moto_server exited with {status}:\n{log}");
+        }
+        if answers(port) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "moto_server did not answer within {STARTUP_TIMEOUT:?}:\n{}",
+                log()
+            );
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/")
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("local address").port()
+}
+
+struct ProxyState {
+    moto: String,
+    page_size: Mutex<Option<usize>>,
+    /// Operation → (calls left to fail, error type, message).
+    failing: Mutex<HashMap<String, (usize, String, String)>>,
+    log: Mutex<Vec<AwsCall>>,
+}
+
+fn start_proxy(moto_port: u16) -> (String, Arc<ProxyState>, JoinHandle<()>) {
+    let state = Arc::new(ProxyState {
+        moto: format!("http://127.0.0.1:{moto_port}"),
+        page_size: Mutex::default(),
+        failing: Mutex::default(),
+        log: Mutex::default(),
+    });
+    let app = Router::new().fallback(handle).with_state(state.clone());
+    let listener = runtime()
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind the moto proxy");
+    let url = format!("http://{}", listener.local_addr().expect("local address"));
+    let task = runtime().spawn(async move {
+        axum::serve(listener, app)
+            .await
+            .expect("serve the moto proxy");
+    });
+    (url, state, task)
+}
+
+async fn handle(
+    State(state): State<Arc<ProxyState>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    let operation = header("x-amz-target")
+        .map(|t| t.strip_prefix(TARGET_PREFIX).unwrap_or(&t).to_string())
+        .unwrap_or_default();
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let failure = {
+        let mut failing = state.failing.lock().unwrap();
+        match failing.get_mut(&operation) {
+            Some((left, error, message)) if *left > 0 => {
+                *left -= 1;
+                Some((error.clone(), message.clone()))
+            }
+            _ => None,
+        }
+    };
+    let page_size = *state.page_size.lock().unwrap();
+    let (status, answer) = if let Some((error, message)) = &failure {
+        let body = json!({"__type": error, "message": message});
+        (400, body.to_string().into_bytes())
+    } else if operation == "ListImages" && page_size.is_some() {
+        list_page(&state, &uri, &headers, &request, page_size.unwrap_or(1000)).await
+    } else {
+        forward(&state, &uri, &headers, body.to_vec()).await
+    };
+    state.log.lock().unwrap().push(AwsCall {
+        operation,
+        authorization: header("authorization"),
+        amz_date: header("x-amz-date"),
+        security_token: header("x-amz-security-token"),
+        content_type: header("content-type"),
+        headers: headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: request,
+        raw_body: body.to_vec(),
+        status,
+    });
+    let mut response = (StatusCode::from_u16(status).unwrap(), answer).into_response();
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    if let Some(value) = failure.and_then(|(error, _)| HeaderValue::from_str(&error).ok()) {
+        response.headers_mut().insert("x-amzn-errortype", value);
+    }
+    response
+}
+
+async fn forward(
+    state: &ProxyState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut request = client().post(format!("{}{path}", state.moto)).body(body);
+    for (name, value) in headers {
+        if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+            request = request.header(name.as_str(), value.as_bytes());
+        }
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body = response
+                .bytes()
+                .await
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+            (status, body)
+        }
+        Err(err) => (502, format!("moto proxy: {err}").into_bytes()),
+    }
+}
+
+/// `ListImages` as ECR pages it: tagged images only (with the filter), at
+/// most `maxResults` (and the proxy's page size), `nextToken` to go on.
+async fn list_page(
+    state: &ProxyState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    request: &Value,
+    page_size: usize,
+) -> (u16, Vec<u8>) {
+    let mut whole = request.clone();
+    if let Some(fields) = whole.as_object_mut() {
+        fields.remove("maxResults");
+        fields.remove("nextToken");
+    }
+    let (status, body) = forward(state, uri, headers, whole.to_string().into_bytes()).await;
+    if status != 200 {
+        return (status, body);
+    }
+    let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let tagged_only = request["filter"]["tagStatus"] == "TAGGED";
+    let mut ids: Vec<Value> = answer["imageIds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|id| !tagged_only || id["imageTag"].is_string())
+        .cloned()
+        .collect();
+    ids.sort_by_key(|id| id["imageTag"].as_str().unwrap_or_default().to_string());
+    let start = match request["nextToken"].as_str() {
+        None => 0,
+        Some(token) => match token.strip_prefix("page-").and_then(|n| n.parse().ok()) {
+            Some(start) => start,
+            None => {
+                let error = json!({
+                    "__type": "InvalidParameterException",
+                    "message": "Invalid parameter at 'nextToken'",
+                });
+                return (400, error.to_string().into_bytes());
+            }
+        },
+    };
+    let asked = request["maxResults"].as_u64().map_or(100, |n| n as usize);
+    let end = (start + asked.min(page_size)).min(ids.len());
+    let start = start.min(end);
+    let mut page = json!({ "imageIds": ids[start..end] });
+    if end < ids.len() {
+        page["nextToken"] = Value::String(format!("page-{end}"));
+    }
+    (200, page.to_string().into_bytes())
+}
