@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns hyperfine's JSON exports into bench/RESULTS.md."""
+"""Turns bench/run's measurements into bench/RESULTS.md."""
 import json
 import os
 import platform
@@ -25,39 +25,102 @@ def cpu():
     return platform.processor()
 
 
-def table(name, title, baseline):
-    path = os.path.join(work, name)
-    if not os.path.exists(path):
-        return ""
-    results = json.load(open(path))["results"]
-    base = next((r["median"] for r in results if r["command"] == baseline), None)
-    rows = [f"### {title}", "", "| command | median | mean ± σ | vs " + (baseline or "-") + " |", "| --- | --- | --- | --- |"]
-    for r in results:
-        ratio = f"{r['median'] / base:.2f}x" if base else "-"
-        rows.append(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {r['mean'] * 1000:.1f} ± {r['stddev'] * 1000:.1f} ms | {ratio} |")
-    return "\n".join(rows) + "\n"
+def results(name):
+    path = os.path.join(work, name + ".json")
+    return json.load(open(path))["results"] if os.path.exists(path) else []
 
+
+def median(name, command):
+    return next((r["median"] for r in results(name) if r["command"] == command), None)
+
+
+def table(name, title, baseline):
+    rows = results(name)
+    if not rows:
+        return ""
+    base = median(name, baseline) if baseline else None
+    out = [f"### {title}", "", f"| command | median | mean ± σ | vs {baseline or '-'} |", "| --- | --- | --- | --- |"]
+    for r in rows:
+        ratio = f"{r['median'] / base:.2f}x" if base else "-"
+        out.append(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {r['mean'] * 1000:.1f} ± {r['stddev'] * 1000:.1f} ms | {ratio} |")
+    return "\n".join(out) + "\n"
+
+
+def memory():
+    path = os.path.join(work, "memory.txt")
+    if not os.path.exists(path):
+        return {}
+    return {line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1]) for line in open(path) if line.strip()}
+
+
+def verdict(value, target):
+    if value is None:
+        return "not measured"
+    return "met" if value <= target else "missed"
+
+
+mem = memory()
+ms = lambda v: f"{v * 1000:.1f} ms" if v is not None else "-"
+ratio = lambda a, b: (a / b) if a is not None and b else None
+
+ls_ratio = ratio(median("ls", "berth"), median("ls", "skopeo"))
+cold = median("cold", "berth, fresh cache")
+pages_ratio = ratio(median("pages", "berth"), median("pages", "curl loop over the pages"))
+rm_ratio = ratio(median("rm", "berth tags rm"), median("rm", "curl -X DELETE, 8 in parallel"))
+dates_ratio = ratio(median("dates", "berth cleanup --dry-run"), median("dates", "curl manifests and configs, 8 in parallel"))
+version_ms = median("startup", "berth --version")
+plugins_ms = median("startup", "berth plugins ls")
+mem_ratio = ratio(mem.get("berth tags ls 2000"), mem.get("skopeo list-tags 2000"))
 
 print("# Benchmark results\n")
-print("Produced by `bench/run` (medians of repeated runs, all tools against the same")
-print("local CNCF distribution registry in the same run).\n")
+print("Produced by `bench/run`: medians of repeated runs (hyperfine), every tool")
+print("against the same local CNCF distribution registry, in the same run.\n")
 print(f"- machine: {cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
 print(f"- berth: {version(['target/release/berth', '--version'])}")
 print(f"- skopeo: {version(['skopeo', '--version'])}")
 print(f"- curl: {' '.join(version(['curl', '--version']).split()[:2])}")
 print(f"- registry: {version(['docker-registry', '--version'])}\n")
-print(table("ls.json", "`tags ls` of 2,000 tags, warm plugin cache", "skopeo"))
-print(table("cold.json", "`tags ls` on a fresh cache dir (plugin compiled)", None))
-print(table("rm.json", "Remove 1,000 tags with distinct digests", "curl -X DELETE, 8 in parallel"))
+
+print("## Targets\n")
+print("| case | figure | target | |")
+print("| --- | --- | --- | --- |")
+fmt = lambda v: f"{v:.2f}x" if v is not None else "-"
+print(f"| `tags ls` 2,000 tags, warm cache | {fmt(ls_ratio)} skopeo | ≤ 0.8x | {verdict(ls_ratio, 0.8)} |")
+print(f"| first run, fresh cache | {ms(cold)} | ≤ 150 ms | {verdict(cold, 0.150)} |")
+print(f"| `tags ls` 100,000 tags over 100 pages | {fmt(pages_ratio)} curl loop | ≤ 1.3x | {verdict(pages_ratio, 1.3)} |")
+print(f"| remove 1,000 tags | {fmt(rm_ratio)} curl floor | ≤ 2x | {verdict(rm_ratio, 2.0)} |")
+print(f"| cleanup dry run, 5,000 config dates | {fmt(dates_ratio)} curl floor | ≤ 1.5x | {verdict(dates_ratio, 1.5)} |")
+print(f"| peak memory, `tags ls` 2,000 | {fmt(mem_ratio)} skopeo | ≤ 1x | {verdict(mem_ratio, 1.0)} |")
+print(f"| `berth --version` | {ms(version_ms)} | ≤ 10 ms | {verdict(version_ms, 0.010)} |")
+print(f"| `berth plugins ls` | {ms(plugins_ms)} | ≤ 10 ms | {verdict(plugins_ms, 0.010)} |")
+print()
+print("## Figures\n")
+print(table("ls", "`tags ls` of 2,000 tags, warm plugin cache", "skopeo"))
+print(table("cold", "`tags ls` on a fresh cache dir (plugin compiled)", None))
+print(table("pages", "`tags ls` of 100,000 tags over 100 pages", "curl loop over the pages"))
+print(table("rm", "Remove 1,000 tags with distinct digests", "curl -X DELETE, 8 in parallel"))
+print(table("dates", "Cleanup dry run of 5,000 tags dated from image configs", "curl manifests and configs, 8 in parallel"))
+print(table("startup", "Start-up", None))
+if mem:
+    print("### Peak memory\n")
+    print("| command | peak RSS |")
+    print("| --- | --- |")
+    for k, v in mem.items():
+        print(f"| {k} tags | {v / 1024:.1f} MiB |")
+    print()
 print("""### What the cases do
 
 - `tags ls`: distribution 2.8 ignores `n`, so every tool gets all 2,000 tags in
   one response; berth's time includes starting the runtime and loading the
   cached plugin.
-- Remove: curl deletes the 1,000 manifests by digest with 8 requests in flight
-  (the floor: one request per tag, no safety checks). berth first lists the
-  tags and resolves every digest (1,000 HEADs), proves that no other tag and no
-  index shares each manifest, then deletes each by digest with 8 requests in
-  flight over one connection pool. skopeo deletes one digest per process.
-  distribution reads every tag of the repository on each manifest DELETE, so
-  the registry dominates all three.""")
+- 100,000 tags: a paging server (`bench/pager.py`) answers 1,000 tags a page
+  with a `Link` to the next; the floor is one curl process per page.
+- Remove: curl deletes the 1,000 manifests by digest, 8 requests in flight,
+  with no safety checks. berth lists the tags, resolves every digest (1,000
+  HEADs), proves that no other tag and no index shares each manifest, then
+  deletes each by digest with 8 requests in flight over one connection pool.
+  skopeo deletes one digest per process. distribution reads every tag of the
+  repository on each manifest DELETE, so the registry dominates all three.
+- Cleanup dry run: every tag's manifest and its image config are read (the
+  5,000 images share one config, read once by both); curl is the floor with 8
+  in flight.""")
