@@ -85,10 +85,10 @@ fn lists_digests_and_dates_from_the_manifest_map() {
     assert_eq!(tags["old"]["digest"], json!(old.digest));
     assert_eq!(tags["old-alias"]["digest"], json!(old.digest));
     // timeCreatedMs: the image's creation.
-    assert_eq!(tags["old"]["created"], "2023-03-04T05:06:07.000Z");
+    assert_eq!(tags["old"]["created"], "2023-03-04T05:06:07Z");
     // An index has no creation time ("0"): timeUploadedMs instead.
     assert_eq!(tags["multi"]["digest"], json!(index.digest));
-    assert_eq!(tags["multi"]["created"], "2020-09-13T12:26:40.000Z");
+    assert_eq!(tags["multi"]["created"], "2020-09-13T12:26:40Z");
 
     // One request for everything: no manifest or config was fetched.
     let requests = fake.requests();

@@ -3,7 +3,7 @@
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::runtime::SUPPORTED_APIS;
+use crate::runtime::ApiVersion;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -40,6 +40,14 @@ const FILES: &[(&str, &str)] = &[
     (
         "berth-sdk/src/lib.rs",
         include_str!("../../plugins/sdk/src/lib.rs"),
+    ),
+    (
+        "berth-sdk/src/challenge.rs",
+        include_str!("../../plugins/sdk/src/challenge.rs"),
+    ),
+    (
+        "berth-sdk/src/time.rs",
+        include_str!("../../plugins/sdk/src/time.rs"),
     ),
     (
         "berth-sdk/src/error.rs",
@@ -79,7 +87,8 @@ pub async fn new(_ctx: &Context, args: NewArgs) -> Result<u8> {
     if root.exists() {
         return Err(Error::usage(format!("{} already exists", root.display())));
     }
-    let api = SUPPORTED_APIS.last().copied().unwrap_or_default();
+    // The SDK's contract, which need not be the newest this berth serves.
+    let api = ApiVersion::V0_1_0.as_str();
     for (path, text) in FILES {
         let text = fill(text, name, api);
         write(&root.join(path), &text)?;

@@ -1,9 +1,10 @@
 //! The Docker Hub API: a short-lived bearer token from `POST /v2/auth/token`,
 //! the tag listing, and the tag delete.
 
+use crate::Repo;
 use crate::login::{self, CREDENTIALS_HINT, Kind, Login};
-use crate::{Repo, time};
 use berth_sdk::http::{Method, Request, Response};
+use berth_sdk::time;
 use berth_sdk::{Error, RateLimit, Result, Tag, TagPage, config};
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -159,7 +160,7 @@ pub fn list_tags(repo: &Repo, cursor: Option<String>) -> Result<TagPage> {
         .results
         .into_iter()
         .map(|t| Tag {
-            digest: t.digest.filter(|d| is_digest(d)),
+            digest: t.digest.filter(|d| berth_sdk::is_digest(d)),
             created: t
                 .tag_last_pushed
                 .filter(|c| time::is_rfc3339(c))
@@ -287,11 +288,6 @@ fn said(response: &Response) -> String {
     }
 }
 
-fn is_digest(d: &str) -> bool {
-    d.strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-}
-
 /// The Hub's `next` links are absolute; one that names another origin than
 /// the configured API (a proxy in front of the Hub) is taken to the API.
 fn rebase(next: &str, api: &str) -> String {
@@ -323,8 +319,8 @@ mod tests {
 
     #[test]
     fn digests() {
-        assert!(is_digest(&format!("sha256:{}", "a".repeat(64))));
-        assert!(!is_digest("sha256:abc"));
-        assert!(!is_digest(""));
+        assert!(berth_sdk::is_digest(&format!("sha256:{}", "a".repeat(64))));
+        assert!(!berth_sdk::is_digest("sha256:abc"));
+        assert!(!berth_sdk::is_digest(""));
     }
 }

@@ -6,7 +6,6 @@
 
 mod hub;
 mod login;
-mod time;
 
 use berth_sdk::{
     Capability, Descriptor, Error, Info, Manifest, Probe, Provider, Removal, Result, TagPage,

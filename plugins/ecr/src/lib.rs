@@ -285,7 +285,7 @@ fn pushed_at(api: &Api, digests: &BTreeSet<&str>) -> HashMap<String, String> {
             Ok(answer) => {
                 for image in answer.image_details {
                     if let (Some(digest), Some(at)) = (image.image_digest, image.image_pushed_at)
-                        && let Some(at) = at.as_f64().and_then(time::rfc3339)
+                        && let Some(at) = at.as_f64().and_then(berth_sdk::time::from_unix)
                     {
                         pushed.insert(digest, at);
                     }

@@ -5,7 +5,6 @@
 //! means unknown.
 
 use berth_sdk::Tag;
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -31,7 +30,7 @@ pub fn tags(body: &[u8]) -> Result<Vec<Tag>, serde_json::Error> {
     let list: TagList = serde_json::from_slice(body)?;
     let mut by_tag: HashMap<String, Entry> = HashMap::new();
     for (digest, info) in list.manifest.unwrap_or_default() {
-        if !is_digest(&digest) {
+        if !berth_sdk::is_digest(&digest) {
             continue;
         }
         let created = created(&info);
@@ -65,8 +64,7 @@ fn created(info: &Value) -> Option<String> {
         .iter()
         .filter_map(|field| millis(info.get(field)?))
         .find(|ms| *ms > 0)
-        .and_then(DateTime::<Utc>::from_timestamp_millis)
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .and_then(|ms| berth_sdk::time::from_unix(ms as f64 / 1000.0))
 }
 
 fn millis(value: &Value) -> Option<i64> {
@@ -74,20 +72,6 @@ fn millis(value: &Value) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         Value::Number(n) => n.as_i64(),
         _ => None,
-    }
-}
-
-/// `sha256:` and 64, or `sha512:` and 128, lower-case hex digits.
-fn is_digest(s: &str) -> bool {
-    let hex = |h: &str, len: usize| {
-        h.len() == len
-            && h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    match s.split_once(':') {
-        Some(("sha256", h)) => hex(h, 64),
-        Some(("sha512", h)) => hex(h, 128),
-        _ => false,
     }
 }
 
@@ -124,7 +108,7 @@ mod tests {
         assert_eq!(find("idx").digest.as_deref(), Some(B));
         assert_eq!(
             find("idx").created.as_deref(),
-            Some("2020-09-13T12:26:40.000Z")
+            Some("2020-09-13T12:26:40Z")
         );
         assert_eq!(find("odd").digest, None);
         assert_eq!(find("untracked").digest, None);

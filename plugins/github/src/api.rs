@@ -1,8 +1,8 @@
 //! The GitHub REST API: base URL, token, the headers every request carries,
 //! rate limits, and errors that quote what GitHub said.
 
-use crate::time;
 use berth_sdk::http::{Method, Request, Response};
+use berth_sdk::time;
 use berth_sdk::{Error, RateLimit, Result, config};
 use serde::Deserialize;
 use std::cell::RefCell;

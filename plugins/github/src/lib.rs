@@ -6,7 +6,6 @@
 
 mod api;
 mod package;
-mod time;
 mod untag;
 
 use api::{Api, TOKEN_HINT};
@@ -75,8 +74,11 @@ impl Provider for GitHub {
         let (versions, next) = package::page(&api, &package, &url)?;
         let mut tags = Vec::new();
         for version in &versions {
-            let digest = is_digest(&version.name).then(|| version.name.clone());
-            let created = version.created_at.clone().filter(|c| time::is_rfc3339(c));
+            let digest = berth_sdk::is_digest(&version.name).then(|| version.name.clone());
+            let created = version
+                .created_at
+                .clone()
+                .filter(|c| berth_sdk::time::is_rfc3339(c));
             tags.extend(version.tags().iter().map(|name| Tag {
                 name: name.clone(),
                 digest: digest.clone(),
@@ -149,11 +151,6 @@ fn registry_login_if_any() -> Result<()> {
         Some(api) => registry_login(&api),
         None => Ok(()),
     }
-}
-
-fn is_digest(d: &str) -> bool {
-    d.strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 berth_sdk::provider!(GitHub);

@@ -85,7 +85,7 @@ pub fn list_tags(target: &Target, page: u32) -> Result<TagPage> {
     let listed = artifacts.len();
     let mut tags = Vec::new();
     for artifact in artifacts {
-        let digest = is_digest(&artifact.digest).then_some(artifact.digest);
+        let digest = berth_sdk::is_digest(&artifact.digest).then_some(artifact.digest);
         let pushed = artifact.push_time.as_deref().and_then(rfc3339);
         for tag in artifact.tags.unwrap_or_default() {
             tags.push(Tag {
@@ -207,22 +207,8 @@ fn said(body: &[u8]) -> String {
 
 /// A time Harbor wrote, when it is RFC 3339 and not Go's zero time.
 fn rfc3339(text: &str) -> Option<String> {
-    let parsed = chrono::DateTime::parse_from_rfc3339(text.trim()).ok()?;
-    (parsed.timestamp() > 0).then(|| text.trim().to_string())
-}
-
-/// `sha256:` and 64, or `sha512:` and 128, lower-case hex digits.
-fn is_digest(s: &str) -> bool {
-    let hex = |h: &str, len: usize| {
-        h.len() == len
-            && h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    match s.split_once(':') {
-        Some(("sha256", h)) => hex(h, 64),
-        Some(("sha512", h)) => hex(h, 128),
-        _ => false,
-    }
+    let text = text.trim();
+    (berth_sdk::time::is_rfc3339(text) && !text.starts_with("0001-")).then(|| text.to_string())
 }
 
 /// Path and query of a URL, for messages.

@@ -16,7 +16,8 @@
 //! robot account `robot$name`. Manifests go through the host's OCI client.
 
 mod api;
-mod challenge;
+
+use berth_sdk::challenge;
 
 use berth_sdk::{Capability, Info, Probe, Provider, Removal, Result, TagPage, Target};
 

@@ -2,7 +2,6 @@
 
 use berth_sdk::http::{Request, Response};
 use berth_sdk::{Error, Result, Tag, TagPage, Target};
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 
 /// How to give berth a token (a hint line).
@@ -55,7 +54,7 @@ pub fn list_tags(target: &Target, token: Option<&str>, page: u32) -> Result<TagP
         .tags
         .into_iter()
         .map(|entry| Tag {
-            digest: entry.manifest_digest.filter(|d| is_digest(d)),
+            digest: entry.manifest_digest.filter(|d| berth_sdk::is_digest(d)),
             created: entry.start_ts.and_then(rfc3339),
             name: entry.name,
         })
@@ -138,23 +137,8 @@ fn said(body: &[u8]) -> String {
 
 fn rfc3339(seconds: i64) -> Option<String> {
     (seconds > 0)
-        .then(|| DateTime::<Utc>::from_timestamp(seconds, 0))
+        .then(|| berth_sdk::time::from_unix(seconds as f64))
         .flatten()
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-}
-
-/// `sha256:` and 64, or `sha512:` and 128, lower-case hex digits.
-fn is_digest(s: &str) -> bool {
-    let hex = |h: &str, len: usize| {
-        h.len() == len
-            && h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    match s.split_once(':') {
-        Some(("sha256", h)) => hex(h, 64),
-        Some(("sha512", h)) => hex(h, 128),
-        _ => false,
-    }
 }
 
 /// Path and query of a URL, for messages.
@@ -190,6 +174,8 @@ mod tests {
         let page: Page = serde_json::from_slice(body).unwrap();
         assert!(page.has_additional);
         assert_eq!(page.tags[0].start_ts, Some(1717680780));
-        assert!(is_digest(page.tags[0].manifest_digest.as_deref().unwrap()));
+        assert!(berth_sdk::is_digest(
+            page.tags[0].manifest_digest.as_deref().unwrap()
+        ));
     }
 }

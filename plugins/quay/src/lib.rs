@@ -16,7 +16,8 @@
 //! artifact manifests, unless enabled): that is reported as unsupported.
 
 mod api;
-mod challenge;
+
+use berth_sdk::challenge;
 
 use berth_sdk::config;
 use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, TagPage, Target, oci};
@@ -48,7 +49,8 @@ impl Provider for Quay {
     /// own `/v2/auth`.
     fn detect(_target: Target, probe: Option<Probe>) -> u8 {
         match probe {
-            Some(p) if p.status == 401 => challenge::bearer_realm(&p.headers)
+            Some(p) if p.status == 401 => challenge::bearer(&p.headers)
+                .map(|c| c.realm)
                 .filter(|realm| challenge::path_of(realm).trim_end_matches('/') == "/v2/auth")
                 .map_or(0, |_| 60),
             _ => 0,

@@ -38,10 +38,12 @@ pub mod bindings {
     });
 }
 
+pub mod challenge;
 mod error;
 pub mod http;
 mod info;
 mod provider;
+pub mod time;
 
 #[doc(hidden)]
 pub use bindings::__export_plugin;
@@ -58,6 +60,21 @@ pub use bindings::berth::provider::types::{
 pub use error::{Result, from_status};
 pub use info::{InfoBuilder, info};
 pub use provider::{Provider, probe_header};
+
+/// Whether `s` is a digest the host accepts: `sha256:` and 64, or `sha512:`
+/// and 128, lower-case hex digits.
+pub fn is_digest(s: &str) -> bool {
+    let hex = |h: &str, len: usize| {
+        h.len() == len
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match s.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    }
+}
 
 /// The API version of the WIT package this SDK is built against.
 pub const API_VERSION: &str = "0.1.0";

@@ -1,5 +1,7 @@
-//! Just enough of `WWW-Authenticate` to read a Bearer challenge.
+//! Reading a registry's Bearer challenge from a probe, which is how most
+//! self-hosted products can be told apart.
 
+/// A `WWW-Authenticate: Bearer` challenge.
 pub struct Bearer {
     pub realm: String,
     pub service: Option<String>,
@@ -47,7 +49,7 @@ fn param(params: &str, key: &str) -> Option<String> {
     None
 }
 
-/// The path of an absolute URL, without query.
+/// The path of an absolute URL, without query or fragment.
 pub fn path_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = rest.find('/').map_or("", |i| &rest[i..]);
@@ -63,14 +65,19 @@ mod tests {
     }
 
     #[test]
-    fn reads_harbors_challenge() {
+    fn reads_bearer_challenges() {
         let c = bearer(&h(
-            r#"Bearer realm="http://192.168.1.11:8090/service/token",service="harbor-registry""#,
+            r#"Bearer realm="http://10.0.0.1:8090/service/token",service="harbor-registry""#,
         ))
         .unwrap();
         assert_eq!(path_of(&c.realm), "/service/token");
         assert_eq!(c.service.as_deref(), Some("harbor-registry"));
-        assert!(bearer(&h(r#"Basic realm="harbor""#)).is_none());
+        let c = bearer(&h(
+            r#"Bearer realm="https://quay.io/v2/auth",service="quay.io""#,
+        ))
+        .unwrap();
+        assert_eq!(path_of(&c.realm), "/v2/auth");
+        assert!(bearer(&h(r#"Basic realm="x""#)).is_none());
         assert!(bearer(&h("Bearer service=x")).is_none());
     }
 }
