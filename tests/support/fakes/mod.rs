@@ -2,11 +2,13 @@
 //! distribution registry.
 
 pub mod acr;
+pub mod branded;
 pub mod challenge;
 pub mod dockerhub;
 pub mod front;
 pub mod gcr;
 pub mod github;
+pub mod gitlab;
 pub mod harbor;
 pub mod quay;
 pub mod upstream;

@@ -1,0 +1,243 @@
+//! GitLab's API v4: finding a registry repository's id and deleting one tag.
+
+use berth_sdk::http::{Request, Response};
+use berth_sdk::{Error, Result, Target, config};
+use serde::Deserialize;
+
+/// Repositories a page; GitLab allows at most 100.
+const PER_PAGE: u32 = 100;
+/// Pages of repositories read before giving up (10,000 repositories).
+const MAX_PAGES: u32 = 100;
+
+/// What to do when the API refuses the token (a hint line).
+const TOKEN_HINT: &str = "set an access token with the `api` scope (personal, group or project \
+token, Developer role or higher) with --opt token=... or BERTH_GITLAB_TOKEN";
+
+/// How requests to the API prove who they are.
+enum Token {
+    /// `--opt token` / `BERTH_GITLAB_TOKEN`: `PRIVATE-TOKEN`.
+    Private(String),
+    /// `CI_JOB_TOKEN`: `JOB-TOKEN`.
+    Job(String),
+    None,
+}
+
+pub struct Api {
+    /// `https://gitlab.example.com/api/v4`, no trailing slash.
+    base: String,
+    token: Token,
+}
+
+#[derive(Deserialize)]
+struct Repository {
+    id: u64,
+    path: String,
+}
+
+impl Api {
+    /// The API base and token the operator set; `None` when no base is
+    /// known.
+    pub fn from_config(target: &Target) -> Option<Api> {
+        let base = config::get_option("api-url")
+            .or_else(|| config::get_env("CI_API_V4_URL"))
+            .filter(|b| !b.trim().is_empty())
+            .or_else(|| {
+                matches!(
+                    target.registry.as_str(),
+                    "registry.gitlab.com" | "gitlab.com"
+                )
+                .then(|| "https://gitlab.com/api/v4".to_string())
+            })?;
+        let token = match (
+            config::get_option("token").filter(|t| !t.is_empty()),
+            config::get_env("CI_JOB_TOKEN").filter(|t| !t.is_empty()),
+        ) {
+            (Some(t), _) => Token::Private(t),
+            (None, Some(t)) => Token::Job(t),
+            (None, None) => Token::None,
+        };
+        Some(Api {
+            base: base.trim().trim_end_matches('/').to_string(),
+            token,
+        })
+    }
+
+    fn authorized(&self, request: Request) -> Result<Request> {
+        match &self.token {
+            Token::Private(t) => Ok(request.header("private-token", t.as_str())),
+            Token::Job(t) => Ok(request.header("job-token", t.as_str())),
+            Token::None => Err(Error::Unauthorized(format!(
+                "the registry takes no tag delete, and GitLab's API ({}) needs a token to delete \
+                 one\nhint: {TOKEN_HINT}; in a CI job CI_JOB_TOKEN is used when set",
+                self.base
+            ))),
+        }
+    }
+
+    /// `DELETE /projects/:id/registry/repositories/:repository_id/tags/:tag_name`.
+    pub fn delete_tag(&self, repository: &str, tag: &str) -> Result<()> {
+        let (project, id) = self.find(repository)?;
+        let url = format!(
+            "{}/projects/{}/registry/repositories/{id}/tags/{}",
+            self.base,
+            encode(&project),
+            encode(tag)
+        );
+        let response = self
+            .authorized(Request::delete(&url).header("accept", "application/json"))?
+            .send()?;
+        if (200..300).contains(&response.status) {
+            Ok(())
+        } else {
+            Err(self.refusal("DELETE", &response))
+        }
+    }
+
+    /// The project that holds the registry repository `path`, and the
+    /// repository's id. A project path is at least `namespace/project`; the
+    /// repository is the project's own (same path) or one under it, so the
+    /// longest prefixes are tried first.
+    fn find(&self, path: &str) -> Result<(String, u64)> {
+        let segments: Vec<&str> = path.split('/').collect();
+        for len in (2..=segments.len()).rev() {
+            let project = segments[..len].join("/");
+            if let Some(id) = self.repository_id(&project, path)? {
+                return Ok((project, id));
+            }
+        }
+        Err(Error::NotFound(format!(
+            "GitLab's API lists no registry repository {path} in any project it could be in \
+             ({})",
+            self.base
+        )))
+    }
+
+    /// `GET /projects/:id/registry/repositories`, every page: the id of
+    /// `path`, `None` when the project does not exist or lacks it.
+    fn repository_id(&self, project: &str, path: &str) -> Result<Option<u64>> {
+        let mut page = 1;
+        while page <= MAX_PAGES {
+            let url = format!(
+                "{}/projects/{}/registry/repositories?per_page={PER_PAGE}&page={page}",
+                self.base,
+                encode(project)
+            );
+            let response = self
+                .authorized(Request::get(&url).header("accept", "application/json"))?
+                .send()?;
+            if response.status == 404 {
+                return Ok(None);
+            }
+            if !(200..300).contains(&response.status) {
+                return Err(self.refusal("GET", &response));
+            }
+            let repositories: Vec<Repository> = response.json()?;
+            if let Some(r) = repositories.iter().find(|r| r.path == path) {
+                return Ok(Some(r.id));
+            }
+            match response
+                .header("x-next-page")
+                .and_then(|n| n.trim().parse::<u32>().ok())
+            {
+                Some(next) if next > page && !repositories.is_empty() => page = next,
+                _ => return Ok(None),
+            }
+        }
+        Err(Error::Invalid(format!(
+            "GitLab's API kept paging project {project}'s registry repositories past {MAX_PAGES} pages"
+        )))
+    }
+
+    /// An error answer, quoting GitLab's `message` or `error`.
+    fn refusal(&self, method: &str, response: &Response) -> Error {
+        let what = format!("{method} {}", path_of(&response.url));
+        let said = said(&response.body);
+        let message = if said.is_empty() {
+            format!("{what}: HTTP {}", response.status)
+        } else {
+            format!("{what}: HTTP {}: {said}", response.status)
+        };
+        let hint = match self.token {
+            Token::Job(_) => format!(
+                "CI_JOB_TOKEN often may not delete registry tags through the API; {TOKEN_HINT}"
+            ),
+            _ => TOKEN_HINT.to_string(),
+        };
+        match response.status {
+            401 => Error::Unauthorized(format!("{message}\nhint: {hint}")),
+            403 => Error::Forbidden(format!("{message}\nhint: {hint}")),
+            status => match berth_sdk::from_status(status, response.retry_after(), &[]) {
+                Error::NotFound(_) => Error::NotFound(message),
+                Error::RateLimited(mut limit) => {
+                    limit.message = message;
+                    Error::RateLimited(limit)
+                }
+                Error::Unsupported(_) => Error::Unsupported(message),
+                Error::Invalid(_) => Error::Invalid(message),
+                _ => Error::Other(message),
+            },
+        }
+    }
+}
+
+/// `{"message": ...}` or `{"error": ...}` of a GitLab answer, else its text.
+fn said(body: &[u8]) -> String {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => match v.get("message").or_else(|| v.get("error")) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => v.to_string(),
+        },
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    text.trim().chars().take(300).collect()
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters, so a project
+/// path `group/project` becomes `group%2Fproject` as GitLab requires.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Path and query of a URL, for messages.
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_project_paths() {
+        assert_eq!(encode("group/sub/project"), "group%2Fsub%2Fproject");
+        assert_eq!(encode("v1.2_rc-1"), "v1.2_rc-1");
+        assert_eq!(encode("a b"), "a%20b");
+    }
+
+    #[test]
+    fn quotes_gitlab() {
+        assert_eq!(
+            said(br#"{"message":"404 Tag Not Found"}"#),
+            "404 Tag Not Found"
+        );
+        assert_eq!(
+            said(br#"{"error":"insufficient_scope"}"#),
+            "insufficient_scope"
+        );
+        assert_eq!(
+            said(br#"{"message":{"name":["is invalid"]}}"#),
+            r#"{"name":["is invalid"]}"#
+        );
+        assert_eq!(said(b"Bad gateway"), "Bad gateway");
+    }
+}

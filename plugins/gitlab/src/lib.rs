@@ -1,0 +1,120 @@
+//! The GitLab container registry (`registry.gitlab.com`, and self-managed
+//! GitLab, recognised by its registry's challenge).
+//!
+//! Tags, manifests and pushes are the host's OCI client. A tag is removed by
+//! the first of these that the server takes:
+//! 1. the OCI tag delete, `DELETE /v2/<name>/manifests/<tag>` (GitLab's
+//!    registry since 16.4);
+//! 2. GitLab's own registry extension `DELETE /v2/<name>/tags/reference/<tag>`
+//!    (12.8 to 16.x; gone in 17.0);
+//! 3. the API v4, `DELETE /projects/:id/registry/repositories/:repository_id/tags/:tag_name`,
+//!    where `:id` is the project's URL-encoded path and `:repository_id`
+//!    comes from `GET /projects/:id/registry/repositories`;
+//! 4. when no API base is known, the host's throwaway untag.
+//!
+//! Each removes that tag only. The API base is the option `api-url`
+//! (`https://gitlab.example.com/api/v4`), else `CI_API_V4_URL`, else
+//! `https://gitlab.com/api/v4` for GitLab.com; its token is the option
+//! `token` (sent as `PRIVATE-TOKEN`), else `CI_JOB_TOKEN` (as `JOB-TOKEN`).
+
+mod api;
+
+use berth_sdk::challenge;
+use berth_sdk::http::Request;
+use berth_sdk::log::{Level, log};
+use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, Target, oci};
+
+struct GitLab;
+
+impl Provider for GitLab {
+    fn info() -> Info {
+        berth_sdk::info(
+            "gitlab",
+            env!("CARGO_PKG_VERSION"),
+            "GitLab container registry (OCI, its tag delete, and the API v4)",
+        )
+        .capabilities(&[
+            Capability::ListTags,
+            Capability::DeleteTag,
+            Capability::GetManifest,
+            Capability::PushManifest,
+        ])
+        .option(
+            "api-url",
+            "GitLab's API v4 base, e.g. https://gitlab.example.com/api/v4 (default: CI_API_V4_URL)",
+        )
+        .secret_option(
+            "token",
+            "access token with the `api` scope for the API v4 (default: CI_JOB_TOKEN)",
+        )
+        .build()
+    }
+
+    /// GitLab's registry sends `GET /v2/` to GitLab's own token endpoint,
+    /// `/jwt/auth`, for the service `container_registry`.
+    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
+        let Some(probe) = probe.filter(|p| p.status == 401) else {
+            return 0;
+        };
+        match challenge::bearer(&probe.headers) {
+            Some(c) if challenge::path_of(&c.realm).ends_with("/jwt/auth") => {
+                if c.service.as_deref() == Some("container_registry") {
+                    95
+                } else {
+                    60
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+        match oci::delete_manifest(&tag) {
+            Ok(()) => return Ok(()),
+            Err(e) if refuses_tag_delete(&e) => {}
+            Err(e) => return Err(e),
+        }
+        let legacy = format!(
+            "{}/v2/{}/tags/reference/{}",
+            target.base_url,
+            target.repository,
+            api::encode(&tag)
+        );
+        let response = Request::delete(&legacy).send()?;
+        match response.status {
+            200..=299 => return Ok(()),
+            // No such route: a registry from before 12.8, or from 17.0 on.
+            404 | 405 => {}
+            status => {
+                return Err(berth_sdk::from_status(
+                    status,
+                    response.retry_after(),
+                    &response.body,
+                ));
+            }
+        }
+        match api::Api::from_config(&target) {
+            Some(api) => api.delete_tag(&target.repository, &tag),
+            None => {
+                log(
+                    Level::Info,
+                    "the registry takes no tag delete and no GitLab API is configured \
+                     (--opt api-url=..., or CI_API_V4_URL); untagging with a throwaway manifest",
+                );
+                oci::untag(&tag)
+            }
+        }
+    }
+}
+
+/// The registry's answer to a tag delete it does not implement: distribution
+/// reads the tag as a digest (`DIGEST_INVALID`) or says `UNSUPPORTED`.
+fn refuses_tag_delete(e: &Error) -> bool {
+    match e {
+        Error::Unsupported(_) => true,
+        Error::Invalid(m) => m.contains("DIGEST_INVALID") || m.contains("UNSUPPORTED"),
+        _ => false,
+    }
+}
+
+berth_sdk::provider!(GitLab);
