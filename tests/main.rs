@@ -28,4 +28,5 @@ mod python_plugin;
 mod quay;
 mod tags_ls;
 mod tags_rm;
+mod versions;
 mod yandex;

@@ -18,6 +18,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{Mutex, Semaphore};
 
+/// Most tags one `delete-tags` call carries.
+pub const MAX_BATCH: usize = 100;
+
 /// A tag as the host knows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Tag {
@@ -103,20 +106,14 @@ impl Provider {
 
     pub async fn list_tags(&self, cursor: Option<String>) -> Result<Page, Failure> {
         let page = self
-            .with_instance(async |i, t| {
-                i.call(async |p, s| p.call_list_tags(s, t, cursor.as_deref()).await)
-                    .await
-            })
+            .with_instance(async |i, t| i.list_tags(t, cursor.as_deref()).await)
             .await?;
         check::page(&self.label(), page)
     }
 
     pub async fn resolve(&self, reference: &str) -> Result<wit::Descriptor, Failure> {
         let d = self
-            .with_instance(async |i, t| {
-                i.call(async |p, s| p.call_resolve(s, t, reference).await)
-                    .await
-            })
+            .with_instance(async |i, t| i.resolve(t, reference).await)
             .await?;
         check::digest(&self.label(), &d.digest)?;
         Ok(d)
@@ -124,20 +121,14 @@ impl Provider {
 
     pub async fn get_manifest(&self, reference: &str) -> Result<Manifest, Failure> {
         let m = self
-            .with_instance(async |i, t| {
-                i.call(async |p, s| p.call_get_manifest(s, t, reference).await)
-                    .await
-            })
+            .with_instance(async |i, t| i.get_manifest(t, reference).await)
             .await?;
         check::manifest(&self.label(), reference, m)
     }
 
     pub async fn get_blob(&self, digest: &str) -> Result<Vec<u8>, Failure> {
-        self.with_instance(async |i, t| {
-            i.call(async |p, s| p.call_get_blob(s, t, digest).await)
-                .await
-        })
-        .await
+        self.with_instance(async |i, t| i.get_blob(t, digest).await)
+            .await
     }
 
     pub async fn push_manifest(
@@ -147,13 +138,7 @@ impl Provider {
         bytes: &[u8],
     ) -> Result<String, Failure> {
         let digest = self
-            .with_instance(async |i, t| {
-                i.call(async |p, s| {
-                    p.call_push_manifest(s, t, reference, media_type, bytes)
-                        .await
-                })
-                .await
-            })
+            .with_instance(async |i, t| i.push_manifest(t, reference, media_type, bytes).await)
             .await?;
         check::digest(&self.label(), &digest)?;
         Ok(digest)
@@ -169,10 +154,71 @@ impl Provider {
             digest: digest.map(String::from),
             exclusive,
         };
-        self.with_instance(async |i, t| {
-            i.call(async |p, s| p.call_delete_tag(s, t, tag, &removal).await)
-                .await
-        })
-        .await
+        self.with_instance(async |i, t| i.delete_tag(t, tag, &removal).await)
+            .await
+    }
+
+    /// Whether `delete_tags` removes several tags in one plugin call.
+    pub fn batches_removals(&self) -> bool {
+        self.loaded.api().has_delete_tags()
+    }
+
+    /// Removes `removals` (tag, digest, exclusive), in order, one result
+    /// each: in calls of at most [`MAX_BATCH`] to a plugin that has
+    /// `delete-tags`, else one `delete-tag` call per tag. Tags a batch
+    /// answers `unsupported` are removed one by one.
+    pub async fn delete_tags(
+        &self,
+        removals: &[(&str, Option<&str>, bool)],
+    ) -> Vec<Result<(), Failure>> {
+        let mut results = Vec::with_capacity(removals.len());
+        if !self.batches_removals() {
+            for (tag, digest, exclusive) in removals {
+                results.push(self.delete_tag(tag, *digest, *exclusive).await);
+            }
+            return results;
+        }
+        for chunk in removals.chunks(MAX_BATCH) {
+            let entries: Vec<(String, wit::Removal)> = chunk
+                .iter()
+                .map(|(tag, digest, exclusive)| {
+                    let removal = wit::Removal {
+                        digest: digest.map(String::from),
+                        exclusive: *exclusive,
+                    };
+                    (tag.to_string(), removal)
+                })
+                .collect();
+            let answered = self
+                .with_instance(async |i, t| i.delete_tags(t, &entries).await.map(Ok))
+                .await;
+            let answers = match answered {
+                Ok(answers) if answers.len() == chunk.len() => answers,
+                Ok(answers) => {
+                    let junk = Failure::Plugin(format!(
+                        "plugin {} returned {} results for {} tags",
+                        self.label(),
+                        answers.len(),
+                        chunk.len()
+                    ));
+                    results.extend(chunk.iter().map(|_| Err(junk.clone())));
+                    continue;
+                }
+                Err(e) => {
+                    results.extend(chunk.iter().map(|_| Err(e.clone())));
+                    continue;
+                }
+            };
+            for ((tag, digest, exclusive), answer) in chunk.iter().zip(answers) {
+                results.push(match answer {
+                    Ok(()) => Ok(()),
+                    Err(wit::Error::Unsupported(_)) => {
+                        self.delete_tag(tag, *digest, *exclusive).await
+                    }
+                    Err(e) => Err(Failure::Registry(self.sanitize(e.into()))),
+                });
+            }
+        }
+        results
     }
 }

@@ -3,7 +3,7 @@
 
 use super::plan::{Plan, Unit};
 use super::report::Failed;
-use crate::provider::Provider;
+use crate::provider::{MAX_BATCH, Provider};
 use futures_util::StreamExt;
 use std::io::IsTerminal;
 
@@ -29,30 +29,32 @@ pub async fn execute(
     let total: u64 = plan.units.iter().map(|u| u.tags.len() as u64).sum();
     let bar = progress(total, quiet);
     crate::interrupt::removing(true);
-    let results: Vec<(Vec<String>, Vec<Failed>)> = futures_util::stream::iter(&plan.units)
-        .map(|unit| {
-            let bar = bar.clone();
-            async move {
-                let result = if crate::interrupt::interrupted() {
-                    (
-                        Vec::new(),
-                        unit.tags
-                            .iter()
-                            .map(|t| failed(t, "interrupted before removal", Vec::new()))
-                            .collect(),
-                    )
-                } else {
-                    remove(provider, unit).await
-                };
-                if let Some(bar) = &bar {
-                    bar.inc(unit.tags.len() as u64);
+    let results: Vec<(Vec<String>, Vec<Failed>)> =
+        futures_util::stream::iter(batches(&plan.units, provider.batches_removals()))
+            .map(|units| {
+                let bar = bar.clone();
+                async move {
+                    let result = if crate::interrupt::interrupted() {
+                        (
+                            Vec::new(),
+                            units
+                                .iter()
+                                .flat_map(|u| &u.tags)
+                                .map(|t| failed(t, "interrupted before removal", Vec::new()))
+                                .collect(),
+                        )
+                    } else {
+                        remove(provider, &units).await
+                    };
+                    if let Some(bar) = &bar {
+                        bar.inc(units.iter().map(|u| u.tags.len() as u64).sum());
+                    }
+                    result
                 }
-                result
-            }
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
     crate::interrupt::removing(false);
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -69,16 +71,44 @@ pub async fn execute(
     outcome
 }
 
-/// One unit: its tags in order. After the first tag of an exclusive unit,
+/// What one task removes: a unit, or for a provider that batches, whole
+/// units packed up to a batch's size (a larger unit goes alone), so that a
+/// unit's tags stay in order within one task.
+fn batches(units: &[Unit], batch: bool) -> Vec<Vec<&Unit>> {
+    if !batch {
+        return units.iter().map(|u| vec![u]).collect();
+    }
+    let mut batches: Vec<Vec<&Unit>> = Vec::new();
+    let mut size = 0;
+    for unit in units {
+        match batches.last_mut() {
+            Some(last) if size + unit.tags.len() <= MAX_BATCH => last.push(unit),
+            _ => {
+                batches.push(vec![unit]);
+                size = 0;
+            }
+        }
+        size += unit.tags.len();
+    }
+    batches
+}
+
+/// Units, each its tags in order. After the first tag of an exclusive unit,
 /// the others may already be gone with the manifest; that is what was asked.
-async fn remove(provider: &Provider, unit: &Unit) -> (Vec<String>, Vec<Failed>) {
+async fn remove(provider: &Provider, units: &[&Unit]) -> (Vec<String>, Vec<Failed>) {
+    let entries: Vec<(&Unit, usize, &String)> = units
+        .iter()
+        .flat_map(|u| u.tags.iter().enumerate().map(move |(i, t)| (*u, i, t)))
+        .collect();
+    let removals: Vec<(&str, Option<&str>, bool)> = entries
+        .iter()
+        .map(|(u, _, t)| (t.as_str(), u.digest.as_deref(), u.exclusive))
+        .collect();
+    let results = provider.delete_tags(&removals).await;
     let mut deleted = Vec::new();
     let mut failures = Vec::new();
-    for (i, tag) in unit.tags.iter().enumerate() {
-        match provider
-            .delete_tag(tag, unit.digest.as_deref(), unit.exclusive)
-            .await
-        {
+    for ((unit, i, tag), result) in entries.into_iter().zip(results) {
+        match result {
             Ok(()) => deleted.push(tag.clone()),
             Err(e) if i > 0 && unit.exclusive && e.is_not_found() => deleted.push(tag.clone()),
             Err(e) => failures.push(failed(tag, &e.message(), e.hints())),

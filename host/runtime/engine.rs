@@ -30,6 +30,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| super::v0_1_0::Plugin::add_to_linker::<State, State>(&mut linker, |s| s))
+            .and_then(|()| super::v0_2_0::add_imports(&mut linker))
             .map_err(|e| Error::failed(format!("cannot link host interfaces: {e}")))?;
         let ticker = engine.weak();
         std::thread::spawn(move || {

@@ -2,8 +2,9 @@
 //! Every call is bounded in time and memory; a trap poisons the instance.
 
 use super::limits::Limits;
-use super::loaded::{LoadedPlugin, OptionMeta, PluginMeta, Pre};
-use super::v0_1_0;
+use super::loaded::{ApiVersion, LoadedPlugin, OptionMeta, PluginMeta, Pre};
+use super::v0_1_0::berth::provider::types as wit;
+use super::{v0_1_0, v0_2_0};
 use crate::imports::HostContext;
 use std::path::Path;
 use std::sync::Arc;
@@ -100,8 +101,36 @@ pub enum CallError {
     Trap(String),
 }
 
+/// The instance's exports, in the bindings of its API version. All versions
+/// speak the host's types (see `v0_2_0`), so a call reads the same in each.
 enum Bindings {
     V0_1_0(v0_1_0::Plugin),
+    V0_2_0(v0_2_0::Plugin),
+}
+
+impl Bindings {
+    fn api(&self) -> ApiVersion {
+        match self {
+            Bindings::V0_1_0(_) => ApiVersion::V0_1_0,
+            Bindings::V0_2_0(_) => ApiVersion::V0_2_0,
+        }
+    }
+}
+
+/// Calls one provider export on whichever version the instance speaks, under
+/// the call's deadline and memory cap.
+macro_rules! call {
+    ($instance:ident . $export:ident ( $($arg:expr),* $(,)? )) => {{
+        $instance.arm();
+        let store = &mut $instance.store;
+        let call = async {
+            match &$instance.bindings {
+                Bindings::V0_1_0(b) => b.berth_provider_provider().$export(store, $($arg),*).await,
+                Bindings::V0_2_0(b) => b.berth_provider_provider().$export(store, $($arg),*).await,
+            }
+        };
+        guard($instance.limits, &$instance.stderr, call).await
+    }};
 }
 
 pub struct Instance {
@@ -150,17 +179,17 @@ impl LoadedPlugin {
             }
         });
         store.set_epoch_deadline(1);
-        let bindings = match &self.pre {
-            Pre::V0_1_0(pre) => {
-                let instantiated = guard(limits, &stderr, pre.instantiate_async(&mut store)).await;
-                Bindings::V0_1_0(instantiated.map_err(|e| {
-                    crate::error::Error::failed(format!(
-                        "plugin {} failed to start: {e}",
-                        self.name
-                    ))
-                })?)
-            }
+        let instantiated = match &self.pre {
+            Pre::V0_1_0(pre) => guard(limits, &stderr, pre.instantiate_async(&mut store))
+                .await
+                .map(Bindings::V0_1_0),
+            Pre::V0_2_0(pre) => guard(limits, &stderr, pre.instantiate_async(&mut store))
+                .await
+                .map(Bindings::V0_2_0),
         };
+        let bindings = instantiated.map_err(|e| {
+            crate::error::Error::failed(format!("plugin {} failed to start: {e}", self.name))
+        })?;
         Ok(Instance {
             store,
             bindings,
@@ -176,19 +205,17 @@ impl Instance {
         self.store.set_epoch_deadline(1);
     }
 
+    /// The API version the plugin was built for.
+    pub fn api(&self) -> ApiVersion {
+        self.bindings.api()
+    }
+
     pub async fn info(&mut self) -> Result<PluginMeta, CallError> {
-        self.arm();
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let info = guard(
-            self.limits,
-            &self.stderr,
-            b.berth_provider_provider().call_info(&mut self.store),
-        )
-        .await?;
+        let info = call!(self.call_info())?;
         Ok(PluginMeta {
             name: info.name,
             version: info.version,
-            api: "0.1.0".into(),
+            api: self.api().as_str().into(),
             description: info.description,
             capabilities: info
                 .capabilities
@@ -209,42 +236,88 @@ impl Instance {
 
     pub async fn detect(
         &mut self,
-        target: &v0_1_0::berth::provider::types::Target,
-        probe: Option<&v0_1_0::berth::provider::types::Probe>,
+        target: &wit::Target,
+        probe: Option<&wit::Probe>,
     ) -> Result<u8, CallError> {
-        self.arm();
-        let Bindings::V0_1_0(b) = &self.bindings;
-        guard(
-            self.limits,
-            &self.stderr,
-            b.berth_provider_provider()
-                .call_detect(&mut self.store, target, probe),
-        )
-        .await
+        call!(self.call_detect(target, probe))
     }
 
-    /// The 0.1.0 provider export, called under the deadline.
-    pub async fn call<T>(
+    pub async fn list_tags(
         &mut self,
-        f: impl AsyncFnOnce(
-            &v0_1_0::exports::berth::provider::provider::Guest,
-            &mut Store<State>,
-        ) -> wasmtime::Result<T>,
-    ) -> Result<T, CallError> {
+        target: &wit::Target,
+        cursor: Option<&str>,
+    ) -> Result<Result<wit::TagPage, wit::Error>, CallError> {
+        call!(self.call_list_tags(target, cursor))
+    }
+
+    pub async fn resolve(
+        &mut self,
+        target: &wit::Target,
+        reference: &str,
+    ) -> Result<Result<wit::Descriptor, wit::Error>, CallError> {
+        call!(self.call_resolve(target, reference))
+    }
+
+    pub async fn get_manifest(
+        &mut self,
+        target: &wit::Target,
+        reference: &str,
+    ) -> Result<Result<wit::Manifest, wit::Error>, CallError> {
+        call!(self.call_get_manifest(target, reference))
+    }
+
+    pub async fn get_blob(
+        &mut self,
+        target: &wit::Target,
+        digest: &str,
+    ) -> Result<Result<Vec<u8>, wit::Error>, CallError> {
+        call!(self.call_get_blob(target, digest))
+    }
+
+    pub async fn push_manifest(
+        &mut self,
+        target: &wit::Target,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Result<String, wit::Error>, CallError> {
+        call!(self.call_push_manifest(target, reference, media_type, bytes))
+    }
+
+    pub async fn delete_tag(
+        &mut self,
+        target: &wit::Target,
+        tag: &str,
+        removal: &wit::Removal,
+    ) -> Result<Result<(), wit::Error>, CallError> {
+        call!(self.call_delete_tag(target, tag, removal))
+    }
+
+    /// `delete-tags` (0.2.0 on): one result per entry, in order. A plugin
+    /// built for 0.1.0 has no such export and answers `unsupported` for every
+    /// entry without being called, as a 0.2.0 plugin without a batch API does.
+    pub async fn delete_tags(
+        &mut self,
+        target: &wit::Target,
+        tags: &[(String, wit::Removal)],
+    ) -> Result<Vec<Result<(), wit::Error>>, CallError> {
         self.arm();
-        let Bindings::V0_1_0(b) = &self.bindings;
-        let limits = self.limits;
-        guard(
-            limits,
-            &self.stderr,
-            f(b.berth_provider_provider(), &mut self.store),
-        )
-        .await
+        let b = match &self.bindings {
+            Bindings::V0_1_0(_) => {
+                let unsupported = wit::Error::Unsupported("API 0.1.0 has no delete-tags".into());
+                return Ok(vec![Err(unsupported); tags.len()]);
+            }
+            Bindings::V0_2_0(b) => b,
+        };
+        let call = b
+            .berth_provider_provider()
+            .call_delete_tags(&mut self.store, target, tags);
+        guard(self.limits, &self.stderr, call).await
     }
 }
 
-fn capability_name(c: v0_1_0::berth::provider::types::Capability) -> &'static str {
-    use v0_1_0::berth::provider::types::Capability as C;
+fn capability_name(c: wit::Capability) -> &'static str {
+    use wit::Capability as C;
     match c {
         C::ListTags => "list-tags",
         C::TagDates => "tag-dates",

@@ -2,14 +2,14 @@
 
 use super::engine::Runtime;
 use super::instance::State;
-use super::v0_1_0;
+use super::{v0_1_0, v0_2_0};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use wasmtime::component::Component;
 
 /// The WIT API versions this host serves, oldest first.
-pub const SUPPORTED_APIS: &[&str] = &["0.1.0"];
+pub const SUPPORTED_APIS: &[&str] = &["0.1.0", "0.2.0"];
 
 /// The export every provider has; its version is the plugin's API version.
 const EXPORT: &str = "berth:provider/provider@";
@@ -17,12 +17,30 @@ const EXPORT: &str = "berth:provider/provider@";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
     V0_1_0,
+    V0_2_0,
 }
 
 impl ApiVersion {
     pub fn as_str(self) -> &'static str {
         match self {
             ApiVersion::V0_1_0 => "0.1.0",
+            ApiVersion::V0_2_0 => "0.2.0",
+        }
+    }
+
+    fn parse(version: &str) -> Option<Self> {
+        match version {
+            "0.1.0" => Some(ApiVersion::V0_1_0),
+            "0.2.0" => Some(ApiVersion::V0_2_0),
+            _ => None,
+        }
+    }
+
+    /// Whether the provider exports `delete-tags` (0.2.0 on).
+    pub fn has_delete_tags(self) -> bool {
+        match self {
+            ApiVersion::V0_1_0 => false,
+            ApiVersion::V0_2_0 => true,
         }
     }
 }
@@ -47,6 +65,7 @@ pub struct OptionMeta {
 
 pub(super) enum Pre {
     V0_1_0(v0_1_0::PluginPre<State>),
+    V0_2_0(v0_2_0::PluginPre<State>),
 }
 
 pub struct LoadedPlugin {
@@ -65,11 +84,18 @@ impl LoadedPlugin {
                 &format!("it imports what berth does not provide: {e:#}"),
             )
         })?;
+        let mismatch = |e: wasmtime::Error| {
+            refused(
+                name,
+                &format!("its exports do not match API {}: {e:#}", api.as_str()),
+            )
+        };
         let pre = match api {
             ApiVersion::V0_1_0 => {
-                Pre::V0_1_0(v0_1_0::PluginPre::new(instance_pre).map_err(|e| {
-                    refused(name, &format!("its exports do not match API 0.1.0: {e:#}"))
-                })?)
+                Pre::V0_1_0(v0_1_0::PluginPre::new(instance_pre).map_err(mismatch)?)
+            }
+            ApiVersion::V0_2_0 => {
+                Pre::V0_2_0(v0_2_0::PluginPre::new(instance_pre).map_err(mismatch)?)
             }
         };
         Ok(LoadedPlugin {
@@ -96,17 +122,18 @@ fn api_version(runtime: &Runtime, name: &str, component: &Component) -> Result<A
         .exports(runtime.engine())
         .find_map(|(export, _)| export.strip_prefix(EXPORT).map(String::from));
     match version.as_deref() {
-        Some("0.1.0") => Ok(ApiVersion::V0_1_0),
-        Some(other) => Err(refused(
+        Some(version) => ApiVersion::parse(version).ok_or_else(|| {
+            refused(
             name,
             &format!(
-                "it was built for berth plugin API {other}; this berth supports {}",
-                supported_range()
-            ),
-        )
-        .hint(
-            "use a plugin release built for a supported API, or a berth release that supports it",
-        )),
+                    "it was built for berth plugin API {version}; this berth supports {}",
+                    supported_range()
+                ),
+            )
+            .hint(
+                "use a plugin release built for a supported API, or a berth release that supports it",
+            )
+        }),
         None => Err(refused(
             name,
             &format!(

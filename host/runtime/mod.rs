@@ -7,6 +7,7 @@ mod instance;
 mod limits;
 mod loaded;
 pub mod v0_1_0;
+pub mod v0_2_0;
 
 pub use engine::Runtime;
 pub use instance::{CallError, Instance, State};

@@ -1,5 +1,7 @@
 //! Bindings for `berth:provider@0.1.0`. Each supported API version gets its
-//! own module; `instance::Exports` dispatches between them.
+//! own module; `instance::Bindings` dispatches between them. The host's own
+//! code speaks this version's types; later versions map their unchanged
+//! interfaces onto them.
 
 wasmtime::component::bindgen!({
     path: "wit/0.1.0",

@@ -106,10 +106,7 @@ mod tests {
             Some("2023-11-14T22:13:20.123Z")
         );
         assert_eq!(find("idx").digest.as_deref(), Some(B));
-        assert_eq!(
-            find("idx").created.as_deref(),
-            Some("2020-09-13T12:26:40Z")
-        );
+        assert_eq!(find("idx").created.as_deref(), Some("2020-09-13T12:26:40Z"));
         assert_eq!(find("odd").digest, None);
         assert_eq!(find("untracked").digest, None);
         assert_eq!(find("untracked").created, None);
