@@ -7,12 +7,14 @@ use crate::error::{Error, Result};
 use crate::net::{Client, NetConfig};
 use crate::runtime::{Limits, Runtime};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub struct Context {
     pub global: Global,
     pub client: Client,
-    pub runtime: Arc<Runtime>,
+    /// Made on first use: listing plugins or printing help needs no engine.
+    runtime: OnceLock<Arc<Runtime>>,
+    pub cache_dir: Option<PathBuf>,
     pub catalog: Catalog,
     pub limits: Limits,
 }
@@ -26,7 +28,6 @@ impl Context {
             ..NetConfig::default()
         })
         .map_err(|e| Error::usage(e.to_string()))?;
-        let runtime = Runtime::new(cache_dir())?;
         let catalog = Catalog::load(&global.plugin_dirs)?;
         let limits = Limits {
             deadline: global.plugin_timeout,
@@ -35,10 +36,21 @@ impl Context {
         Ok(Context {
             global,
             client,
-            runtime,
+            runtime: OnceLock::new(),
+            cache_dir: cache_dir(),
             catalog,
             limits,
         })
+    }
+}
+
+impl Context {
+    pub fn runtime(&self) -> Result<&Arc<Runtime>> {
+        if let Some(runtime) = self.runtime.get() {
+            return Ok(runtime);
+        }
+        let runtime = Runtime::new(self.cache_dir.clone())?;
+        Ok(self.runtime.get_or_init(|| runtime))
     }
 }
 

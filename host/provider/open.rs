@@ -10,8 +10,8 @@ use crate::imports::HostContext;
 use crate::net::{Grants, host_port};
 use crate::reference::{Address, Repository};
 use crate::registry::{Learned, Repo};
-use crate::runtime::PluginMeta;
 use crate::runtime::v0_1_0::berth::provider::types as wit;
+use crate::runtime::{PluginMeta, meta_cache};
 use reqwest::Url;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -96,7 +96,11 @@ impl Context {
     /// fresh, ungranted instance.
     pub async fn meta(&self, plugin: &Plugin) -> Result<PluginMeta> {
         plugin.usable()?;
-        if let Some(meta) = self.runtime.cached_meta(&plugin.sha256) {
+        let cached = self
+            .cache_dir
+            .as_deref()
+            .and_then(|dir| meta_cache::load(dir, &plugin.sha256));
+        if let Some(meta) = cached {
             return Ok(meta);
         }
         let loaded = self.load(plugin)?;
@@ -106,13 +110,15 @@ impl Context {
             .info()
             .await
             .map_err(|e| Error::failed(format!("plugin {} {e}", plugin.name)))?;
-        self.runtime.store_meta(&plugin.sha256, &meta);
+        if let Some(dir) = &self.cache_dir {
+            meta_cache::store(dir, &plugin.sha256, &meta);
+        }
         Ok(meta)
     }
 
     fn load(&self, plugin: &Plugin) -> Result<Arc<crate::runtime::LoadedPlugin>> {
         plugin.usable()?;
-        Ok(Arc::new(self.runtime.load(
+        Ok(Arc::new(self.runtime()?.load(
             &plugin.name,
             &plugin.sha256,
             plugin.wasm(),

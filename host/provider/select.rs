@@ -132,7 +132,7 @@ async fn confidence(
     probe: &wit::Probe,
 ) -> Result<u8> {
     let loaded = ctx
-        .runtime
+        .runtime()?
         .load(&plugin.name, &plugin.sha256, plugin.wasm())?;
     let host = Arc::new(HostContext::bare(&plugin.name, ctx.client.clone()));
     let mut instance = loaded.instantiate(host, ctx.limits, None).await?;

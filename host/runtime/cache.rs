@@ -2,7 +2,6 @@
 //! compatibility hash and berth's version, so a stale artifact is never used.
 //! Only berth writes here; a failed read or write just means compiling.
 
-use super::loaded::PluginMeta;
 use crate::log;
 use sha2::{Digest, Sha256};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -26,30 +25,6 @@ impl CompileCache {
     fn path(&self, sha256: &str) -> PathBuf {
         let key = Sha256::digest(format!("{sha256}\n{}", self.engine_key));
         self.dir.join(format!("{}.cwasm", hex::encode(&key[..16])))
-    }
-
-    /// What the plugin's `info` said, kept beside its compiled form so that
-    /// listing plugins needs no instance.
-    pub fn load_meta(&self, sha256: &str) -> Option<PluginMeta> {
-        let bytes = std::fs::read(self.path(sha256).with_extension("json")).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-
-    pub fn store_meta(&self, sha256: &str, meta: &PluginMeta) {
-        let path = self.path(sha256).with_extension("json");
-        let written = (|| -> std::io::Result<()> {
-            std::fs::create_dir_all(&self.dir)?;
-            let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-            serde_json::to_writer(&mut file, meta)?;
-            file.persist(&path).map_err(|e| e.error)?;
-            Ok(())
-        })();
-        if let Err(e) = written {
-            log::debug(&format!(
-                "cannot cache plugin info at {}: {e}",
-                path.display()
-            ));
-        }
     }
 
     pub fn load(&self, engine: &Engine, sha256: &str) -> Option<Component> {

@@ -75,16 +75,6 @@ impl Runtime {
         Ok(component)
     }
 
-    pub fn cached_meta(&self, sha256: &str) -> Option<super::PluginMeta> {
-        self.cache.as_ref()?.load_meta(sha256)
-    }
-
-    pub fn store_meta(&self, sha256: &str, meta: &super::PluginMeta) {
-        if let Some(cache) = &self.cache {
-            cache.store_meta(sha256, meta);
-        }
-    }
-
     /// Compiles (or loads) a plugin and checks its API version.
     pub fn load(self: &Arc<Self>, name: &str, sha256: &str, wasm: &[u8]) -> Result<LoadedPlugin> {
         let component = self.component(name, sha256, wasm)?;

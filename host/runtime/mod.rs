@@ -6,6 +6,7 @@ mod engine;
 mod instance;
 mod limits;
 mod loaded;
+pub mod meta_cache;
 pub mod v0_1_0;
 pub mod v0_2_0;
 
