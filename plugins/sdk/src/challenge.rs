@@ -3,7 +3,9 @@
 
 /// A `WWW-Authenticate: Bearer` challenge.
 pub struct Bearer {
+    /// Where tokens are issued.
     pub realm: String,
+    /// The `service` parameter, naming the registry to the token service.
     pub service: Option<String>,
 }
 

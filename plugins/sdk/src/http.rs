@@ -11,6 +11,7 @@ pub use wit::{Method, Response};
 pub struct Request(wit::Request);
 
 impl Request {
+    /// A request with no headers and no body.
     pub fn new(method: Method, url: impl Into<String>) -> Self {
         Request(wit::Request {
             method,
@@ -20,18 +21,23 @@ impl Request {
         })
     }
 
+    /// `GET url`.
     pub fn get(url: impl Into<String>) -> Self {
         Self::new(Method::Get, url)
     }
 
+    /// `DELETE url`.
     pub fn delete(url: impl Into<String>) -> Self {
         Self::new(Method::Delete, url)
     }
 
+    /// `POST url`.
     pub fn post(url: impl Into<String>) -> Self {
         Self::new(Method::Post, url)
     }
 
+    /// Adds a header. An `authorization` header stops the host from
+    /// answering the target registry's challenge for this request.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.0.headers.push((name.into(), value.into()));
         self
@@ -42,6 +48,7 @@ impl Request {
         self.header("authorization", format!("Bearer {token}"))
     }
 
+    /// The request body.
     pub fn body(mut self, body: Vec<u8>) -> Self {
         self.0.body = body;
         self
@@ -72,6 +79,7 @@ impl Request {
         }
     }
 
+    /// The request as the WIT `http` interface takes it.
     pub fn into_inner(self) -> wit::Request {
         self.0
     }

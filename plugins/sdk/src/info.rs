@@ -15,6 +15,7 @@ pub fn info(name: &str, version: &str, description: &str) -> InfoBuilder {
 pub struct InfoBuilder(Info);
 
 impl InfoBuilder {
+    /// What the provider can do; the host refuses commands it lacks.
     pub fn capabilities(mut self, capabilities: &[Capability]) -> Self {
         self.0.capabilities.extend_from_slice(capabilities);
         self
@@ -40,6 +41,7 @@ impl InfoBuilder {
         self
     }
 
+    /// The finished description.
     pub fn build(self) -> Info {
         self.0
     }

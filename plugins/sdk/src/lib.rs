@@ -28,6 +28,8 @@
 //! Build with `cargo build --release --target wasm32-wasip2` and drop the
 //! `.wasm` into a plugin directory.
 
+#![warn(missing_docs)]
+
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({

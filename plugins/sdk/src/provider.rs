@@ -13,22 +13,27 @@ pub trait Provider {
         0
     }
 
+    /// One page of tags; `cursor` is the previous page's `next`.
     fn list_tags(_target: Target, cursor: Option<String>) -> Result<TagPage> {
         oci::list_tags(cursor.as_deref())
     }
 
+    /// What a tag or digest points at.
     fn resolve(_target: Target, reference: String) -> Result<Descriptor> {
         oci::resolve(&reference)
     }
 
+    /// A manifest by tag or digest, bytes exactly as stored.
     fn get_manifest(_target: Target, reference: String) -> Result<Manifest> {
         oci::get_manifest(&reference)
     }
 
+    /// A blob by digest (the host reads image configs this way).
     fn get_blob(_target: Target, digest: String) -> Result<Vec<u8>> {
         oci::get_blob(&digest)
     }
 
+    /// Stores a manifest under a tag or digest; returns its digest.
     fn push_manifest(
         _target: Target,
         reference: String,
