@@ -78,3 +78,25 @@ fn explicit_provider() {
         .run();
     assert_eq!(out.success().json()["method"], "explicit");
 }
+
+#[test]
+fn a_plain_registry_compiles_only_the_plugin_that_serves_it() {
+    let registry = Registry::start(RegistryOptions::default());
+    registry.seeder().seed_tags("app", 1);
+    let sandbox = crate::support::Sandbox::new();
+    let out = sandbox
+        .berth()
+        .args(["tags", "ls", &format!("{}/app", registry.addr())])
+        .run();
+    out.success();
+    let compiled: Vec<_> = std::fs::read_dir(sandbox.cache_dir().join("berth/plugins"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .collect();
+    assert_eq!(
+        compiled.len(),
+        1,
+        "no probe rule matched, so only default was compiled"
+    );
+}

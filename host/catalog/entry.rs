@@ -27,10 +27,50 @@ pub struct Entry {
     /// Option values set for the plugin.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
-    /// Offer this plugin the registry's answer to `GET /v2/` when no
-    /// pattern matched (drop-ins are always offered it).
+    /// Whether this plugin is offered the registry's answer to `GET /v2/`
+    /// when no pattern matched (drop-ins always are).
     #[serde(default)]
-    pub probe: bool,
+    pub probe: Probe,
+}
+
+/// `probe = true` asks the plugin about every probe; a table of header
+/// name to regular expression asks it only when one of those headers
+/// matches, so the common case needs no plugin at all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Probe {
+    Always(bool),
+    Headers(BTreeMap<String, String>),
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Probe::Always(false)
+    }
+}
+
+impl Probe {
+    /// Whether a probe answer with these headers is worth showing the plugin.
+    pub fn wants(&self, headers: &[(String, String)]) -> bool {
+        match self {
+            Probe::Always(yes) => *yes,
+            Probe::Headers(rules) => rules.iter().any(|(name, pattern)| {
+                let Ok(re) = regex::Regex::new(pattern) else {
+                    return false;
+                };
+                headers
+                    .iter()
+                    .any(|(n, v)| n.eq_ignore_ascii_case(name) && re.is_match(v))
+            }),
+        }
+    }
+
+    fn patterns(&self) -> Vec<&String> {
+        match self {
+            Probe::Always(_) => Vec::new(),
+            Probe::Headers(rules) => rules.values().collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,7 +90,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>> {
         Error::usage(format!("{}:{line}: {}", path.display(), e.message()))
     })?;
     for entry in &file.plugin {
-        for pattern in &entry.patterns {
+        for pattern in entry.patterns.iter().chain(entry.probe.patterns()) {
             regex::Regex::new(pattern).map_err(|e| {
                 Error::usage(format!(
                     "{}: plugin {}: invalid pattern {pattern:?}: {e}",
@@ -94,6 +134,23 @@ api-url = "https://api.github.com"
         assert_eq!(entries[0].name, "github");
         assert_eq!(entries[0].hosts, ["api.github.com"]);
         assert_eq!(entries[0].options["api-url"], "https://api.github.com");
+    }
+
+    #[test]
+    fn probe_rules_match_header_values() {
+        let text =
+            "[[plugin]]\nname = \"n\"\nfile = \"n.wasm\"\n[plugin.probe]\nserver = '^Nexus/'\n";
+        let entry = &parse(text, Path::new("x.toml")).unwrap()[0];
+        let h = |n: &str, v: &str| vec![(n.to_string(), v.to_string())];
+        assert!(entry.probe.wants(&h("Server", "Nexus/3.70.1-02 (OSS)")));
+        assert!(!entry.probe.wants(&h("Server", "nginx")));
+        assert!(!entry.probe.wants(&h("X-Other", "Nexus/3")));
+        let always = &parse(
+            "[[plugin]]\nname = \"a\"\nfile = \"a.wasm\"\nprobe = true\n",
+            Path::new("x.toml"),
+        )
+        .unwrap()[0];
+        assert!(always.probe.wants(&[]));
     }
 
     #[test]

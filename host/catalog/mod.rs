@@ -5,7 +5,7 @@
 mod builtin;
 mod entry;
 
-pub use entry::Entry;
+pub use entry::{Entry, Probe};
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};

@@ -3,7 +3,7 @@
 //! `default`.
 
 use super::open::Target;
-use crate::catalog::{Plugin, Source};
+use crate::catalog::{Plugin, Probe, Source};
 use crate::context::Context;
 use crate::error::Result;
 use crate::imports::HostContext;
@@ -70,14 +70,14 @@ async fn by_probe<'a>(
     target: &Target,
     base: &reqwest::Url,
 ) -> Option<&'a Plugin> {
-    let judges: Vec<&Plugin> = ctx
+    let candidates: Vec<&Plugin> = ctx
         .catalog
         .plugins
         .iter()
         .filter(|p| p.name != "default" && p.refused.is_none())
-        .filter(|p| p.entry.probe || p.source != Source::Builtin)
+        .filter(|p| !matches!(p.entry.probe, Probe::Always(false)) || p.source != Source::Builtin)
         .collect();
-    if judges.is_empty() {
+    if candidates.is_empty() {
         return None;
     }
     let url = base.join("/v2/").ok()?;
@@ -105,6 +105,10 @@ async fn by_probe<'a>(
             })
             .collect(),
     };
+    // Only plugins whose probe rules match the answer are instantiated.
+    let judges = candidates
+        .into_iter()
+        .filter(|p| p.source != Source::Builtin || p.entry.probe.wants(&probe.headers));
     let wit_target = target.wit();
     let mut best: Option<(&Plugin, u8)> = None;
     for plugin in judges {
