@@ -64,7 +64,7 @@ pub async fn remove(
     named: &[String],
     dry_run: bool,
 ) -> Report {
-    let plan = removal::plan(provider, all, named).await;
+    let plan = removal::plan(provider, all, named, dry_run).await;
     let outcome = removal::execute(
         provider,
         &plan,

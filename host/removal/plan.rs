@@ -31,8 +31,9 @@ const INDEX_TYPES: [&str; 2] = [
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
 
-/// Plans the removal of `named` from a repository whose tags are `all`.
-pub async fn plan(provider: &Provider, all: &[Tag], named: &[String]) -> Plan {
+/// Plans the removal of `named` from a repository whose tags are `all`. A
+/// dry run needs only which tags would go, not how, so it resolves nothing.
+pub async fn plan(provider: &Provider, all: &[Tag], named: &[String], dry_run: bool) -> Plan {
     let existing: HashSet<&str> = all.iter().map(|t| t.name.as_str()).collect();
     let mut seen = HashSet::new();
     let (present, missing): (Vec<String>, Vec<String>) = named
@@ -43,7 +44,7 @@ pub async fn plan(provider: &Provider, all: &[Tag], named: &[String]) -> Plan {
 
     let listed_digests = all.iter().all(|t| t.digest.is_some());
     let affordable = present.len() * 2 >= all.len();
-    let digests = if !listed_digests && affordable && !present.is_empty() {
+    let digests = if !dry_run && !listed_digests && affordable && !present.is_empty() {
         resolve_all(provider, all).await
     } else {
         None
