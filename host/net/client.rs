@@ -2,6 +2,7 @@
 //! configured it.
 
 use super::NetError;
+use rustls::pki_types::pem::PemObject;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -40,29 +41,31 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: NetConfig) -> Result<Self, NetError> {
-        // Installing twice is harmless; the first provider wins.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .tcp_nodelay(true)
-            .danger_accept_invalid_certs(config.insecure);
+        let mut extra_roots = Vec::new();
         if let Some(path) = &config.ca_file {
             let pem = std::fs::read(path).map_err(|e| NetError::Transport {
                 url: path.display().to_string(),
                 message: format!("cannot read CA file: {e}"),
             })?;
-            let certs =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| NetError::Transport {
+            for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+                extra_roots.push(cert.map_err(|e| NetError::Transport {
                     url: path.display().to_string(),
                     message: format!("not a PEM certificate bundle: {e}"),
-                })?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
+                })?);
             }
         }
+        let tls =
+            super::tls::config(config.insecure, extra_roots).map_err(|e| NetError::Transport {
+                url: String::new(),
+                message: format!("cannot set up TLS: {e}"),
+            })?;
+        let builder = reqwest::Client::builder()
+            .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .tls_backend_preconfigured(tls);
         let inner = builder.build().map_err(|e| NetError::Transport {
             url: String::new(),
             message: format!("cannot set up HTTP: {e}"),

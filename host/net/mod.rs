@@ -6,6 +6,7 @@ mod client;
 mod grants;
 mod retry;
 mod send;
+mod tls;
 
 pub use client::{Client, NetConfig};
 pub use grants::{Grants, host_port};
