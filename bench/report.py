@@ -42,7 +42,7 @@ def table(name, title, baseline):
     out = [f"### {title}", "", f"| command | median | mean ± σ | vs {baseline or '-'} |", "| --- | --- | --- | --- |"]
     for r in rows:
         ratio = f"{r['median'] / base:.2f}x" if base else "-"
-        out.append(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {r['mean'] * 1000:.1f} ± {r['stddev'] * 1000:.1f} ms | {ratio} |")
+        out.append(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {r['mean'] * 1000:.1f} ± {(r['stddev'] or 0) * 1000:.1f} ms | {ratio} |")
     return "\n".join(out) + "\n"
 
 
