@@ -1,15 +1,8 @@
 //! A provider written outside berth's tree: `berth plugins new`, plain
 //! cargo, a drop-in directory, and no rebuild of berth.
 
-use crate::support::{Image, Registry, RegistryOptions, Sandbox};
-use std::path::PathBuf;
+use crate::support::{Image, Registry, RegistryOptions, Sandbox, target_dir};
 use std::process::Command;
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
 
 #[test]
 fn a_plugin_from_the_template_builds_and_serves() {

@@ -5,7 +5,6 @@
 use crate::support::{Registry, RegistryOptions, Sandbox};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -76,11 +75,7 @@ impl Server {
 }
 
 fn hostile_wasm() -> Vec<u8> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    std::fs::read(target.join("plugins/wasm32-wasip2/release/berth_plugin_hostile.wasm"))
-        .expect("the build compiles the test plugins")
+    crate::support::built_plugin("berth_plugin_hostile.wasm")
 }
 
 /// A sandbox whose plugin directory holds the hostile plugin, optionally

@@ -2,15 +2,10 @@
 
 use crate::support::{Registry, RegistryOptions, Sandbox, berth};
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
 
 /// The built-in default plugin as the build produced it.
 fn default_wasm() -> Vec<u8> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    std::fs::read(target.join("plugins/wasm32-wasip2/release/berth_plugin_default.wasm"))
-        .expect("the build compiles the plugins")
+    crate::support::built_plugin("berth_plugin_default.wasm")
 }
 
 #[test]

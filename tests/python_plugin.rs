@@ -17,10 +17,7 @@ fn root() -> PathBuf {
 
 /// Where built plugins are kept between runs, by the hash of their inputs.
 fn work_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("python-plugin")
+    crate::support::target_dir().join("python-plugin")
 }
 
 fn inputs_hash() -> String {

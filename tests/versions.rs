@@ -3,14 +3,9 @@
 //! built for an API this berth does not know is refused before it runs.
 
 use crate::support::{Image, Registry, RegistryOptions, Sandbox};
-use std::path::PathBuf;
 
 fn plugin_wasm(file: &str) -> Vec<u8> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    std::fs::read(target.join("plugins/wasm32-wasip2/release").join(file))
-        .expect("the build compiles the test plugins")
+    crate::support::built_plugin(file)
 }
 
 /// A sandbox whose plugin directory holds `name.wasm`.

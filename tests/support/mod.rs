@@ -51,3 +51,20 @@ fn client() -> Client {
         .build()
         .expect("build an HTTP client")
 }
+
+/// Cargo's target directory for this checkout.
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// A plugin as the build compiled it, e.g. `berth_plugin_default.wasm`.
+pub fn built_plugin(file: &str) -> Vec<u8> {
+    std::fs::read(
+        target_dir()
+            .join("plugins/wasm32-wasip2/release")
+            .join(file),
+    )
+    .expect("the build compiles the plugins, test fixtures included")
+}
