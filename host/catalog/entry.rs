@@ -1,5 +1,6 @@
 //! `plugin-registry.toml`: what the operator says about each plugin.
 
+use super::Pattern;
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ pub struct Entry {
     pub sha256: Option<String>,
     /// Regular expressions matched against the registry `host[:port]`.
     #[serde(default)]
-    pub patterns: Vec<String>,
+    pub patterns: Vec<Pattern>,
     /// Hosts the plugin may reach besides the target registry.
     #[serde(default)]
     pub hosts: Vec<String>,
@@ -40,7 +41,7 @@ pub struct Entry {
 #[serde(untagged)]
 pub enum Probe {
     Always(bool),
-    Headers(BTreeMap<String, String>),
+    Headers(BTreeMap<String, Pattern>),
 }
 
 impl Default for Probe {
@@ -51,25 +52,25 @@ impl Default for Probe {
 
 impl Probe {
     /// Whether a probe answer with these headers is worth showing the plugin.
+    /// A rule's pattern is compiled only when its header is present.
     pub fn wants(&self, headers: &[(String, String)]) -> bool {
         match self {
             Probe::Always(yes) => *yes,
             Probe::Headers(rules) => rules.iter().any(|(name, pattern)| {
-                let Ok(re) = regex::Regex::new(pattern) else {
-                    return false;
-                };
                 headers
                     .iter()
-                    .any(|(n, v)| n.eq_ignore_ascii_case(name) && re.is_match(v))
+                    .any(|(n, v)| n.eq_ignore_ascii_case(name) && pattern.is_match(v))
             }),
         }
     }
 
-    fn patterns(&self) -> Vec<&String> {
+    fn patterns(&self) -> impl Iterator<Item = &Pattern> {
         match self {
-            Probe::Always(_) => Vec::new(),
-            Probe::Headers(rules) => rules.values().collect(),
+            Probe::Always(_) => None,
+            Probe::Headers(rules) => Some(rules.values()),
         }
+        .into_iter()
+        .flatten()
     }
 }
 
@@ -90,15 +91,6 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>> {
         Error::usage(format!("{}:{line}: {}", path.display(), e.message()))
     })?;
     for entry in &file.plugin {
-        for pattern in entry.patterns.iter().chain(entry.probe.patterns()) {
-            regex::Regex::new(pattern).map_err(|e| {
-                Error::usage(format!(
-                    "{}: plugin {}: invalid pattern {pattern:?}: {e}",
-                    path.display(),
-                    entry.name
-                ))
-            })?;
-        }
         if let Some(sha) = &entry.sha256
             && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
         {
@@ -110,6 +102,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>> {
         }
     }
     Ok(file.plugin)
+}
+
+/// Compiles every pattern of an operator's catalog, so that a bad one is
+/// reported when the catalog is read rather than never matching.
+pub fn check_patterns(entries: &[Entry], path: &Path) -> Result<()> {
+    for entry in entries {
+        for pattern in entry.patterns.iter().chain(entry.probe.patterns()) {
+            pattern.check().map_err(|e| {
+                Error::usage(format!("{}: plugin {}: {e}", path.display(), entry.name))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -167,12 +172,15 @@ api-url = "https://api.github.com"
 
     #[test]
     fn bad_pattern_and_pin_are_refused() {
-        let err = parse(
+        let path = Path::new("c.toml");
+        for text in [
             "[[plugin]]\nname = \"x\"\nfile = \"x.wasm\"\npatterns = ['(']\n",
-            Path::new("c.toml"),
-        )
-        .unwrap_err();
-        assert!(err.message.contains("invalid pattern"));
+            "[[plugin]]\nname = \"x\"\nfile = \"x.wasm\"\n[plugin.probe]\nserver = '['\n",
+        ] {
+            let entries = parse(text, path).unwrap();
+            let err = check_patterns(&entries, path).unwrap_err();
+            assert!(err.message.contains("invalid pattern"), "{}", err.message);
+        }
         let err = parse(
             "[[plugin]]\nname = \"x\"\nfile = \"x.wasm\"\nsha256 = \"abc\"\n",
             Path::new("c.toml"),

@@ -4,8 +4,10 @@
 
 mod builtin;
 mod entry;
+mod pattern;
 
 pub use entry::{Entry, Probe};
+pub use pattern::Pattern;
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -71,11 +73,7 @@ impl Plugin {
 
     /// The patterns that select this plugin by address.
     pub fn matches_host(&self, host: &str) -> bool {
-        self.entry
-            .patterns
-            .iter()
-            .filter_map(|p| regex::Regex::new(p).ok())
-            .any(|re| re.is_match(host))
+        self.entry.patterns.iter().any(|p| p.is_match(host))
     }
 }
 
@@ -124,6 +122,7 @@ impl Catalog {
     }
 }
 
+/// The built-in catalog's patterns are checked by a test, not on every run.
 fn builtins() -> Result<Vec<Plugin>> {
     let entries = entry::parse(builtin::CATALOG, Path::new("built-in plugin-registry.toml"))?;
     Ok(entries
@@ -153,7 +152,11 @@ fn load_dir(dir: &Path) -> Result<Vec<Plugin>> {
     })?;
     let catalog_path = dir.join(CATALOG_FILE);
     let entries = match std::fs::read_to_string(&catalog_path) {
-        Ok(text) => entry::parse(&text, &catalog_path)?,
+        Ok(text) => {
+            let entries = entry::parse(&text, &catalog_path)?;
+            entry::check_patterns(&entries, &catalog_path)?;
+            entries
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => {
             return Err(Error::usage(format!(
@@ -234,4 +237,36 @@ pub fn missing_files(dirs: &[PathBuf]) -> Vec<String> {
         }
     }
     missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_patterns_compile() {
+        let path = Path::new("plugin-registry.toml");
+        let entries = entry::parse(builtin::CATALOG, path).unwrap();
+        entry::check_patterns(&entries, path).unwrap();
+        assert!(entries.iter().any(|e| !e.patterns.is_empty()));
+    }
+
+    #[test]
+    fn builtin_addresses_pick_their_plugin() {
+        let catalog = Catalog::load(&[]).unwrap();
+        let pick = |host: &str| {
+            catalog
+                .plugins
+                .iter()
+                .find(|p| p.matches_host(host))
+                .map(|p| p.name.as_str())
+        };
+        assert_eq!(
+            pick("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+            Some("ecr")
+        );
+        assert_eq!(pick("12345.dkr.ecr.eu-west-1.amazonaws.com"), None);
+        assert_eq!(pick("ghcr.io"), Some("github"));
+        assert_eq!(pick("localhost:5000"), None);
+    }
 }

@@ -167,10 +167,14 @@ fn status(plugin: &Plugin) -> &'static str {
     }
 }
 
-fn list_or_none(items: &[String]) -> String {
+fn list_or_none<T: std::fmt::Display>(items: &[T]) -> String {
     if items.is_empty() {
         "none".into()
     } else {
-        items.join(", ")
+        items
+            .iter()
+            .map(T::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
