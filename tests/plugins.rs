@@ -142,3 +142,25 @@ fn missing_plugin_dir_is_a_usage_error() {
     assert_eq!(out.code(), 2);
     assert!(out.stderr_str().contains("/nonexistent/berth"));
 }
+
+#[test]
+fn bad_pattern_in_a_drop_in_catalog_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.home().join("plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("plugin-registry.toml"),
+        "[[plugin]]\nname = \"mine\"\nfile = \"mine.wasm\"\n[plugin.probe]\nserver = '^(Mine'\n",
+    )
+    .unwrap();
+    let out = sandbox
+        .berth()
+        .args(["--plugin-dir", dir.to_str().unwrap(), "plugins", "ls"])
+        .run();
+    assert_eq!(out.code(), 2);
+    let err = out.stderr_str();
+    assert!(
+        err.contains("plugin-registry.toml: plugin mine: invalid pattern \"^(Mine\""),
+        "{err}"
+    );
+}
