@@ -24,6 +24,7 @@ mod layout;
 mod manifest;
 mod nexus;
 mod plugins;
+mod progress;
 mod python_plugin;
 mod quay;
 mod tags_ls;
