@@ -15,10 +15,7 @@
 mod token;
 
 use berth_sdk::http::{Request, Response};
-use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Probe, Provider, RateLimit, Removal, Result,
-    Tag, TagPage, Target, oci,
-};
+use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, Tag, TagPage, Target};
 use serde::Deserialize;
 use token::Access;
 
@@ -108,7 +105,7 @@ impl Provider for Acr {
             .into_iter()
             .map(|t| Tag {
                 name: t.name,
-                digest: t.digest.filter(|d| is_digest(d)),
+                digest: t.digest.filter(|d| berth_sdk::is_digest(d)),
                 // When the tag last moved to its manifest: a retention rule
                 // about a tag's age means the image it names now.
                 created: t
@@ -121,29 +118,15 @@ impl Provider for Acr {
         Ok(TagPage { tags, next })
     }
 
-    fn resolve(target: Target, reference: String) -> Result<Descriptor> {
-        token::prepare_oci(&target)?;
-        oci::resolve(&reference).map_err(|e| with_login_hint(e, &target))
+    /// Manifests and blobs are the SDK's defaults: the host's OCI client,
+    /// with the token from option `aad-token` handed to it first.
+    fn prepare_oci(target: &Target) -> Result<()> {
+        token::prepare_oci(target)
     }
 
-    fn get_manifest(target: Target, reference: String) -> Result<Manifest> {
-        token::prepare_oci(&target)?;
-        oci::get_manifest(&reference).map_err(|e| with_login_hint(e, &target))
-    }
-
-    fn get_blob(target: Target, digest: String) -> Result<Vec<u8>> {
-        token::prepare_oci(&target)?;
-        oci::get_blob(&digest).map_err(|e| with_login_hint(e, &target))
-    }
-
-    fn push_manifest(
-        target: Target,
-        reference: String,
-        media_type: String,
-        bytes: Vec<u8>,
-    ) -> Result<String> {
-        token::prepare_oci(&target)?;
-        oci::push_manifest(&reference, &media_type, &bytes).map_err(|e| with_login_hint(e, &target))
+    /// A refusal of the credentials says how to log in.
+    fn explain(target: &Target, error: Error) -> Error {
+        with_login_hint(error, target)
     }
 
     /// ACR's tag delete removes the tag only; the manifest stays for the
@@ -189,103 +172,33 @@ pub(crate) fn login_hint(target: &Target) -> String {
 
 /// An unauthorized error gets the login hint unless it has one.
 fn with_login_hint(error: Error, target: &Target) -> Error {
-    match error {
-        Error::Unauthorized(m) if !m.contains("\nhint: ") => {
-            Error::Unauthorized(format!("{m}\nhint: {}", login_hint(target)))
-        }
-        other => other,
-    }
+    error.with_login_hint(&login_hint(target))
 }
 
-/// An ACR error answer: the status picks the kind; the message quotes the
-/// `errors` entries (`CODE: message`) or the body.
+/// An ACR error answer: the status picks the kind (415 is `invalid` here);
+/// the message quotes the `errors` entries (`CODE: message`) or the body.
 pub(crate) fn acr_error(what: &str, response: &Response) -> Error {
-    #[derive(Deserialize)]
-    struct Body {
-        errors: Vec<Entry>,
-    }
-    #[derive(Deserialize)]
-    struct Entry {
-        code: Option<String>,
-        message: Option<String>,
-    }
-    let said = serde_json::from_slice::<Body>(&response.body)
-        .ok()
-        .map(|b| {
-            b.errors
-                .into_iter()
-                .map(|e| match (e.code, e.message) {
-                    (Some(c), Some(m)) => format!("{c}: {m}"),
-                    (c, m) => c.or(m).unwrap_or_default(),
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+    let said = berth_sdk::distribution_errors(&response.body)
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| {
-            String::from_utf8_lossy(&response.body)
-                .trim()
-                .chars()
-                .take(300)
-                .collect()
-        });
-    let message = if said.is_empty() {
-        format!("{what}: HTTP {}", response.status)
-    } else {
-        format!("{what}: HTTP {}: {said}", response.status)
-    };
-    match response.status {
-        401 => Error::Unauthorized(message),
-        403 => Error::Forbidden(message),
-        404 => Error::NotFound(message),
-        405 | 501 => Error::Unsupported(message),
-        429 => Error::RateLimited(RateLimit {
-            message,
-            retry_after: response.retry_after(),
-        }),
-        400..=499 => Error::Invalid(message),
-        _ => Error::Other(message),
+        .unwrap_or_else(|| berth_sdk::quote(&String::from_utf8_lossy(&response.body)));
+    match response.error(what, &said) {
+        Error::Unsupported(m) if response.status == 415 => Error::Invalid(m),
+        other => other,
     }
 }
 
 /// The next page from `Link: </acr/v1/...>; rel="next"`, as a path and
 /// query on the registry; a link elsewhere is refused.
 fn next_page(response: &Response, target: &Target) -> Result<Option<String>> {
-    let links = response
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("link"))
-        .flat_map(|(_, v)| v.split(','));
-    for link in links {
-        let Some((url, params)) = link
-            .trim()
-            .strip_prefix('<')
-            .and_then(|l| l.split_once('>'))
-        else {
-            continue;
-        };
-        let is_next = params.split(';').any(|p| {
-            p.trim().strip_prefix("rel=").is_some_and(|rel| {
-                rel.trim_matches('"')
-                    .split_whitespace()
-                    .any(|r| r == "next")
-            })
-        });
-        if !is_next {
-            continue;
-        }
-        let path = match url.strip_prefix(&target.base_url) {
-            Some(path) => path,
-            None if url.starts_with('/') => url,
-            None => {
-                return Err(Error::Invalid(format!(
-                    "the next page of tags is on another host: {url}"
-                )));
-            }
-        };
-        return Ok(Some(path.to_string()));
+    let Some(url) = response.next_link() else {
+        return Ok(None);
+    };
+    match url.strip_prefix(&target.base_url) {
+        Some(path) => Ok(Some(path.to_string())),
+        None => Err(Error::Invalid(format!(
+            "the next page of tags is on another host: {url}"
+        ))),
     }
-    Ok(None)
 }
 
 /// The value of `key="value"` in a challenge.
@@ -293,11 +206,6 @@ fn param<'a>(challenge: &'a str, key: &str) -> Option<&'a str> {
     let start = challenge.find(&format!("{key}=\""))? + key.len() + 2;
     let len = challenge[start..].find('"')?;
     Some(&challenge[start..start + len])
-}
-
-fn is_digest(s: &str) -> bool {
-    s.strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with plausible fields; the host
@@ -352,6 +260,7 @@ berth_sdk::provider!(Acr);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use berth_sdk::RateLimit;
 
     fn target() -> Target {
         Target {

@@ -3,7 +3,7 @@
 
 use crate::Repo;
 use crate::login::{self, CREDENTIALS_HINT, Kind, Login};
-use berth_sdk::http::{Method, Request, Response};
+use berth_sdk::http::{Method, Request, Response, path_and_query};
 use berth_sdk::time;
 use berth_sdk::{Error, RateLimit, Result, Tag, TagPage, config};
 use serde::Deserialize;
@@ -280,11 +280,11 @@ fn said(response: &Response) -> String {
         .and_then(|b| b.detail.or(b.message))
         .filter(|s| !s.is_empty());
     let text = parsed.unwrap_or_else(|| String::from_utf8_lossy(&response.body).into_owned());
-    let text = text.trim();
+    let text = berth_sdk::quote(&text);
     if text.is_empty() {
         "(no message)".to_string()
     } else {
-        text.chars().take(300).collect()
+        text
     }
 }
 
@@ -294,9 +294,7 @@ fn rebase(next: &str, api: &str) -> String {
     if next.starts_with(&format!("{api}/")) {
         return next.to_string();
     }
-    let after_scheme = next.split_once("://").map_or(next, |(_, rest)| rest);
-    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
-    format!("{api}{path}")
+    format!("{api}{}", path_and_query(next))
 }
 
 #[cfg(test)]

@@ -8,8 +8,7 @@ mod hub;
 mod login;
 
 use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Probe, Provider, Removal, Result, TagPage,
-    Target, oci, probe_header,
+    Capability, Error, Info, Probe, Provider, Removal, Result, TagPage, Target, probe_header,
 };
 
 /// A Docker Hub repository: `namespace/name`.
@@ -93,29 +92,10 @@ impl Provider for DockerHub {
         hub::list_tags(&Repo::of(&target)?, cursor)
     }
 
-    fn resolve(target: Target, reference: String) -> Result<Descriptor> {
-        login::hand_to_registry(&Repo::of(&target)?)?;
-        oci::resolve(&reference)
-    }
-
-    fn get_manifest(target: Target, reference: String) -> Result<Manifest> {
-        login::hand_to_registry(&Repo::of(&target)?)?;
-        oci::get_manifest(&reference)
-    }
-
-    fn get_blob(target: Target, digest: String) -> Result<Vec<u8>> {
-        login::hand_to_registry(&Repo::of(&target)?)?;
-        oci::get_blob(&digest)
-    }
-
-    fn push_manifest(
-        target: Target,
-        reference: String,
-        media_type: String,
-        bytes: Vec<u8>,
-    ) -> Result<String> {
-        login::hand_to_registry(&Repo::of(&target)?)?;
-        oci::push_manifest(&reference, &media_type, &bytes)
+    /// Manifests and blobs are the SDK's defaults, with credentials from
+    /// the provider's options handed to the host first.
+    fn prepare_oci(target: &Target) -> Result<()> {
+        login::hand_to_registry(&Repo::of(target)?)
     }
 
     /// The Hub's tag delete removes that tag and nothing else, whatever

@@ -101,7 +101,7 @@ impl Provider for Ecr {
             .iter()
             .map(|(name, digest)| Tag {
                 name: name.clone(),
-                digest: is_digest(digest).then(|| digest.clone()),
+                digest: berth_sdk::is_digest(digest).then(|| digest.clone()),
                 created: pushed.get(digest.as_str()).cloned(),
             })
             .collect();
@@ -130,11 +130,14 @@ impl Provider for Ecr {
         get_manifest(&target, &reference)
     }
 
-    fn get_blob(target: Target, digest: String) -> Result<Vec<u8>> {
-        if !address::is_public(&target.registry) {
-            authorize_oci(&target)?;
+    /// Blobs are the SDK's default, with the registry password from
+    /// `GetAuthorizationToken` handed to the host first.
+    fn prepare_oci(target: &Target) -> Result<()> {
+        if address::is_public(&target.registry) {
+            Ok(())
+        } else {
+            authorize_oci(target)
         }
-        oci::get_blob(&digest)
     }
 
     fn push_manifest(
@@ -188,7 +191,7 @@ impl Provider for Ecr {
     /// a digest is never sent, so no other tag can go with it.
     fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
         if address::is_public(&target.registry) {
-            return default_delete(&tag, &removal);
+            return berth_sdk::default_delete_tag(&tag, &removal);
         }
         let api = Api::for_target(&target)?;
         let mut body = api.body();
@@ -211,18 +214,6 @@ impl Provider for Ecr {
             ))),
         }
     }
-}
-
-/// The SDK's default removal, for `public.ecr.aws`: by digest only when no
-/// other tag shares it, else the host's safe untag.
-fn default_delete(tag: &str, removal: &Removal) -> Result<()> {
-    if let (true, Some(digest)) = (removal.exclusive, removal.digest.as_deref()) {
-        match oci::delete_manifest(digest) {
-            Err(Error::Unsupported(_)) => {}
-            done => return done,
-        }
-    }
-    oci::untag(tag)
 }
 
 fn get_manifest(target: &Target, reference: &str) -> Result<Manifest> {
@@ -293,7 +284,7 @@ fn pushed_at(api: &Api, digests: &BTreeSet<&str>) -> HashMap<String, String> {
             }
             Err(e) => log(
                 Level::Warn,
-                &format!("push dates of some images are unknown: {}", message(&e)),
+                &format!("push dates of some images are unknown: {}", e.message()),
             ),
         }
     }
@@ -326,27 +317,9 @@ fn authorize_oci(target: &Target) -> Result<()> {
     Ok(())
 }
 
-fn message(e: &Error) -> String {
-    match e {
-        Error::Unauthorized(m)
-        | Error::Forbidden(m)
-        | Error::NotFound(m)
-        | Error::Unsupported(m)
-        | Error::Invalid(m)
-        | Error::Transport(m)
-        | Error::Other(m) => m.clone(),
-        Error::RateLimited(r) => r.message.clone(),
-    }
-}
-
 /// Tags cannot contain `:`; digests always do.
 fn is_digest_reference(reference: &str) -> bool {
     reference.contains(':')
-}
-
-fn is_digest(s: &str) -> bool {
-    s.strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -507,8 +480,6 @@ mod tests {
 
     #[test]
     fn digests() {
-        assert!(is_digest(&format!("sha256:{}", "0".repeat(64))));
-        assert!(!is_digest("sha256:abc"));
         assert!(is_digest_reference("sha256:abc"));
         assert!(!is_digest_reference("v1"));
     }

@@ -15,14 +15,11 @@
 //! Credentials come from docker's config like any registry's (the `gcloud`
 //! credential helper, or the user `oauth2accesstoken` with an access token).
 
-mod link;
 mod listing;
 
-use berth_sdk::http::{Request, Response};
+use berth_sdk::http::{Request, path_and_query};
 use berth_sdk::log::{Level, log};
-use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Provider, Removal, Result, TagPage, Target, oci,
-};
+use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, TagPage, Target, oci};
 
 struct Gcr;
 
@@ -58,37 +55,23 @@ impl Provider for Gcr {
             .send()
             .map_err(explained)?;
         if !(200..300).contains(&response.status) {
-            return Err(explained(refusal("GET", &response)));
+            let what = format!("GET {}", path_and_query(&response.url));
+            let said = berth_sdk::quote(&String::from_utf8_lossy(&response.body));
+            return Err(explained(response.error(&what, &said)));
         }
         let tags = listing::tags(&response.body).map_err(|e| {
             Error::Invalid(format!(
                 "GET {}: the registry answered with something that is not a tag list ({e})",
-                path_of(&response.url)
+                path_and_query(&response.url)
             ))
         })?;
-        let next = link::next(&response);
+        let next = response.next_link();
         Ok(TagPage { tags, next })
     }
 
-    fn resolve(_target: Target, reference: String) -> Result<Descriptor> {
-        oci::resolve(&reference).map_err(explained)
-    }
-
-    fn get_manifest(_target: Target, reference: String) -> Result<Manifest> {
-        oci::get_manifest(&reference).map_err(explained)
-    }
-
-    fn get_blob(_target: Target, digest: String) -> Result<Vec<u8>> {
-        oci::get_blob(&digest).map_err(explained)
-    }
-
-    fn push_manifest(
-        _target: Target,
-        reference: String,
-        media_type: String,
-        bytes: Vec<u8>,
-    ) -> Result<String> {
-        oci::push_manifest(&reference, &media_type, &bytes).map_err(explained)
+    /// Manifests and blobs are the SDK's defaults, with the login hint.
+    fn explain(_target: &Target, error: Error) -> Error {
+        explained(error)
     }
 
     /// `DELETE /v2/<name>/manifests/<tag>`, which untags only. A registry
@@ -96,7 +79,7 @@ impl Provider for Gcr {
     fn delete_tag(_target: Target, tag: String, removal: Removal) -> Result<()> {
         match oci::delete_manifest(&tag) {
             Ok(()) => {}
-            Err(e) if refuses_tag_delete(&e) => {
+            Err(e) if berth_sdk::refuses_tag_delete(&e) => {
                 log(
                     Level::Debug,
                     &format!("the registry refused to delete tag {tag} by name ({e:?}); untagging"),
@@ -120,47 +103,9 @@ impl Provider for Gcr {
     }
 }
 
-/// A registry without deletes by tag: `UNSUPPORTED`, 405, or distribution
-/// 2.x reading the tag as a malformed digest.
-fn refuses_tag_delete(e: &Error) -> bool {
-    match e {
-        Error::Unsupported(_) => true,
-        Error::Invalid(m) => m.contains("DIGEST_INVALID") || m.contains("UNSUPPORTED"),
-        _ => false,
-    }
-}
-
-/// An error answer, quoting the registry.
-fn refusal(method: &str, response: &Response) -> Error {
-    let error = berth_sdk::from_status(response.status, response.retry_after(), &response.body);
-    let what = format!("{method} {}", path_of(&response.url));
-    match error {
-        Error::Unauthorized(m) => Error::Unauthorized(format!("{what}: {m}")),
-        Error::Forbidden(m) => Error::Forbidden(format!("{what}: {m}")),
-        Error::NotFound(m) => Error::NotFound(format!("{what}: {m}")),
-        Error::Unsupported(m) => Error::Unsupported(format!("{what}: {m}")),
-        Error::RateLimited(mut r) => {
-            r.message = format!("{what}: {}", r.message);
-            Error::RateLimited(r)
-        }
-        Error::Invalid(m) => Error::Invalid(format!("{what}: {m}")),
-        Error::Transport(m) => Error::Transport(format!("{what}: {m}")),
-        Error::Other(m) => Error::Other(format!("{what}: {m}")),
-    }
-}
-
 /// Adds how to log in to a refusal of the credentials.
 fn explained(e: Error) -> Error {
-    match e {
-        Error::Unauthorized(m) => Error::Unauthorized(format!("{m}\nhint: {LOGIN}")),
-        other => other,
-    }
-}
-
-/// Path and query of a URL, for messages.
-fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.find('/').map_or("/", |i| &rest[i..])
+    e.with_login_hint(LOGIN)
 }
 
 berth_sdk::provider!(Gcr);

@@ -212,54 +212,10 @@ pub fn said(response: &Response) -> String {
         .ok()
         .and_then(|b| b.message)
         .unwrap_or_else(|| String::from_utf8_lossy(&response.body).into_owned());
-    let text = text.trim();
+    let text = berth_sdk::quote(&text);
     if text.is_empty() {
         "(no message)".to_string()
     } else {
-        text.chars().take(300).collect()
-    }
-}
-
-/// The `rel="next"` target of a `Link` header.
-pub fn next_link(link: &str) -> Option<String> {
-    let mut rest = link;
-    while let Some(start) = rest.find('<') {
-        let end = start + rest[start..].find('>')?;
-        let url = &rest[start + 1..end];
-        let params_end = rest[end..].find('<').map_or(rest.len(), |i| end + i);
-        let params = &rest[end + 1..params_end];
-        let is_next = params.split(';').any(|p| {
-            let p = p.trim().trim_end_matches(',').trim();
-            p.strip_prefix("rel=").is_some_and(|v| {
-                v.trim_matches('"')
-                    .split_ascii_whitespace()
-                    .any(|r| r.eq_ignore_ascii_case("next"))
-            })
-        });
-        if is_next {
-            return Some(url.to_string());
-        }
-        rest = &rest[params_end..];
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links() {
-        let link = "<https://api.github.com/orgs/a/packages/container/b%2Fc/versions?per_page=100&page=2>; rel=\"next\", \
-<https://api.github.com/orgs/a/packages/container/b%2Fc/versions?per_page=100&page=4>; rel=\"last\"";
-        assert_eq!(
-            next_link(link).as_deref(),
-            Some(
-                "https://api.github.com/orgs/a/packages/container/b%2Fc/versions?per_page=100&page=2"
-            )
-        );
-        let last_page = "<https://x/v?page=1>; rel=\"prev\", <https://x/v?page=1>; rel=\"first\"";
-        assert_eq!(next_link(last_page), None);
-        assert_eq!(next_link(""), None);
+        text
     }
 }

@@ -10,8 +10,8 @@ mod untag;
 
 use api::{Api, TOKEN_HINT};
 use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Probe, Provider, Removal, Result, Tag, TagPage,
-    Target, log, oci, probe_header,
+    Capability, Error, Info, Probe, Provider, Removal, Result, Tag, TagPage, Target, log, oci,
+    probe_header,
 };
 use std::cell::Cell;
 
@@ -88,29 +88,13 @@ impl Provider for GitHub {
         Ok(TagPage { tags, next })
     }
 
-    fn resolve(_target: Target, reference: String) -> Result<Descriptor> {
-        registry_login_if_any()?;
-        oci::resolve(&reference)
-    }
-
-    fn get_manifest(_target: Target, reference: String) -> Result<Manifest> {
-        registry_login_if_any()?;
-        oci::get_manifest(&reference)
-    }
-
-    fn get_blob(_target: Target, digest: String) -> Result<Vec<u8>> {
-        registry_login_if_any()?;
-        oci::get_blob(&digest)
-    }
-
-    fn push_manifest(
-        _target: Target,
-        reference: String,
-        media_type: String,
-        bytes: Vec<u8>,
-    ) -> Result<String> {
-        registry_login_if_any()?;
-        oci::push_manifest(&reference, &media_type, &bytes)
+    /// Manifests and blobs are the SDK's defaults, with the API's token
+    /// handed to the host first when there is one.
+    fn prepare_oci(_target: &Target) -> Result<()> {
+        match Api::new() {
+            Some(api) => registry_login(&api),
+            None => Ok(()),
+        }
     }
 
     /// Through the REST API: never an OCI digest delete, which GitHub
@@ -144,13 +128,6 @@ pub fn registry_login(api: &Api) -> Result<()> {
     }
     LOGGED_IN.with(|l| l.set(true));
     Ok(())
-}
-
-fn registry_login_if_any() -> Result<()> {
-    match Api::new() {
-        Some(api) => registry_login(&api),
-        None => Ok(()),
-    }
 }
 
 berth_sdk::provider!(GitHub);

@@ -2,7 +2,7 @@
 //! (its `name`) with the tags on it (`metadata.container.tags`).
 
 use crate::api::{self, Api};
-use berth_sdk::http::Method;
+use berth_sdk::http::{Method, encode_component};
 use berth_sdk::{Error, Result, Target};
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -113,15 +113,15 @@ pub fn locate(api: &Api, target: &Target) -> Result<Package> {
         kind: String,
     }
     let account: Account = api.get(
-        &format!("{}/users/{}", api.base, encode(owner)),
+        &format!("{}/users/{}", api.base, encode_component(owner)),
         &format!("looking up the GitHub account {owner}"),
     )?;
-    let encoded = encode(name);
+    let encoded = encode_component(name);
     let url = match account.kind.as_str() {
         "Organization" => format!(
             "{}/orgs/{}/packages/container/{encoded}",
             api.base,
-            encode(&account.login)
+            encode_component(&account.login)
         ),
         _ if api
             .login()?
@@ -132,7 +132,7 @@ pub fn locate(api: &Api, target: &Target) -> Result<Package> {
         _ => format!(
             "{}/users/{}/packages/container/{encoded}",
             api.base,
-            encode(&account.login)
+            encode_component(&account.login)
         ),
     };
     let package = Package {
@@ -142,20 +142,6 @@ pub fn locate(api: &Api, target: &Target) -> Result<Package> {
     };
     LOCATED.with(|l| l.borrow_mut().push((key, package.clone())));
     Ok(package)
-}
-
-/// A path segment: everything but unreserved characters percent-encoded,
-/// so `/` in a package name becomes `%2F`.
-pub fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The page at `url` (a URL of this package's versions) and the next one's.
@@ -172,7 +158,7 @@ pub fn page(api: &Api, package: &Package, url: &str) -> Result<(Vec<Version>, Op
         });
     }
     let versions: Vec<Version> = response.json()?;
-    let next = match response.header("link").and_then(api::next_link) {
+    let next = match response.next_link() {
         Some(next) if next.starts_with(&format!("{}/", api.base)) => Some(next),
         Some(next) => {
             return Err(Error::Invalid(format!(
@@ -328,15 +314,4 @@ pub fn tag_moved(package: &Package, id: u64, tag: &str) {
             version.drop_tag(tag);
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nested_names_encode_their_slashes() {
-        assert_eq!(encode("app/sub"), "app%2Fsub");
-        assert_eq!(encode("my-app_1.0"), "my-app_1.0");
-    }
 }

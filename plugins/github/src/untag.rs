@@ -9,14 +9,9 @@
 
 use crate::api::Api;
 use crate::package::{self, Package, Version};
-use berth_sdk::{Error, Manifest, Result, oci};
+use berth_sdk::{Error, Result, oci};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The OCI empty descriptor's content, `{}`.
-const EMPTY: &[u8] = b"{}";
-const EMPTY_DIGEST: &str =
-    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 /// Looks for the throwaway's version; GitHub may list it a moment late.
 const LOOKUPS: u32 = 5;
 
@@ -56,14 +51,18 @@ pub fn remove(api: &Api, package: &Package, tag: &str) -> Result<()> {
 fn by_throwaway(api: &Api, package: &Package, version: &Version, tag: &str) -> Result<()> {
     crate::registry_login(api)?;
     let original = oci::get_manifest(tag)?;
-    oci::push_blob(EMPTY)?;
-    let throwaway = oci::push_manifest(tag, OCI_MANIFEST, &throwaway_manifest(tag, &original))?;
+    // The nonce makes the throwaway, and so its version, new each time.
+    let nonce = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let throwaway = berth_sdk::move_to_throwaway(tag, &original, Some(&nonce.to_string()))?;
     match delete_throwaway(api, package, &throwaway, tag) {
         Ok(()) => {
             package::tag_moved(package, version.id, tag);
             Ok(())
         }
-        Err(e) => Err(restore(tag, &original, e)),
+        Err(e) => Err(berth_sdk::put_back(tag, &original, e)),
     }
 }
 
@@ -89,56 +88,4 @@ fn delete_throwaway(api: &Api, package: &Package, digest: &str, tag: &str) -> Re
     Err(Error::Other(format!(
         "GitHub did not list a version for the throwaway manifest {digest} pushed to remove tag {tag}"
     )))
-}
-
-/// Puts `tag` back on its original manifest after a failure.
-fn restore(tag: &str, original: &Manifest, cause: Error) -> Error {
-    match oci::push_manifest(tag, &original.media_type, &original.bytes) {
-        Ok(_) => cause,
-        Err(e) => Error::Other(format!(
-            "{}; putting tag {tag} back on {} also failed: {}",
-            message(&cause),
-            original.digest,
-            message(&e)
-        )),
-    }
-}
-
-fn message(e: &Error) -> String {
-    match e {
-        Error::Unauthorized(m)
-        | Error::Forbidden(m)
-        | Error::NotFound(m)
-        | Error::Unsupported(m)
-        | Error::Invalid(m)
-        | Error::Transport(m)
-        | Error::Other(m) => m.clone(),
-        Error::RateLimited(r) => r.message.clone(),
-    }
-}
-
-/// A manifest only this removal makes: it names the tag, the manifest the
-/// tag was on, and the time.
-fn throwaway_manifest(tag: &str, original: &Manifest) -> Vec<u8> {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {
-            "mediaType": "application/vnd.oci.empty.v1+json",
-            "digest": EMPTY_DIGEST,
-            "size": EMPTY.len(),
-        },
-        "layers": [],
-        "annotations": {
-            "io.berth.throwaway": tag,
-            "io.berth.replaces": original.digest,
-            "io.berth.nonce": nanos.to_string(),
-        },
-    })
-    .to_string()
-    .into_bytes()
 }

@@ -1,6 +1,6 @@
 //! GitLab's API v4: finding a registry repository's id and deleting one tag.
 
-use berth_sdk::http::{Request, Response};
+use berth_sdk::http::{Request, Response, encode_component, path_and_query};
 use berth_sdk::{Error, Result, Target, config};
 use serde::Deserialize;
 
@@ -80,8 +80,8 @@ impl Api {
         let url = format!(
             "{}/projects/{}/registry/repositories/{id}/tags/{}",
             self.base,
-            encode(&project),
-            encode(tag)
+            encode_component(&project),
+            encode_component(tag)
         );
         let response = self
             .authorized(Request::delete(&url).header("accept", "application/json"))?
@@ -120,7 +120,7 @@ impl Api {
             let url = format!(
                 "{}/projects/{}/registry/repositories?per_page={PER_PAGE}&page={page}",
                 self.base,
-                encode(project)
+                encode_component(project)
             );
             let response = self
                 .authorized(Request::get(&url).header("accept", "application/json"))?
@@ -150,32 +150,17 @@ impl Api {
 
     /// An error answer, quoting GitLab's `message` or `error`.
     fn refusal(&self, method: &str, response: &Response) -> Error {
-        let what = format!("{method} {}", path_of(&response.url));
-        let said = said(&response.body);
-        let message = if said.is_empty() {
-            format!("{what}: HTTP {}", response.status)
-        } else {
-            format!("{what}: HTTP {}: {said}", response.status)
-        };
+        let what = format!("{method} {}", path_and_query(&response.url));
         let hint = match self.token {
             Token::Job(_) => format!(
                 "CI_JOB_TOKEN often may not delete registry tags through the API; {TOKEN_HINT}"
             ),
             _ => TOKEN_HINT.to_string(),
         };
-        match response.status {
-            401 => Error::Unauthorized(format!("{message}\nhint: {hint}")),
-            403 => Error::Forbidden(format!("{message}\nhint: {hint}")),
-            status => match berth_sdk::from_status(status, response.retry_after(), &[]) {
-                Error::NotFound(_) => Error::NotFound(message),
-                Error::RateLimited(mut limit) => {
-                    limit.message = message;
-                    Error::RateLimited(limit)
-                }
-                Error::Unsupported(_) => Error::Unsupported(message),
-                Error::Invalid(_) => Error::Invalid(message),
-                _ => Error::Other(message),
-            },
+        match response.error(&what, &said(&response.body)) {
+            Error::Unauthorized(m) => Error::Unauthorized(format!("{m}\nhint: {hint}")),
+            Error::Forbidden(m) => Error::Forbidden(format!("{m}\nhint: {hint}")),
+            other => other,
         }
     }
 }
@@ -190,39 +175,12 @@ fn said(body: &[u8]) -> String {
         },
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    text.trim().chars().take(300).collect()
-}
-
-/// Percent-encodes all but RFC 3986's unreserved characters, so a project
-/// path `group/project` becomes `group%2Fproject` as GitLab requires.
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Path and query of a URL, for messages.
-fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.find('/').map_or("/", |i| &rest[i..])
+    berth_sdk::quote(&text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encodes_project_paths() {
-        assert_eq!(encode("group/sub/project"), "group%2Fsub%2Fproject");
-        assert_eq!(encode("v1.2_rc-1"), "v1.2_rc-1");
-        assert_eq!(encode("a b"), "a%20b");
-    }
 
     #[test]
     fn quotes_gitlab() {

@@ -20,9 +20,9 @@
 mod api;
 
 use berth_sdk::challenge;
-use berth_sdk::http::Request;
+use berth_sdk::http::{Request, encode_component};
 use berth_sdk::log::{Level, log};
-use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, Target, oci};
+use berth_sdk::{Capability, Info, Probe, Provider, Removal, Result, Target, oci};
 
 struct GitLab;
 
@@ -53,10 +53,7 @@ impl Provider for GitLab {
     /// GitLab's registry sends `GET /v2/` to GitLab's own token endpoint,
     /// `/jwt/auth`, for the service `container_registry`.
     fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        let Some(probe) = probe.filter(|p| p.status == 401) else {
-            return 0;
-        };
-        match challenge::bearer(&probe.headers) {
+        match challenge::of_probe(&probe) {
             Some(c) if challenge::path_of(&c.realm).ends_with("/jwt/auth") => {
                 if c.service.as_deref() == Some("container_registry") {
                     95
@@ -71,14 +68,14 @@ impl Provider for GitLab {
     fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
         match oci::delete_manifest(&tag) {
             Ok(()) => return Ok(()),
-            Err(e) if refuses_tag_delete(&e) => {}
+            Err(e) if berth_sdk::refuses_tag_delete(&e) => {}
             Err(e) => return Err(e),
         }
         let legacy = format!(
             "{}/v2/{}/tags/reference/{}",
             target.base_url,
             target.repository,
-            api::encode(&tag)
+            encode_component(&tag)
         );
         let response = Request::delete(&legacy).send()?;
         match response.status {
@@ -104,16 +101,6 @@ impl Provider for GitLab {
                 oci::untag(&tag)
             }
         }
-    }
-}
-
-/// The registry's answer to a tag delete it does not implement: distribution
-/// reads the tag as a digest (`DIGEST_INVALID`) or says `UNSUPPORTED`.
-fn refuses_tag_delete(e: &Error) -> bool {
-    match e {
-        Error::Unsupported(_) => true,
-        Error::Invalid(m) => m.contains("DIGEST_INVALID") || m.contains("UNSUPPORTED"),
-        _ => false,
     }
 }
 

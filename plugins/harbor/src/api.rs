@@ -1,7 +1,7 @@
 //! Harbor's API v2.0: the artifact list and the tag delete.
 
 use base64::Engine as _;
-use berth_sdk::http::{Request, Response};
+use berth_sdk::http::{Request, Response, path_and_query};
 use berth_sdk::log::{Level, log};
 use berth_sdk::{Error, Result, Tag, TagPage, Target, config};
 use serde::Deserialize;
@@ -97,7 +97,7 @@ pub fn list_tags(target: &Target, page: u32) -> Result<TagPage> {
             });
         }
     }
-    let more = listed > 0 && (links_next(&response) || total_beyond(&response, page));
+    let more = listed > 0 && (response.next_link().is_some() || total_beyond(&response, page));
     Ok(TagPage {
         tags,
         next: more.then(|| (page + 1).to_string()),
@@ -118,29 +118,6 @@ pub fn delete_tag(target: &Target, reference: &str, tag: &str) -> Result<()> {
     }
 }
 
-/// Whether a `Link` header names a next page.
-fn links_next(response: &Response) -> bool {
-    response
-        .headers
-        .iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("link"))
-        .any(|(_, value)| {
-            value.split(',').any(|link| {
-                link.split(';').skip(1).any(|param| {
-                    let Some((key, value)) = param.split_once('=') else {
-                        return false;
-                    };
-                    key.trim().eq_ignore_ascii_case("rel")
-                        && value
-                            .trim()
-                            .trim_matches('"')
-                            .split_ascii_whitespace()
-                            .any(|rel| rel.eq_ignore_ascii_case("next"))
-                })
-            })
-        })
-}
-
 /// Whether `X-Total-Count` counts more artifacts than the pages so far.
 fn total_beyond(response: &Response, page: u32) -> bool {
     response
@@ -151,70 +128,30 @@ fn total_beyond(response: &Response, page: u32) -> bool {
 
 /// An error answer, quoting Harbor's `errors`.
 fn refusal(method: &str, response: &Response) -> Error {
-    let what = format!("{method} {}", path_of(&response.url));
-    let said = said(&response.body);
-    let message = if said.is_empty() {
-        format!("{what}: HTTP {}", response.status)
-    } else {
-        format!("{what}: HTTP {}: {said}", response.status)
-    };
-    match response.status {
-        401 => Error::Unauthorized(format!("{message}\nhint: {LOGIN}")),
-        403 => Error::Forbidden(format!(
-            "{message}\nhint: the account needs a project role (or a robot permission) that \
+    let what = format!("{method} {}", path_and_query(&response.url));
+    match response.error(&what, &said(&response.body)) {
+        Error::Unauthorized(m) => Error::Unauthorized(format!("{m}\nhint: {LOGIN}")),
+        Error::Forbidden(m) => Error::Forbidden(format!(
+            "{m}\nhint: the account needs a project role (or a robot permission) that \
              allows this"
         )),
         // Harbor refuses to change an immutable tag.
-        412 => Error::Forbidden(message),
-        status => match berth_sdk::from_status(status, response.retry_after(), &[]) {
-            Error::NotFound(_) => Error::NotFound(message),
-            Error::RateLimited(mut limit) => {
-                limit.message = message;
-                Error::RateLimited(limit)
-            }
-            Error::Unsupported(_) => Error::Unsupported(message),
-            Error::Invalid(_) => Error::Invalid(message),
-            _ => Error::Other(message),
-        },
+        Error::Invalid(m) if response.status == 412 => Error::Forbidden(m),
+        other => other,
     }
 }
 
 /// `CODE: message` of Harbor's `{"errors": [...]}`, else the body's text.
 fn said(body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct Errors {
-        errors: Vec<Entry>,
-    }
-    #[derive(Deserialize)]
-    struct Entry {
-        code: Option<String>,
-        message: Option<String>,
-    }
-    let text = match serde_json::from_slice::<Errors>(body) {
-        Ok(e) => e
-            .errors
-            .into_iter()
-            .map(|e| match (e.code, e.message) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (c, m) => c.or(m).unwrap_or_default(),
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
-    };
-    text.trim().chars().take(300).collect()
+    let text = berth_sdk::distribution_errors(body)
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    berth_sdk::quote(&text)
 }
 
 /// A time Harbor wrote, when it is RFC 3339 and not Go's zero time.
 fn rfc3339(text: &str) -> Option<String> {
     let text = text.trim();
     (berth_sdk::time::is_rfc3339(text) && !text.starts_with("0001-")).then(|| text.to_string())
-}
-
-/// Path and query of a URL, for messages.
-fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 #[cfg(test)]

@@ -43,10 +43,7 @@ impl Provider for Harbor {
     /// Harbor answers `GET /v2/` with a Bearer challenge from its own token
     /// service, `/service/token`, for the service `harbor-registry`.
     fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        let Some(probe) = probe.filter(|p| p.status == 401) else {
-            return 0;
-        };
-        match challenge::bearer(&probe.headers) {
+        match challenge::of_probe(&probe) {
             Some(c) if challenge::path_of(&c.realm).ends_with("/service/token") => {
                 if c.service.as_deref() == Some("harbor-registry") {
                     95

@@ -18,10 +18,6 @@ use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, Targe
 
 struct Nexus;
 
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-/// The OCI empty descriptor's content.
-const EMPTY: &[u8] = b"{}";
-
 impl Provider for Nexus {
     fn info() -> Info {
         berth_sdk::info(
@@ -48,9 +44,7 @@ impl Provider for Nexus {
 
     fn delete_tag(_target: Target, tag: String, _removal: Removal) -> Result<()> {
         let original = oci::get_manifest(&tag)?;
-        let config = oci::push_blob(EMPTY)?;
-        let throwaway = throwaway_manifest(&tag, &original.digest, &config);
-        let moved = oci::push_manifest(&tag, OCI_MANIFEST, &throwaway)?;
+        let moved = berth_sdk::move_to_throwaway(&tag, &original, None)?;
         if moved == original.digest {
             // Cannot happen for a manifest that names the tag; never delete
             // what the tag pointed at.
@@ -60,7 +54,7 @@ impl Provider for Nexus {
         }
         match oci::delete_manifest(&moved) {
             Ok(()) => Ok(()),
-            Err(cause) => Err(restore(&tag, &original, cause)),
+            Err(cause) => Err(berth_sdk::put_back(&tag, &original, cause)),
         }
     }
 }
@@ -71,53 +65,6 @@ fn is_nexus(server: Option<&str>) -> bool {
         s.split_whitespace()
             .any(|product| product.len() > 6 && product[..6].eq_ignore_ascii_case("nexus/"))
     })
-}
-
-/// A manifest unique to this tag: it names the tag and the digest the tag
-/// was on.
-fn throwaway_manifest(tag: &str, original: &str, config: &str) -> Vec<u8> {
-    serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {
-            "mediaType": "application/vnd.oci.empty.v1+json",
-            "digest": config,
-            "size": EMPTY.len(),
-        },
-        "layers": [],
-        "annotations": {
-            "io.berth.throwaway": tag,
-            "io.berth.replaces": original,
-        },
-    })
-    .to_string()
-    .into_bytes()
-}
-
-/// Puts the tag back on its original manifest.
-fn restore(tag: &str, original: &berth_sdk::Manifest, cause: Error) -> Error {
-    match oci::push_manifest(tag, &original.media_type, &original.bytes) {
-        Ok(_) => cause,
-        Err(again) => Error::Other(format!(
-            "{}; putting {tag} back on {} also failed: {}",
-            message(&cause),
-            original.digest,
-            message(&again)
-        )),
-    }
-}
-
-fn message(e: &Error) -> String {
-    match e {
-        Error::Unauthorized(m)
-        | Error::Forbidden(m)
-        | Error::NotFound(m)
-        | Error::Unsupported(m)
-        | Error::Invalid(m)
-        | Error::Transport(m)
-        | Error::Other(m) => m.clone(),
-        Error::RateLimited(r) => r.message.clone(),
-    }
 }
 
 berth_sdk::provider!(Nexus);
@@ -133,16 +80,5 @@ mod tests {
         assert!(!is_nexus(Some("nginx/1.25")));
         assert!(!is_nexus(Some("Nexus/")));
         assert!(!is_nexus(None));
-    }
-
-    #[test]
-    fn throwaway_is_json_that_names_the_tag() {
-        let bytes = throwaway_manifest("v1.2", "sha256:ab", "sha256:44");
-        let text = String::from_utf8(bytes).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(v["annotations"]["io.berth.throwaway"], "v1.2");
-        assert_eq!(v["config"]["digest"], "sha256:44");
-        assert_eq!(v["config"]["size"], 2);
-        assert_eq!(v["layers"], serde_json::json!([]));
     }
 }

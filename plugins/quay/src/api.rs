@@ -1,6 +1,6 @@
 //! Quay's API v1: the tag list and the tag delete.
 
-use berth_sdk::http::{Request, Response};
+use berth_sdk::http::{Request, Response, path_and_query};
 use berth_sdk::{Error, Result, Tag, TagPage, Target};
 use serde::Deserialize;
 
@@ -81,35 +81,20 @@ pub fn delete_tag(target: &Target, token: &str, tag: &str) -> Result<()> {
 
 /// An error answer, quoting Quay, with what to do about credentials.
 fn refusal(method: &str, response: &Response, had_token: bool) -> Error {
-    let what = format!("{method} {}", path_of(&response.url));
-    let said = said(&response.body);
-    let message = if said.is_empty() {
-        format!("{what}: HTTP {}", response.status)
-    } else {
-        format!("{what}: HTTP {}: {said}", response.status)
-    };
-    match (response.status, had_token) {
-        (401 | 403, false) => Error::Unauthorized(format!(
-            "{message}; the repository is not readable without a token \
+    let what = format!("{method} {}", path_and_query(&response.url));
+    match (response.error(&what, &said(&response.body)), had_token) {
+        (Error::Unauthorized(m) | Error::Forbidden(m), false) => Error::Unauthorized(format!(
+            "{m}; the repository is not readable without a token \
              (--opt token=TOKEN or BERTH_QUAY_TOKEN)\nhint: {TOKEN_HINT}"
         )),
-        (401, true) => Error::Unauthorized(format!(
-            "{message}; Quay refused the token (--opt token or BERTH_QUAY_TOKEN)\nhint: {TOKEN_HINT}"
+        (Error::Unauthorized(m), true) => Error::Unauthorized(format!(
+            "{m}; Quay refused the token (--opt token or BERTH_QUAY_TOKEN)\nhint: {TOKEN_HINT}"
         )),
-        (403, true) => Error::Forbidden(format!(
-            "{message}; the token may not do this\nhint: the token needs repo:read to list \
+        (Error::Forbidden(m), true) => Error::Forbidden(format!(
+            "{m}; the token may not do this\nhint: the token needs repo:read to list \
              and repo:write to delete tags"
         )),
-        (status, _) => match berth_sdk::from_status(status, response.retry_after(), &[]) {
-            Error::NotFound(_) => Error::NotFound(message),
-            Error::RateLimited(mut limit) => {
-                limit.message = message;
-                Error::RateLimited(limit)
-            }
-            Error::Unsupported(_) => Error::Unsupported(message),
-            Error::Invalid(_) => Error::Invalid(message),
-            _ => Error::Other(message),
-        },
+        (other, _) => other,
     }
 }
 
@@ -132,19 +117,13 @@ fn said(body: &[u8]) -> String {
             .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned()),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    text.trim().chars().take(300).collect()
+    berth_sdk::quote(&text)
 }
 
 fn rfc3339(seconds: i64) -> Option<String> {
     (seconds > 0)
         .then(|| berth_sdk::time::from_unix(seconds as f64))
         .flatten()
-}
-
-/// Path and query of a URL, for messages.
-fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 #[cfg(test)]

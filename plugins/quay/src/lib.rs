@@ -48,13 +48,9 @@ impl Provider for Quay {
     /// Quay answers `GET /v2/` with a Bearer challenge whose realm is its
     /// own `/v2/auth`.
     fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        match probe {
-            Some(p) if p.status == 401 => challenge::bearer(&p.headers)
-                .map(|c| c.realm)
-                .filter(|realm| challenge::path_of(realm).trim_end_matches('/') == "/v2/auth")
-                .map_or(0, |_| 60),
-            _ => 0,
-        }
+        challenge::of_probe(&probe)
+            .filter(|c| challenge::path_of(&c.realm).trim_end_matches('/') == "/v2/auth")
+            .map_or(0, |_| 60)
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {

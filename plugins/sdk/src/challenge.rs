@@ -1,12 +1,23 @@
 //! Reading a registry's Bearer challenge from a probe, which is how most
 //! self-hosted products can be told apart.
 
+use crate::Probe;
+
 /// A `WWW-Authenticate: Bearer` challenge.
 pub struct Bearer {
     /// Where tokens are issued.
     pub realm: String,
     /// The `service` parameter, naming the registry to the token service.
     pub service: Option<String>,
+}
+
+/// The Bearer challenge of a probe the registry answered 401, which is what
+/// a registry with its own token service sends to `GET /v2/`.
+pub fn of_probe(probe: &Option<Probe>) -> Option<Bearer> {
+    probe
+        .as_ref()
+        .filter(|p| p.status == 401)
+        .and_then(|p| bearer(&p.headers))
 }
 
 /// The first Bearer challenge with a realm among the headers.
@@ -81,5 +92,22 @@ mod tests {
         assert_eq!(path_of(&c.realm), "/v2/auth");
         assert!(bearer(&h(r#"Basic realm="x""#)).is_none());
         assert!(bearer(&h("Bearer service=x")).is_none());
+    }
+
+    #[test]
+    fn probes_challenge_only_when_unauthorized() {
+        let probe = |status| {
+            Some(Probe {
+                status,
+                headers: h(
+                    r#"Bearer realm="https://gitlab.example/jwt/auth",service="container_registry""#,
+                ),
+            })
+        };
+        let c = of_probe(&probe(401)).unwrap();
+        assert_eq!(path_of(&c.realm), "/jwt/auth");
+        assert_eq!(c.service.as_deref(), Some("container_registry"));
+        assert!(of_probe(&probe(200)).is_none());
+        assert!(of_probe(&None).is_none());
     }
 }

@@ -111,4 +111,219 @@ impl Response {
         serde_json::from_slice(&self.body)
             .map_err(|e| Error::Invalid(format!("unexpected answer from {}: {e}", self.url)))
     }
+
+    /// This error answer as an [`Error`] of the kind its status calls for
+    /// ([`crate::status_error`]), saying `WHAT: HTTP STATUS: SAID`, or
+    /// `WHAT: HTTP STATUS` when `said` is empty. `what` names the request
+    /// (`DELETE /api/tags/v1`); `said` is what the vendor's error document
+    /// says, already [quoted](crate::quote).
+    pub fn error(&self, what: &str, said: &str) -> Error {
+        let message = if said.is_empty() {
+            format!("{what}: HTTP {}", self.status)
+        } else {
+            format!("{what}: HTTP {}: {said}", self.status)
+        };
+        crate::status_error(self.status, self.retry_after(), message)
+    }
+
+    /// The `rel="next"` target of the answer's `Link` headers (RFC 8288),
+    /// resolved against the URL that answered: how many APIs, the OCI
+    /// distribution API among them, link the next page of a listing.
+    pub fn next_link(&self) -> Option<String> {
+        let target = self
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("link"))
+            .flat_map(|(_, value)| link_values(value))
+            .find_map(next_target)?;
+        Some(resolve(&self.url, target))
+    }
+}
+
+/// The path and query of an absolute URL (`/` when it has none), to name a
+/// request in a message.
+pub fn path_and_query(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+/// Percent-encodes every byte but RFC 3986's unreserved characters
+/// (`A-Z a-z 0-9 - . _ ~`), so that `text` is one path segment or query
+/// value: `group/app` becomes `group%2Fapp`.
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The link-values of a `Link` header value: commas inside `<...>` or
+/// quotes do not separate them.
+fn link_values(value: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut in_target, mut in_quotes) = (0, false, false);
+    for (i, c) in value.char_indices() {
+        match c {
+            '<' if !in_quotes => in_target = true,
+            '>' if !in_quotes => in_target = false,
+            '"' if !in_target => in_quotes = !in_quotes,
+            ',' if !in_target && !in_quotes => {
+                parts.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&value[start..]);
+    parts
+}
+
+/// The target of a link-value whose `rel` includes `next`.
+fn next_target(link: &str) -> Option<&str> {
+    let rest = link.trim().strip_prefix('<')?;
+    let (target, params) = rest.split_once('>')?;
+    let is_next = params.split(';').any(|param| {
+        let Some((key, value)) = param.split_once('=') else {
+            return false;
+        };
+        key.trim().eq_ignore_ascii_case("rel")
+            && value
+                .trim()
+                .trim_matches('"')
+                .split_ascii_whitespace()
+                .any(|rel| rel.eq_ignore_ascii_case("next"))
+    });
+    is_next.then_some(target.trim())
+}
+
+/// `target` relative to `base` (absolute, scheme-relative, absolute-path or
+/// relative-path reference).
+fn resolve(base: &str, target: &str) -> String {
+    if target.starts_with("http://") || target.starts_with("https://") {
+        return target.to_string();
+    }
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    if let Some(authority_relative) = target.strip_prefix("//") {
+        return format!("{scheme}://{authority_relative}");
+    }
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let origin = format!("{scheme}://{}", &rest[..authority_end]);
+    if target.starts_with('/') {
+        return format!("{origin}{target}");
+    }
+    let path = rest[authority_end..].split(['?', '#']).next().unwrap_or("");
+    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
+    format!("{origin}{dir}{target}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An answer from a tag list, with these headers and no body.
+    fn answer(status: u16, headers: Vec<(String, String)>) -> Response {
+        let url = "https://gcr.io/v2/p/app/tags/list?n=2".to_string();
+        let body = Vec::new();
+        Response {
+            status,
+            headers,
+            body,
+            url,
+        }
+    }
+
+    fn links(values: &[&str]) -> Response {
+        answer(
+            200,
+            values
+                .iter()
+                .map(|v| ("Link".into(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn finds_and_resolves_the_next_link() {
+        let r = links(&[r#"</v2/p/app/tags/list?n=2&last=b>; rel="next""#]);
+        assert_eq!(
+            r.next_link().as_deref(),
+            Some("https://gcr.io/v2/p/app/tags/list?n=2&last=b")
+        );
+        let r = links(&[r#"<list?last=b>; rel=next"#]);
+        assert_eq!(
+            r.next_link().as_deref(),
+            Some("https://gcr.io/v2/p/app/tags/list?last=b")
+        );
+        let r = links(&[r#"<https://x.example/a>; rel="prev", <//y.example/b>; rel="next last""#]);
+        assert_eq!(r.next_link().as_deref(), Some("https://y.example/b"));
+        let github = "<https://api.github.com/orgs/a/packages/container/b%2Fc/versions?per_page=100&page=2>; rel=\"next\", \
+<https://api.github.com/orgs/a/packages/container/b%2Fc/versions?per_page=100&page=4>; rel=\"last\"";
+        assert_eq!(
+            links(&[github]).next_link().as_deref(),
+            Some(
+                "https://api.github.com/orgs/a/packages/container/b%2Fc/versions?per_page=100&page=2"
+            )
+        );
+        let commas = r#"<https://x.example/a?q=1,2>; rel="prev", <https://x.example/b?q=3,4>; title="a, b"; rel="next""#;
+        assert_eq!(
+            links(&[commas]).next_link().as_deref(),
+            Some("https://x.example/b?q=3,4")
+        );
+    }
+
+    #[test]
+    fn no_next_link_no_page() {
+        assert_eq!(links(&[]).next_link(), None);
+        assert_eq!(links(&[r#"</a>; rel="prev""#]).next_link(), None);
+        assert_eq!(
+            links(&[r#"<https://x/v?page=1>; rel="prev", <https://x/v?page=1>; rel="first""#])
+                .next_link(),
+            None
+        );
+        assert_eq!(links(&["garbage"]).next_link(), None);
+        assert_eq!(links(&[""]).next_link(), None);
+    }
+
+    #[test]
+    fn error_answers_name_the_request() {
+        let r = answer(404, Vec::new());
+        assert!(matches!(
+            r.error("DELETE /api/x", "not found"),
+            Error::NotFound(m) if m == "DELETE /api/x: HTTP 404: not found"
+        ));
+        assert!(matches!(r.error("GET /", ""), Error::NotFound(m) if m == "GET /: HTTP 404"));
+        let limited = answer(429, vec![("Retry-After".into(), "7".into())]);
+        assert!(matches!(
+            limited.error("GET /", ""),
+            Error::RateLimited(crate::RateLimit {
+                retry_after: Some(7),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn paths_for_messages() {
+        assert_eq!(
+            path_and_query("https://h.example:8443/api/v4/x?page=2"),
+            "/api/v4/x?page=2"
+        );
+        assert_eq!(path_and_query("https://h.example"), "/");
+        assert_eq!(path_and_query("/already/a/path"), "/already/a/path");
+    }
+
+    #[test]
+    fn encodes_components() {
+        assert_eq!(
+            encode_component("group/sub/project"),
+            "group%2Fsub%2Fproject"
+        );
+        assert_eq!(encode_component("v1.2_rc-1~x"), "v1.2_rc-1~x");
+        assert_eq!(encode_component("a b:é"), "a%20b%3A%C3%A9");
+    }
 }

@@ -59,9 +59,11 @@ pub use bindings::berth::provider::types::{
     Capability, Descriptor, Error, Manifest, OptionSpec, PluginInfo as Info, Probe, RateLimit,
     Removal, Tag, TagPage, Target,
 };
-pub use error::{Result, from_status};
+pub use error::{Result, distribution_errors, from_status, quote, status_error};
 pub use info::{InfoBuilder, info};
-pub use provider::{Provider, probe_header};
+pub use provider::{
+    Provider, default_delete_tag, move_to_throwaway, probe_header, put_back, refuses_tag_delete,
+};
 
 /// Whether `s` is a digest the host accepts: `sha256:` and 64, or `sha512:`
 /// and 128, lower-case hex digits.

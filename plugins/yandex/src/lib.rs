@@ -9,9 +9,7 @@
 //! `json_key` (a service account's authorized key), or the `yc` credential
 //! helper. A refusal of them says so, in a hint.
 
-use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Provider, Removal, Result, TagPage, Target, oci,
-};
+use berth_sdk::{Capability, Error, Info, Provider, Target};
 
 struct Yandex;
 
@@ -36,49 +34,10 @@ impl Provider for Yandex {
         .build()
     }
 
-    fn list_tags(_target: Target, cursor: Option<String>) -> Result<TagPage> {
-        oci::list_tags(cursor.as_deref()).map_err(explained)
-    }
-
-    fn resolve(_target: Target, reference: String) -> Result<Descriptor> {
-        oci::resolve(&reference).map_err(explained)
-    }
-
-    fn get_manifest(_target: Target, reference: String) -> Result<Manifest> {
-        oci::get_manifest(&reference).map_err(explained)
-    }
-
-    fn get_blob(_target: Target, digest: String) -> Result<Vec<u8>> {
-        oci::get_blob(&digest).map_err(explained)
-    }
-
-    fn push_manifest(
-        _target: Target,
-        reference: String,
-        media_type: String,
-        bytes: Vec<u8>,
-    ) -> Result<String> {
-        oci::push_manifest(&reference, &media_type, &bytes).map_err(explained)
-    }
-
-    /// A digest delete only when the host says nothing else shares the
-    /// manifest; otherwise the host's untag, which never touches another tag.
-    fn delete_tag(_target: Target, tag: String, removal: Removal) -> Result<()> {
-        if let (true, Some(digest)) = (removal.exclusive, removal.digest.as_deref()) {
-            match oci::delete_manifest(digest) {
-                Err(Error::Unsupported(_)) => {}
-                done => return done.map_err(explained),
-            }
-        }
-        oci::untag(&tag).map_err(explained)
-    }
-}
-
-/// Adds how to log in to a refusal of the credentials.
-fn explained(e: Error) -> Error {
-    match e {
-        Error::Unauthorized(m) => Error::Unauthorized(format!("{m}\nhint: {LOGIN}")),
-        other => other,
+    /// Every operation is the SDK's default; a refusal of the credentials
+    /// says how to log in.
+    fn explain(_target: &Target, error: Error) -> Error {
+        error.with_login_hint(LOGIN)
     }
 }
 
