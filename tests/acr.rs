@@ -4,7 +4,8 @@
 use crate::support::fakes::acr::{
     AAD_TOKEN, ADMIN_PASSWORD, ADMIN_USER, AcrFake, AcrRequest, DEFAULT_TIME, REFRESH_TOKEN_USER,
 };
-use crate::support::{BerthCommand, Image, Sandbox, berth};
+use crate::support::scenarios::{assert_detected_by_address, detect_by_probe, kept, sorted};
+use crate::support::{BerthCommand, Image, Sandbox};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -42,12 +43,6 @@ fn repo(fake: &AcrFake, name: &str) -> String {
     format!("{}/{name}", fake.addr())
 }
 
-fn sorted(v: &Value) -> Vec<String> {
-    let mut list: Vec<String> = serde_json::from_value(v.clone()).expect("a list of strings");
-    list.sort();
-    list
-}
-
 fn bearer_of(request: &AcrRequest) -> &str {
     request
         .authorization
@@ -75,28 +70,17 @@ fn seed(fake: &AcrFake, name: &str, images: &[&[&str]]) -> BTreeMap<String, Stri
 
 #[test]
 fn detected_by_address_and_by_challenge() {
-    for (repo, provider) in [
+    assert_detected_by_address(&[
         ("contoso.azurecr.io/app", "acr"),
         ("contoso.azurecr.cn/team/app", "acr"),
         ("contoso.azurecr.us/app", "acr"),
         ("contoso.azurecr.io.example.org/app", "default"),
         ("my-registry.azurecr.io/app", "default"),
-    ] {
-        let out = berth()
-            .args(["detect", "--no-probe", repo, "-o", "json"])
-            .run();
-        let v = out.success().json();
-        assert_eq!(v["provider"], provider, "{repo}");
-    }
+    ]);
     // On another address, ACR's challenge (its own /oauth2/token as the
     // realm, its host as the service) tells.
     let fake = AcrFake::start();
-    let out = berth()
-        .args(["detect", &repo(&fake, "app"), "-o", "json"])
-        .run();
-    let v = out.success().json();
-    assert_eq!(v["provider"], "acr");
-    assert_eq!(v["method"], "probe");
+    detect_by_probe(&repo(&fake, "app"), "acr");
 }
 
 #[test]
@@ -299,20 +283,8 @@ fn cleanup_dry_run_uses_acr_times() {
     let report = out.success().json();
     assert_eq!(report["dry_run"], true);
     assert_eq!(sorted(&report["deleted"]), ["old", "older"]);
-    let mut kept: Vec<(String, String)> = report["kept"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            (
-                k["tag"].as_str().unwrap().into(),
-                k["reason"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    kept.sort();
     assert_eq!(
-        kept,
+        kept(&report),
         [
             ("moved".to_string(), "newer".to_string()),
             ("new".to_string(), "newer".to_string())
@@ -473,15 +445,9 @@ fn an_azure_ad_token_is_exchanged() {
         .args(["--opt", "aad-token=expired.token.value"])
         .args(["tags", "ls", &repo(&fake, "app")])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("UNAUTHORIZED"), "{stderr}");
-    assert!(
-        stderr
-            .lines()
-            .any(|l| l.starts_with("hint: ") && l.contains("aad-token")),
-        "{stderr}"
-    );
+    assert!(out.has_hint("aad-token"), "{stderr}");
     assert!(!stderr.contains("expired.token.value"), "{stderr}");
 }
 
@@ -493,8 +459,7 @@ fn missing_or_wrong_credentials_exit_1_with_a_hint() {
     let out = acr(&sandbox)
         .args(["tags", "ls", &repo(&fake, "app")])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("unauthorized"), "{stderr}");
     let hint = stderr
         .lines()
@@ -514,19 +479,13 @@ fn missing_or_wrong_credentials_exit_1_with_a_hint() {
     let out = acr(&sandbox)
         .args(["tags", "ls", &repo(&fake, "app")])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("identity token"), "{stderr}");
     assert!(
         stderr.contains("the refresh token is invalid or expired"),
         "{stderr}"
     );
-    assert!(
-        stderr
-            .lines()
-            .any(|l| l.starts_with("hint: ") && l.contains("az acr login")),
-        "{stderr}"
-    );
+    assert!(out.has_hint("az acr login"), "{stderr}");
     assert!(!stderr.contains("acr-refresh-revoked"), "{stderr}");
 }
 
@@ -559,8 +518,7 @@ fn a_missing_repository_is_not_found() {
     let out = acr(&sandbox)
         .args(["tags", "ls", &repo(&fake, "nope")])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("not found"), "{stderr}");
     assert!(stderr.contains("NAME_UNKNOWN"), "{stderr}");
 }

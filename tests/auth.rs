@@ -1,22 +1,8 @@
 //! Credentials: docker config, credential helpers, Bearer tokens from a real
 //! token server that distribution verifies.
 
-use crate::support::{Image, Sandbox, TokenRegistry, User};
-use base64::Engine;
-use std::path::Path;
-
-fn docker_config(dir: &Path, registry: &str, user: &str, password: &str) {
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let config = serde_json::json!({"auths": {registry: {"auth": auth}}});
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
-}
-
-fn sorted_lines(text: String) -> Vec<String> {
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    lines.sort();
-    lines
-}
+use crate::support::login::{docker_config, logged_in};
+use crate::support::{Image, Output, Sandbox, TokenRegistry, User};
 
 fn seeded() -> TokenRegistry {
     let registry = TokenRegistry::start([User::new("alice", "wonder")]);
@@ -27,18 +13,34 @@ fn seeded() -> TokenRegistry {
     registry
 }
 
+fn app(registry: &TokenRegistry) -> String {
+    format!("{}/app", registry.registry.addr())
+}
+
+/// `berth -vv tags ls` of `app` with a docker login as alice, in the
+/// config's default place (`~/.docker`).
+fn verbose_list(registry: &TokenRegistry, password: &str) -> Output {
+    let sandbox = Sandbox::new();
+    let config = sandbox.home().join(".docker");
+    docker_config(&config, &registry.registry.addr(), "alice", password);
+    sandbox
+        .berth()
+        .args(["-vv", "tags", "ls", &app(registry)])
+        .run()
+}
+
 #[test]
 fn bearer_token_from_docker_config_and_one_token_request() {
     let registry = seeded();
-    let sandbox = Sandbox::new();
-    let config = sandbox.home().join("docker");
-    docker_config(&config, &registry.registry.addr(), "alice", "wonder");
-    let out = sandbox
-        .berth()
-        .args(["--docker-config", config.to_str().unwrap()])
-        .args(["tags", "ls", &format!("{}/app", registry.registry.addr())])
-        .run();
-    assert_eq!(sorted_lines(out.success().stdout_str()), ["a", "b", "c"]);
+    let out = logged_in(
+        &Sandbox::new(),
+        &registry.registry.addr(),
+        "alice",
+        "wonder",
+    )
+    .args(["tags", "ls", &app(&registry)])
+    .run();
+    assert_eq!(out.success().sorted_lines(), ["a", "b", "c"]);
     let requests = registry.token.requests();
     assert_eq!(requests.len(), 1, "tokens are cached: {requests:?}");
     assert_eq!(requests[0].user.as_deref(), Some("alice"));
@@ -54,7 +56,7 @@ fn docker_config_env_is_honoured() {
     let out = sandbox
         .berth()
         .env("DOCKER_CONFIG", &config)
-        .args(["tags", "ls", &format!("{}/app", registry.registry.addr())])
+        .args(["tags", "ls", &app(&registry)])
         .run();
     out.success();
     assert_eq!(registry.token.requests()[0].user.as_deref(), Some("alice"));
@@ -63,25 +65,8 @@ fn docker_config_env_is_honoured() {
 #[test]
 fn wrong_credentials_exit_1_with_a_hint_and_no_secret() {
     let registry = seeded();
-    let sandbox = Sandbox::new();
-    let config = sandbox.home().join(".docker");
-    docker_config(
-        &config,
-        &registry.registry.addr(),
-        "alice",
-        "not-the-password",
-    );
-    let out = sandbox
-        .berth()
-        .args([
-            "-vv",
-            "tags",
-            "ls",
-            &format!("{}/app", registry.registry.addr()),
-        ])
-        .run();
-    assert_eq!(out.code(), 1);
-    let err = out.stderr_str();
+    let out = verbose_list(&registry, "not-the-password");
+    let err = out.failure();
     assert!(err.contains("refused the credentials"), "{err}");
     assert!(err.contains("hint: log in with `docker login"), "{err}");
     assert!(!err.contains("not-the-password"), "secret leaked: {err}");
@@ -92,14 +77,10 @@ fn anonymous_pull_is_refused_without_credentials() {
     let registry = seeded();
     let out = Sandbox::new()
         .berth()
-        .args(["tags", "ls", &format!("{}/app", registry.registry.addr())])
+        .args(["tags", "ls", &app(&registry)])
         .run();
-    assert_eq!(out.code(), 1);
-    assert!(
-        out.stderr_str().contains("unauthorized"),
-        "{}",
-        out.stderr_str()
-    );
+    let err = out.failure();
+    assert!(err.contains("unauthorized"), "{err}");
 }
 
 #[test]
@@ -122,27 +103,16 @@ fn credential_helper_on_path() {
     let out = sandbox
         .berth()
         .env("PATH", path)
-        .args(["tags", "ls", &format!("{}/app", registry.registry.addr())])
+        .args(["tags", "ls", &app(&registry)])
         .run();
-    assert_eq!(sorted_lines(out.success().stdout_str()), ["a", "b", "c"]);
+    assert_eq!(out.success().sorted_lines(), ["a", "b", "c"]);
     assert_eq!(registry.token.requests()[0].user.as_deref(), Some("alice"));
 }
 
 #[test]
 fn verbose_log_redacts_credentials() {
     let registry = seeded();
-    let sandbox = Sandbox::new();
-    let config = sandbox.home().join(".docker");
-    docker_config(&config, &registry.registry.addr(), "alice", "wonder");
-    let out = sandbox
-        .berth()
-        .args([
-            "-vv",
-            "tags",
-            "ls",
-            &format!("{}/app", registry.registry.addr()),
-        ])
-        .run();
+    let out = verbose_list(&registry, "wonder");
     let err = out.success().stderr_str();
     assert!(err.contains("HTTP GET"), "-vv logs requests: {err}");
     assert!(

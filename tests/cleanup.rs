@@ -1,6 +1,7 @@
 //! `berth cleanup`: policies over seeded creation times, the report's
 //! reasons, dry runs that only read.
 
+use crate::support::scenarios::{kept, sorted};
 use crate::support::{Image, Method, Proxy, Registry, RegistryOptions, Sandbox, berth};
 use serde_json::{Value, json};
 
@@ -18,28 +19,6 @@ fn seeded() -> Registry {
         seeder.push_image("app", tag, &Image::new().created_days_ago(days).unique());
     }
     registry
-}
-
-fn kept(report: &Value) -> Vec<(String, String)> {
-    let mut kept: Vec<(String, String)> = report["kept"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            (
-                k["tag"].as_str().unwrap().into(),
-                k["reason"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    kept.sort();
-    kept
-}
-
-fn sorted(v: &Value) -> Vec<String> {
-    let mut list: Vec<String> = serde_json::from_value(v.clone()).unwrap();
-    list.sort();
-    list
 }
 
 #[test]

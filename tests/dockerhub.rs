@@ -4,9 +4,9 @@
 
 use crate::support::fakes::challenge::Challenger;
 use crate::support::fakes::dockerhub::DockerHubFake;
-use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox, Seeder};
-use base64::Engine;
-use serde_json::json;
+use crate::support::login::logged_in;
+use crate::support::scenarios::{Repo, detect_by_address, detect_by_probe};
+use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox, berth};
 
 const USER: &str = "acme";
 const PASSWORD: &str = "hunter2-hub";
@@ -14,7 +14,8 @@ const PASSWORD: &str = "hunter2-hub";
 struct Hub {
     registry: Registry,
     fake: DockerHubFake,
-    seeder: Seeder,
+    /// `acme/app`, at the registry's own address.
+    repo: Repo,
 }
 
 impl Hub {
@@ -22,22 +23,17 @@ impl Hub {
         let registry = Registry::start(RegistryOptions::default());
         let fake = DockerHubFake::start(&registry);
         fake.user(USER, PASSWORD);
-        let seeder = registry.seeder();
+        let repo = Repo::new(&registry.addr(), "acme/app", registry.seeder());
         Hub {
             registry,
             fake,
-            seeder,
+            repo,
         }
     }
 
-    /// `127.0.0.1:PORT/acme/app`
-    fn repo(&self) -> String {
-        format!("{}/acme/app", self.registry.addr())
-    }
-
-    /// berth with the provider and the fake's API, without credentials.
-    fn anonymous(&self, sandbox: &Sandbox) -> BerthCommand {
-        sandbox.berth().args([
+    /// `berth` with the provider and the fake's API, without credentials.
+    fn anonymous(&self, berth: BerthCommand) -> BerthCommand {
+        berth.args([
             "--provider",
             "dockerhub",
             "--opt",
@@ -47,7 +43,7 @@ impl Hub {
 
     /// berth logged in with the user's password.
     fn berth(&self) -> BerthCommand {
-        self.anonymous(&Sandbox::new()).args([
+        self.anonymous(berth()).args([
             "--opt",
             &format!("username={USER}"),
             "--opt",
@@ -68,10 +64,7 @@ fn docker_hub_addresses_select_dockerhub_without_network() {
             "registry.hub.docker.com",
         ),
     ] {
-        let out = crate::support::berth()
-            .args(["detect", "--no-probe", address, "-o", "json"])
-            .run();
-        let v = out.success().json();
+        let v = detect_by_address(address);
         assert_eq!(v["provider"], "dockerhub", "{address}");
         assert_eq!(v["method"], "address", "{address}");
         assert_eq!(v["registry"], registry, "{address}");
@@ -83,34 +76,24 @@ fn docker_hubs_challenge_is_recognised_by_probe() {
     let hub = Challenger::start(
         r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#,
     );
-    let out = crate::support::berth()
-        .args(["detect", &format!("{}/acme/app", hub.addr()), "-o", "json"])
-        .run();
-    let v = out.success().json();
-    assert_eq!(v["provider"], "dockerhub");
-    assert_eq!(v["method"], "probe");
+    detect_by_probe(&format!("{}/acme/app", hub.addr()), "dockerhub");
 }
 
 #[test]
 fn tags_list_with_digests_and_push_times_across_pages() {
     let hub = Hub::start();
-    let tags = hub.seeder.seed_tags("acme/app", 150);
+    let tags = hub.repo.seeder.seed_tags("acme/app", 150);
     hub.fake
         .pushed("acme/app", &tags[0], "2021-01-05T21:06:53.506400Z");
     let out = hub
         .berth()
-        .args(["tags", "ls", &hub.repo(), "-o", "json"])
+        .args(["tags", "ls", &hub.repo.address, "-o", "json"])
         .run();
     let listed = out.success().json();
     assert_eq!(listed["provider"], "dockerhub");
     let listed = listed["tags"].as_array().unwrap().clone();
     assert_eq!(listed.len(), 150);
-    for tag in &listed {
-        let name = tag["name"].as_str().unwrap();
-        let digest = hub.seeder.digest("acme/app", name).unwrap();
-        assert_eq!(tag["digest"], digest, "{name}");
-        assert!(tag["created"].is_string(), "{name} has a date");
-    }
+    hub.repo.assert_listed_digests_and_dates(&listed);
     let first = listed.iter().find(|t| t["name"] == tags[0]).unwrap();
     assert_eq!(first["created"], "2021-01-05T21:06:53.506400Z");
 
@@ -146,34 +129,12 @@ fn tags_list_with_digests_and_push_times_across_pages() {
 #[test]
 fn removing_one_tag_keeps_the_others_on_its_image() {
     let hub = Hub::start();
-    let image = hub
-        .seeder
-        .push_image("acme/app", "a", &Image::new().unique());
-    hub.seeder.tag("acme/app", "a", "b");
-    hub.seeder.tag("acme/app", "a", "c");
-    let other = hub
-        .seeder
-        .push_image("acme/app", "other", &Image::new().unique());
-
-    let out = hub
-        .berth()
-        .args(["tags", "rm", &hub.repo(), "a", "-o", "json"])
-        .run();
-    let report = out.success().json();
-    assert_eq!(report["deleted"], json!(["a"]));
-    assert_eq!(report["failed"], json!([]));
-    assert_eq!(hub.seeder.tags("acme/app"), ["b", "c", "other"]);
-    for tag in ["b", "c"] {
-        assert_eq!(hub.seeder.digest("acme/app", tag).unwrap(), image.digest);
-    }
-    assert_eq!(
-        hub.seeder.digest("acme/app", "other").unwrap(),
-        other.digest
-    );
+    let seeded = hub.repo.seed_shared();
+    hub.repo.remove_a(hub.berth(), &seeded);
     // The image itself stays, as on the Hub.
     assert_eq!(
-        hub.seeder.digest("acme/app", &image.digest).as_deref(),
-        Some(image.digest.as_str())
+        hub.repo.seeder.digest("acme/app", &seeded.shared),
+        Some(seeded.shared.clone())
     );
 
     let deletes = hub.fake.requests_to(Method::DELETE, "/");
@@ -191,131 +152,81 @@ fn removing_one_tag_keeps_the_others_on_its_image() {
 #[test]
 fn manifest_put_goes_to_the_registry() {
     let hub = Hub::start();
-    let source = hub
-        .seeder
-        .push_image("acme/app", "source", &Image::new().unique());
-    let bytes = hub
-        .berth()
-        .args(["manifest", "get", &format!("{}:source", hub.repo())])
-        .run();
-    let bytes = bytes.success().stdout.clone();
-    let out = hub
-        .berth()
-        .args([
-            "manifest",
-            "put",
-            &format!("{}:copy", hub.repo()),
-            "-",
-            "-o",
-            "json",
-        ])
-        .stdin(bytes)
-        .run();
-    assert_eq!(out.success().json()["digest"], source.digest);
-    assert_eq!(
-        hub.seeder.digest("acme/app", "copy").as_deref(),
-        Some(source.digest.as_str())
-    );
+    let source = hub.repo.push("source", &Image::new().unique());
+    hub.repo
+        .copy_manifest(|| hub.berth(), "source", &source.digest);
 }
 
 #[test]
 fn cleanup_dry_run_uses_the_hubs_push_times() {
     let hub = Hub::start();
     // The Hub's push times say the opposite of the images' own dates.
-    hub.seeder.push_image(
-        "acme/app",
-        "old",
-        &Image::new().created_days_ago(1).unique(),
-    );
-    hub.seeder.push_image(
-        "acme/app",
-        "new",
-        &Image::new().created_days_ago(400).unique(),
-    );
+    hub.repo
+        .push("old", &Image::new().created_days_ago(1).unique());
+    hub.repo
+        .push("new", &Image::new().created_days_ago(400).unique());
     hub.fake
         .pushed("acme/app", "old", "2020-03-01T00:00:00.000000Z");
-    let out = hub
-        .berth()
-        .args([
-            "cleanup",
-            &hub.repo(),
-            "--older-than",
-            "30d",
-            "--dry-run",
-            "-o",
-            "json",
-        ])
-        .run();
-    let report = out.success().json();
-    assert_eq!(report["dry_run"], true);
-    assert_eq!(report["deleted"], json!(["old"]));
-    assert_eq!(report["kept"], json!([{"tag": "new", "reason": "newer"}]));
+    hub.repo.cleanup_dry_run(hub.berth());
     assert!(hub.fake.requests_to(Method::DELETE, "/").is_empty());
-    assert_eq!(hub.seeder.tags("acme/app"), ["new", "old"]);
 }
 
 #[test]
 fn no_credentials_for_a_private_repository_fail_with_a_hint() {
     let hub = Hub::start();
-    hub.seeder
-        .push_image("acme/app", "a", &Image::new().unique());
+    hub.repo.push("a", &Image::new().unique());
     let out = hub
-        .anonymous(&Sandbox::new())
-        .args(["tags", "rm", &hub.repo(), "a"])
+        .anonymous(berth())
+        .args(["tags", "rm", &hub.repo.address, "a"])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("anonymous access"), "{stderr}");
     assert!(
         stderr.contains("\nhint: give Docker Hub credentials: --opt username=NAME"),
         "{stderr}"
     );
     assert!(stderr.contains("BERTH_DOCKERHUB_TOKEN"), "{stderr}");
-    assert_eq!(hub.seeder.tags("acme/app"), ["a"]);
+    assert_eq!(hub.repo.seeder.tags("acme/app"), ["a"]);
 }
 
 #[test]
 fn a_public_repository_lists_anonymously_but_removal_needs_credentials() {
     let hub = Hub::start();
-    hub.seeder
-        .push_image("acme/app", "a", &Image::new().unique());
+    hub.repo.push("a", &Image::new().unique());
     hub.fake.public("acme/app");
     let sandbox = Sandbox::new();
     let out = hub
-        .anonymous(&sandbox)
-        .args(["tags", "ls", &hub.repo()])
+        .anonymous(sandbox.berth())
+        .args(["tags", "ls", &hub.repo.address])
         .run();
     assert_eq!(out.success().stdout_str(), "a\n");
     let listed = hub.fake.requests_to(Method::GET, "/v2/namespaces/");
     assert!(listed.iter().all(|r| r.authorization.is_none()));
 
     let out = hub
-        .anonymous(&sandbox)
-        .args(["tags", "rm", &hub.repo(), "a"])
+        .anonymous(sandbox.berth())
+        .args(["tags", "rm", &hub.repo.address, "a"])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("needs credentials"), "{stderr}");
     assert!(
         stderr.contains("\nhint: give Docker Hub credentials"),
         "{stderr}"
     );
     assert!(hub.fake.requests_to(Method::DELETE, "/").is_empty());
-    assert_eq!(hub.seeder.tags("acme/app"), ["a"]);
+    assert_eq!(hub.repo.seeder.tags("acme/app"), ["a"]);
 }
 
 #[test]
 fn a_wrong_password_is_refused_with_a_hint() {
     let hub = Hub::start();
-    hub.seeder
-        .push_image("acme/app", "a", &Image::new().unique());
+    hub.repo.push("a", &Image::new().unique());
     let out = hub
-        .anonymous(&Sandbox::new())
+        .anonymous(berth())
         .args(["--opt", "username=acme", "--opt", "password=wrong"])
-        .args(["tags", "ls", &hub.repo()])
+        .args(["tags", "ls", &hub.repo.address])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(
         stderr.contains("Incorrect authentication credentials"),
         "{stderr}"
@@ -331,38 +242,32 @@ fn a_wrong_password_is_refused_with_a_hint() {
 #[test]
 fn docker_config_credentials_log_in_to_the_hub() {
     let hub = Hub::start();
-    hub.seeder
-        .push_image("acme/app", "a", &Image::new().unique());
-    hub.seeder
-        .push_image("acme/app", "b", &Image::new().unique());
-    let sandbox = Sandbox::new();
-    let config = sandbox.home().join("docker");
-    std::fs::create_dir_all(&config).unwrap();
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
-    let entry = json!({"auths": {hub.registry.addr(): {"auth": auth}}});
-    std::fs::write(config.join("config.json"), entry.to_string()).unwrap();
+    hub.repo.push("a", &Image::new().unique());
+    hub.repo.push("b", &Image::new().unique());
     let out = hub
-        .anonymous(&sandbox)
-        .args(["--docker-config", config.to_str().unwrap()])
-        .args(["tags", "rm", &hub.repo(), "a"])
+        .anonymous(logged_in(
+            &Sandbox::new(),
+            &hub.registry.addr(),
+            USER,
+            PASSWORD,
+        ))
+        .args(["tags", "rm", &hub.repo.address, "a"])
         .run();
     out.success();
-    assert_eq!(hub.seeder.tags("acme/app"), ["b"]);
+    assert_eq!(hub.repo.seeder.tags("acme/app"), ["b"]);
 }
 
 #[test]
 fn an_access_token_refused_a_delete_says_what_would_work() {
     let hub = Hub::start();
-    hub.seeder
-        .push_image("acme/app", "a", &Image::new().unique());
+    hub.repo.push("a", &Image::new().unique());
     hub.fake.access_token("acme", "dckr_pat_readwrite", false);
     let out = hub
-        .anonymous(&Sandbox::new())
+        .anonymous(berth())
         .args(["--opt", "token=dckr_pat_readwrite"])
-        .args(["tags", "rm", &hub.repo(), "a"])
+        .args(["tags", "rm", &hub.repo.address, "a"])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("forbidden"), "{stderr}");
     assert!(
         stderr.contains("forbidden with personal access token"),
@@ -375,16 +280,16 @@ fn an_access_token_refused_a_delete_says_what_would_work() {
         "{stderr}"
     );
     assert!(stderr.contains("--opt password"), "{stderr}");
-    assert_eq!(hub.seeder.tags("acme/app"), ["a"]);
+    assert_eq!(hub.repo.seeder.tags("acme/app"), ["a"]);
 
     // A token with the delete permission may.
     hub.fake.access_token("acme", "dckr_pat_delete", true);
-    hub.anonymous(&Sandbox::new())
+    hub.anonymous(berth())
         .args(["--opt", "token=dckr_pat_delete"])
-        .args(["tags", "rm", &hub.repo(), "a"])
+        .args(["tags", "rm", &hub.repo.address, "a"])
         .run()
         .success();
-    assert!(hub.seeder.tags("acme/app").is_empty());
+    assert!(hub.repo.seeder.tags("acme/app").is_empty());
     let logins = hub.fake.requests_to(Method::POST, "/v2/auth/token");
     assert!(logins.iter().all(|r| r.status == 200));
 }
@@ -392,10 +297,9 @@ fn an_access_token_refused_a_delete_says_what_would_work() {
 #[test]
 fn rate_limits_are_waited_out() {
     let hub = Hub::start();
-    hub.seeder
-        .push_image("acme/app", "a", &Image::new().unique());
+    hub.repo.push("a", &Image::new().unique());
     hub.fake.throttle(2, 1);
-    let out = hub.berth().args(["tags", "ls", &hub.repo()]).run();
+    let out = hub.berth().args(["tags", "ls", &hub.repo.address]).run();
     assert_eq!(out.success().stdout_str(), "a\n");
     let statuses: Vec<u16> = hub.fake.requests().iter().map(|r| r.status).collect();
     assert_eq!(&statuses[..2], [429, 429]);
@@ -405,12 +309,10 @@ fn rate_limits_are_waited_out() {
 #[test]
 fn a_long_rate_limit_is_reported_not_waited_for() {
     let hub = Hub::start();
-    hub.seeder
-        .push_image("acme/app", "a", &Image::new().unique());
+    hub.repo.push("a", &Image::new().unique());
     hub.fake.throttle(100, 3600);
-    let out = hub.berth().args(["tags", "ls", &hub.repo()]).run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let out = hub.berth().args(["tags", "ls", &hub.repo.address]).run();
+    let stderr = out.failure();
     assert!(stderr.contains("rate limited"), "{stderr}");
     assert!(stderr.contains("Rate limit exceeded"), "{stderr}");
     assert!(

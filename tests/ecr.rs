@@ -4,6 +4,7 @@
 //! `AWS_ENDPOINT_URL_ECR`, a logging proxy in front of moto.
 
 use crate::support::moto::{self, ACCOUNT, AwsCall, Moto, REGISTRY};
+use crate::support::scenarios::{assert_detected_by_address, sorted};
 use crate::support::{BerthCommand, Sandbox, berth};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,15 +87,9 @@ fn tags_of(listing: &Value) -> Vec<Value> {
     listing["tags"].as_array().expect("tags").clone()
 }
 
-fn sorted(v: &Value) -> Vec<String> {
-    let mut list: Vec<String> = serde_json::from_value(v.clone()).expect("a list of strings");
-    list.sort();
-    list
-}
-
 #[test]
 fn detected_by_address_without_network() {
-    for (repo, provider) in [
+    assert_detected_by_address(&[
         ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", "ecr"),
         (
             "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/a/b",
@@ -110,19 +105,7 @@ fn detected_by_address_without_network() {
             "123456789012.dkr.ecr.us-east-1.amazonaws.com.example.org/app",
             "default",
         ),
-    ] {
-        let out = berth()
-            .args(["detect", "--no-probe", repo, "-o", "json"])
-            .run();
-        let v = out.success().json();
-        assert_eq!(v["provider"], provider, "{repo}");
-        let method = if provider == "ecr" {
-            "address"
-        } else {
-            "default"
-        };
-        assert_eq!(v["method"], method, "{repo}");
-    }
+    ]);
 }
 
 #[test]
@@ -338,18 +321,15 @@ fn cleanup_dry_run_uses_push_times() {
     let before = moto.tags("app");
     let sandbox = Sandbox::new();
 
-    let out = ecr(&sandbox, &moto)
-        .args([
-            "cleanup",
-            &address("app"),
-            "--match",
-            ".*",
-            "--keep-last",
-            "1",
-        ])
-        .args(["--dry-run", "-o", "json"])
-        .run();
-    let report = out.success().json();
+    let dry_run = |policy: [&str; 2]| {
+        let out = ecr(&sandbox, &moto)
+            .args(["cleanup", &address("app"), "--match", ".*"])
+            .args(policy)
+            .args(["--dry-run", "-o", "json"])
+            .run();
+        out.success().json()
+    };
+    let report = dry_run(["--keep-last", "1"]);
     assert_eq!(report["dry_run"], true);
     assert_eq!(sorted(&report["deleted"]), ["older", "oldest"]);
     assert_eq!(
@@ -359,18 +339,7 @@ fn cleanup_dry_run_uses_push_times() {
 
     // Every push time is known, so an age rule keeps them as `newer`, not
     // `no-date`.
-    let out = ecr(&sandbox, &moto)
-        .args([
-            "cleanup",
-            &address("app"),
-            "--match",
-            ".*",
-            "--older-than",
-            "1d",
-        ])
-        .args(["--dry-run", "-o", "json"])
-        .run();
-    let report = out.success().json();
+    let report = dry_run(["--older-than", "1d"]);
     assert_eq!(report["deleted"], json!([]));
     let reasons: BTreeSet<String> = report["kept"]
         .as_array()
@@ -397,8 +366,7 @@ fn missing_credentials_exit_1_with_a_hint() {
         .env("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:9")
         .args(["tags", "ls", &address("app")])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("berth: error:"), "{stderr}");
     assert!(stderr.contains("no AWS credentials"), "{stderr}");
     let hints: Vec<&str> = stderr.lines().filter(|l| l.starts_with("hint: ")).collect();
@@ -433,20 +401,14 @@ fn rejected_credentials_exit_1_with_a_hint() {
     let out = ecr(&Sandbox::new(), &moto)
         .args(["tags", "ls", &address("app")])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(
         stderr.contains(
             "UnrecognizedClientException: The security token included in the request is invalid."
         ),
         "{stderr}"
     );
-    assert!(
-        stderr
-            .lines()
-            .any(|l| l.starts_with("hint: ") && l.contains("AWS_ACCESS_KEY_ID")),
-        "{stderr}"
-    );
+    assert!(out.has_hint("AWS_ACCESS_KEY_ID"), "{stderr}");
     assert!(!stderr.contains(SECRET));
     assert_eq!(moto.operations(), ["ListImages"], "not retried");
 }
@@ -518,8 +480,7 @@ fn credentials_from_the_shared_credentials_file() {
         .env("AWS_PROFILE", "nope")
         .args(["tags", "ls", &address("app")])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(
         stderr.contains("\"nope\""),
         "the profile is named: {stderr}"
@@ -552,8 +513,7 @@ fn throttled_calls_are_retried() {
         .args(["tags", "ls", &address("app")])
         .timeout(Duration::from_secs(30))
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("rate limited"), "{stderr}");
     assert!(
         stderr.contains("ThrottlingException: Rate exceeded"),
@@ -568,8 +528,7 @@ fn a_missing_repository_is_not_found() {
     let out = ecr(&Sandbox::new(), &moto)
         .args(["tags", "ls", &address("nope")])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("not found"), "{stderr}");
     assert!(stderr.contains("RepositoryNotFoundException"), "{stderr}");
 }

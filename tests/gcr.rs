@@ -4,42 +4,28 @@
 //! address is tested without network.
 
 use crate::support::fakes::gcr::GcrFake;
-use crate::support::{Image, Method, Registry, RegistryOptions, Sandbox, berth};
-use base64::Engine;
-use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::path::Path;
+use crate::support::login::{basic, logged_in};
+use crate::support::scenarios::{
+    Repo, assert_detected_by_address, assert_listing, assert_one_get, days_ago,
+};
+use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox, berth};
+use serde_json::json;
 
-fn docker_config(dir: &Path, registry: &str, user: &str, password: &str) {
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let config = json!({"auths": {registry: {"auth": auth}}});
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+/// A registry, the fake in front and `app` through the fake.
+fn start() -> (Registry, GcrFake, Repo) {
+    let registry = Registry::start(RegistryOptions::default());
+    let fake = GcrFake::start(&registry);
+    let repo = Repo::new(&fake.addr(), "app", registry.seeder());
+    (registry, fake, repo)
 }
 
-fn by_name(listing: &Value) -> BTreeMap<String, Value> {
-    listing["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| (t["name"].as_str().unwrap().to_string(), t.clone()))
-        .collect()
-}
-
-fn days_ago_ms(days: i64) -> i64 {
-    (chrono::Utc::now() - chrono::Duration::days(days)).timestamp_millis()
-}
-
-/// Whether stderr has a `hint:` line that says `needle`.
-fn has_hint(stderr: &str, needle: &str) -> bool {
-    stderr
-        .lines()
-        .any(|l| l.starts_with("hint: ") && l.contains(needle))
+fn gcr() -> BerthCommand {
+    berth().args(["--provider", "gcr"])
 }
 
 #[test]
 fn detects_google_registries_by_address() {
-    for (address, expected) in [
+    assert_detected_by_address(&[
         ("gcr.io/project/app", "gcr"),
         ("eu.gcr.io/project/team/app", "gcr"),
         ("us-docker.pkg.dev/project/repo/app", "gcr"),
@@ -47,73 +33,49 @@ fn detects_google_registries_by_address() {
         ("container.cloud.google.com/project/app", "gcr"),
         ("gcr.io.example.com/project/app", "default"),
         ("notgcr.io/project/app", "default"),
-    ] {
-        let out = berth()
-            .args(["detect", "--no-probe", address, "-o", "json"])
-            .run();
-        let v = out.success().json();
-        assert_eq!(v["provider"], expected, "{address}");
-        if expected == "gcr" {
-            assert_eq!(v["method"], "address", "{address}");
-        }
-    }
+    ]);
 }
 
 #[test]
 fn lists_digests_and_dates_from_the_manifest_map() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let old = seeder.push_image(
-        "app",
+    let (_registry, fake, repo) = start();
+    let old = repo.push(
         "old",
         &Image::new().created("2023-03-04T05:06:07Z").unique(),
     );
-    seeder.tag("app", "old", "old-alias");
-    let amd = seeder.push_image("app", None, &Image::new().unique());
-    let index = seeder.push_index("app", "multi", &[amd]);
-    let fake = GcrFake::start(&registry);
+    repo.seeder.tag("app", "old", "old-alias");
+    let amd = repo.seeder.push_image("app", None, &Image::new().unique());
+    let index = repo.seeder.push_index("app", "multi", &[amd]);
     fake.set_uploaded(&index.digest, 1_600_000_000_000);
 
-    let repo = format!("{}/app", fake.addr());
-    let out = berth()
-        .args(["--provider", "gcr", "tags", "ls", &repo, "-o", "json"])
+    let out = gcr()
+        .args(["tags", "ls", &repo.address, "-o", "json"])
         .run();
-    let listing = out.success().json();
-    assert_eq!(listing["provider"], "gcr");
-    let tags = by_name(&listing);
-    assert_eq!(tags.len(), 3);
-    assert_eq!(tags["old"]["digest"], json!(old.digest));
-    assert_eq!(tags["old-alias"]["digest"], json!(old.digest));
+    let tags = assert_listing(
+        &out.success().json(),
+        "gcr",
+        &[
+            ("old", &old.digest),
+            ("old-alias", &old.digest),
+            ("multi", &index.digest),
+        ],
+    );
     // timeCreatedMs: the image's creation.
     assert_eq!(tags["old"]["created"], "2023-03-04T05:06:07Z");
     // An index has no creation time ("0"): timeUploadedMs instead.
-    assert_eq!(tags["multi"]["digest"], json!(index.digest));
     assert_eq!(tags["multi"]["created"], "2020-09-13T12:26:40Z");
 
     // One request for everything: no manifest or config was fetched.
-    let requests = fake.requests();
-    assert_eq!(requests.len(), 1, "{requests:?}");
-    assert_eq!(requests[0].method, Method::GET);
-    assert_eq!(requests[0].path, "/v2/app/tags/list");
+    assert_one_get(&fake.requests(), "/v2/app/tags/list", None);
 }
 
 #[test]
 fn follows_link_pages_where_the_registry_sends_them() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let tags = seeder.seed_tags("app", 5);
-    let fake = GcrFake::start(&registry);
+    let (_registry, fake, repo) = start();
+    let tags = repo.seeder.seed_tags("app", 5);
     fake.page_size(2);
-    let out = berth()
-        .args([
-            "--provider",
-            "gcr",
-            "tags",
-            "ls",
-            &format!("{}/app", fake.addr()),
-            "-o",
-            "json",
-        ])
+    let out = gcr()
+        .args(["tags", "ls", &repo.address, "-o", "json"])
         .run();
     let listing = out.success().json();
     let names: Vec<&str> = listing["tags"]
@@ -143,25 +105,9 @@ fn follows_link_pages_where_the_registry_sends_them() {
 
 #[test]
 fn removing_one_tag_untags_it_and_leaves_its_manifest_to_the_others() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let shared = seeder.push_image("app", "a", &Image::new().unique());
-    seeder.tag("app", "a", "b");
-    seeder.tag("app", "a", "c");
-    let other = seeder.push_image("app", "other", &Image::new().unique());
-    let fake = GcrFake::start(&registry);
-    let repo = format!("{}/app", fake.addr());
-
-    let out = berth()
-        .args(["--provider", "gcr", "tags", "rm", &repo, "a", "-o", "json"])
-        .run();
-    let report = out.success().json();
-    assert_eq!(report["deleted"], json!(["a"]));
-    assert_eq!(report["failed"], json!([]));
-    assert_eq!(seeder.tags("app"), ["b", "c", "other"]);
-    assert_eq!(seeder.digest("app", "b").unwrap(), shared.digest);
-    assert_eq!(seeder.digest("app", "c").unwrap(), shared.digest);
-    assert_eq!(seeder.digest("app", "other").unwrap(), other.digest);
+    let (_registry, fake, repo) = start();
+    let seeded = repo.seed_shared();
+    repo.remove_a(gcr(), &seeded);
 
     // The tag delete, and no delete by digest.
     let deletes: Vec<(String, u16)> = fake
@@ -174,79 +120,47 @@ fn removing_one_tag_untags_it_and_leaves_its_manifest_to_the_others() {
 
     // Naming both remaining tags of the manifest removes just those.
     fake.clear_requests();
-    let out = berth()
-        .args(["--provider", "gcr", "tags", "rm", &repo, "b", "c"])
-        .run();
+    let out = gcr().args(["tags", "rm", &repo.address, "b", "c"]).run();
     assert_eq!(out.success().stdout_str(), "deleted b\ndeleted c\n");
-    assert_eq!(seeder.tags("app"), ["other"]);
-    assert_eq!(seeder.digest("app", "other").unwrap(), other.digest);
+    assert_eq!(repo.seeder.tags("app"), ["other"]);
+    assert_eq!(repo.seeder.digest("app", "other").unwrap(), seeded.other);
     // GCR keeps the untagged manifest, and lists it without tags.
     assert_eq!(
-        seeder.digest("app", &shared.digest),
-        Some(shared.digest.clone())
+        repo.seeder.digest("app", &seeded.shared),
+        Some(seeded.shared.clone())
     );
 }
 
 #[test]
 fn a_missing_tag_is_reported_and_the_rest_removed() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    seeder.push_image("app", "a", &Image::new().unique());
-    seeder.push_image("app", "keep", &Image::new().unique());
-    let fake = GcrFake::start(&registry);
-    let out = berth()
-        .args([
-            "--provider",
-            "gcr",
-            "tags",
-            "rm",
-            &format!("{}/app", fake.addr()),
-            "a",
-            "nope",
-            "-o",
-            "json",
-        ])
+    let (_registry, _fake, repo) = start();
+    repo.push("a", &Image::new().unique());
+    repo.push("keep", &Image::new().unique());
+    let out = gcr()
+        .args(["tags", "rm", &repo.address, "a", "nope", "-o", "json"])
         .run();
     assert_eq!(out.code(), 1);
     let report = out.json();
     assert_eq!(report["deleted"], json!(["a"]));
     assert_eq!(report["missing"], json!(["nope"]));
-    assert_eq!(seeder.tags("app"), ["keep"]);
+    assert_eq!(repo.seeder.tags("app"), ["keep"]);
 }
 
 #[test]
 fn manifest_put_stores_the_bytes() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let base = seeder.push_image("app", "base", &Image::new().unique());
-    let fake = GcrFake::start(&registry);
-    let repo = format!("{}/app", fake.addr());
-    let manifest = berth()
-        .args([
-            "--provider",
-            "gcr",
-            "manifest",
-            "get",
-            &format!("{repo}:base"),
-        ])
-        .run();
-    let bytes = manifest.success().stdout.clone();
+    let (_registry, fake, repo) = start();
+    let base = repo.push("base", &Image::new().unique());
+    let manifest = gcr().args(["manifest", "get", &repo.tagged("base")]).run();
     let sandbox = Sandbox::new();
     let file = sandbox.home().join("manifest.json");
-    std::fs::write(&file, &bytes).unwrap();
+    std::fs::write(&file, &manifest.success().stdout).unwrap();
     let out = sandbox
         .berth()
-        .args([
-            "--provider",
-            "gcr",
-            "manifest",
-            "put",
-            &format!("{repo}:copy"),
-        ])
+        .args(["--provider", "gcr", "manifest", "put", &repo.tagged("copy")])
         .arg(&file)
         .run();
     assert_eq!(out.success().stdout_str().trim(), base.digest);
-    assert_eq!(seeder.digest("app", "copy").unwrap(), base.digest);
+    assert_eq!(repo.seeder.digest("app", "copy").unwrap(), base.digest);
     assert!(
         fake.requests().iter().any(|r| r.method == Method::PUT
             && r.path == "/v2/app/manifests/copy"
@@ -256,28 +170,17 @@ fn manifest_put_stores_the_bytes() {
 
 #[test]
 fn cleanup_dry_run_uses_the_listed_times() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    seeder.push_image("app", "old", &Image::new().created_days_ago(40).unique());
-    seeder.push_image("app", "new", &Image::new().created_days_ago(2).unique());
-    let child = seeder.push_image("app", None, &Image::new().unique());
-    let index = seeder.push_index("app", "old-index", &[child]);
-    let fake = GcrFake::start(&registry);
+    let (_registry, fake, repo) = start();
+    repo.push("old", &Image::new().created_days_ago(40).unique());
+    repo.push("new", &Image::new().created_days_ago(2).unique());
+    let child = repo.seeder.push_image("app", None, &Image::new().unique());
+    let index = repo.seeder.push_index("app", "old-index", &[child]);
     // An index has no config date; the upload time is all there is.
-    fake.set_uploaded(&index.digest, days_ago_ms(100));
+    fake.set_uploaded(&index.digest, days_ago(100).timestamp_millis());
 
-    let out = berth()
-        .args([
-            "--provider",
-            "gcr",
-            "cleanup",
-            &format!("{}/app", fake.addr()),
-            "--older-than",
-            "30d",
-            "--dry-run",
-            "-o",
-            "json",
-        ])
+    let out = gcr()
+        .args(["cleanup", &repo.address, "--older-than", "30d"])
+        .args(["--dry-run", "-o", "json"])
         .run();
     let report = out.success().json();
     assert_eq!(report["dry_run"], true);
@@ -298,7 +201,7 @@ fn cleanup_dry_run_uses_the_listed_times() {
             .all(|r| r.method == Method::GET && r.path.starts_with("/v2/app/tags/list")),
         "{requests:?}"
     );
-    assert_eq!(seeder.tags("app"), ["new", "old", "old-index"]);
+    assert_eq!(repo.seeder.tags("app"), ["new", "old", "old-index"]);
 }
 
 #[test]
@@ -309,31 +212,22 @@ fn credentials_come_from_docker_config_and_a_refusal_says_how_to_log_in() {
         .push_image("app", "v1", &Image::new().unique());
     let fake = GcrFake::with_access_token(&registry, "ya29.access-token");
     let repo = format!("{}/app", fake.addr());
+    let logged_in_with = |token: &str| {
+        logged_in(&Sandbox::new(), &fake.addr(), "oauth2accesstoken", token)
+            .args(["--provider", "gcr", "tags", "ls", &repo])
+            .run()
+    };
 
-    let sandbox = Sandbox::new();
-    let config = sandbox.home().join("docker");
-    docker_config(
-        &config,
-        &fake.addr(),
-        "oauth2accesstoken",
-        "ya29.access-token",
-    );
-    let out = sandbox
-        .berth()
-        .args(["--docker-config", config.to_str().unwrap()])
-        .args(["--provider", "gcr", "tags", "ls", &repo])
-        .run();
+    let out = logged_in_with("ya29.access-token");
     assert_eq!(out.success().stdout_str(), "v1\n");
     let requests = fake.requests();
     let token = requests
         .iter()
         .find(|r| r.path.starts_with("/v2/token"))
         .expect("a token request");
-    let expected =
-        base64::engine::general_purpose::STANDARD.encode("oauth2accesstoken:ya29.access-token");
     assert_eq!(
         token.authorization.as_deref(),
-        Some(format!("Basic {expected}").as_str())
+        Some(&*basic("oauth2accesstoken", "ya29.access-token"))
     );
     let listed = requests
         .iter()
@@ -349,52 +243,24 @@ fn credentials_come_from_docker_config_and_a_refusal_says_how_to_log_in() {
     );
 
     // A stale access token: exit 1, and the hint says how to log in.
-    let stale = Sandbox::new();
-    let config = stale.home().join("docker");
-    docker_config(&config, &fake.addr(), "oauth2accesstoken", "ya29.expired");
-    let out = stale
-        .berth()
-        .args(["--docker-config", config.to_str().unwrap()])
-        .args(["--provider", "gcr", "tags", "ls", &repo])
-        .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let out = logged_in_with("ya29.expired");
+    let stderr = out.failure();
     assert!(stderr.contains("berth: error:"), "{stderr}");
-    assert!(
-        has_hint(&stderr, "gcloud auth configure-docker"),
-        "{stderr}"
-    );
+    assert!(out.has_hint("gcloud auth configure-docker"), "{stderr}");
     assert!(!stderr.contains("ya29.expired"), "{stderr}");
 
     // No credentials at all: the same.
-    let out = berth()
-        .args(["--provider", "gcr", "tags", "ls", &repo])
-        .run();
-    assert_eq!(out.code(), 1);
-    assert!(
-        has_hint(&out.stderr_str(), "oauth2accesstoken"),
-        "{}",
-        out.stderr_str()
-    );
+    let out = gcr().args(["tags", "ls", &repo]).run();
+    let stderr = out.failure();
+    assert!(out.has_hint("oauth2accesstoken"), "{stderr}");
 }
 
 #[test]
 fn throttled_requests_are_retried() {
-    let registry = Registry::start(RegistryOptions::default());
-    registry
-        .seeder()
-        .push_image("app", "v1", &Image::new().unique());
-    let fake = GcrFake::start(&registry);
+    let (_registry, fake, repo) = start();
+    repo.push("v1", &Image::new().unique());
     fake.fail(Method::GET, "/v2/app/tags/list", 2, 429, Some(1));
-    let out = berth()
-        .args([
-            "--provider",
-            "gcr",
-            "tags",
-            "ls",
-            &format!("{}/app", fake.addr()),
-        ])
-        .run();
+    let out = gcr().args(["tags", "ls", &repo.address]).run();
     assert_eq!(out.success().stdout_str(), "v1\n");
     let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 429, 200]);

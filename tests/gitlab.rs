@@ -2,24 +2,22 @@
 //! token service and each generation's tag delete) and API v4, in front of
 //! real distribution.
 
+use crate::support::fakes::front::Seen;
 use crate::support::fakes::gitlab::{
     Generation, GitLabFake, JOB_TOKEN, JOB_USER, PRIVATE_TOKEN, USER,
 };
-use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox, berth};
-use base64::Engine;
-use serde_json::json;
+use crate::support::login::logged_in;
+use crate::support::scenarios::{
+    Repo, assert_detected_by_address, assert_just_a_probe, detect_by_probe,
+};
+use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox};
 
 const REPO: &str = "group/project/app";
 
-fn has_hint(stderr: &str, needle: &str) -> bool {
-    stderr
-        .lines()
-        .any(|l| l.starts_with("hint: ") && l.contains(needle))
-}
-
 struct Setup {
-    registry: Registry,
     fake: GitLabFake,
+    repo: Repo,
+    _registry: Registry,
 }
 
 impl Setup {
@@ -27,54 +25,30 @@ impl Setup {
         let registry = Registry::start(RegistryOptions::default());
         let fake = GitLabFake::start(&registry, generation);
         fake.add_project("group/project", 42);
-        Setup { registry, fake }
-    }
-
-    fn repo(&self) -> String {
-        format!("{}/{REPO}", self.fake.addr())
+        let repo = Repo::new(&fake.addr(), REPO, registry.seeder());
+        Setup {
+            fake,
+            repo,
+            _registry: registry,
+        }
     }
 
     /// berth logged in to the registry as `user`, provider named.
     fn berth_as(&self, user: &str, password: &str) -> BerthCommand {
-        let sandbox = Sandbox::new();
-        let config = sandbox.home().join("docker");
-        std::fs::create_dir_all(&config).unwrap();
-        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        std::fs::write(
-            config.join("config.json"),
-            json!({"auths": {self.fake.addr(): {"auth": auth}}}).to_string(),
-        )
-        .unwrap();
-        sandbox
-            .berth()
-            .args(["--docker-config", config.to_str().unwrap()])
-            .args(["--provider", "gitlab"])
+        logged_in(&Sandbox::new(), &self.fake.addr(), user, password).args(["--provider", "gitlab"])
     }
 
     fn berth(&self) -> BerthCommand {
         self.berth_as(USER, PRIVATE_TOKEN)
     }
 
-    /// Three tags on one manifest and one on another; returns the shared
-    /// digest and the other one.
-    fn seed_shared(&self) -> (String, String) {
-        let seeder = self.registry.seeder();
-        let shared = seeder.push_image(REPO, "a", &Image::new().unique());
-        seeder.tag(REPO, "a", "b");
-        seeder.tag(REPO, "a", "c");
-        let other = seeder.push_image(REPO, "other", &Image::new().unique());
-        (shared.digest, other.digest)
+    /// berth with the API at the fake.
+    fn with_api(&self) -> BerthCommand {
+        self.berth()
+            .args(["--opt", &format!("api-url={}", self.fake.api_url())])
     }
 
-    fn assert_only_a_went(&self, shared: &str, other: &str) {
-        let seeder = self.registry.seeder();
-        assert_eq!(seeder.tags(REPO), ["b", "c", "other"]);
-        assert_eq!(seeder.digest(REPO, "b").unwrap(), shared);
-        assert_eq!(seeder.digest(REPO, "c").unwrap(), shared);
-        assert_eq!(seeder.digest(REPO, "other").unwrap(), other);
-    }
-
-    /// `(method, path, status)` of the DELETE requests the fake saw.
+    /// `(path, status)` of the DELETE requests the fake saw.
     fn deletes(&self) -> Vec<(String, u16)> {
         self.fake
             .requests()
@@ -87,43 +61,27 @@ impl Setup {
 
 #[test]
 fn detects_gitlab_by_address_and_by_its_registry_challenge() {
-    for (address, expected) in [
+    assert_detected_by_address(&[
         ("registry.gitlab.com/group/project", "gitlab"),
         ("gitlab.com/group/project", "gitlab"),
         ("registry.gitlab.example.com/group/project", "default"),
-    ] {
-        let out = berth()
-            .args(["detect", "--no-probe", address, "-o", "json"])
-            .run();
-        assert_eq!(out.success().json()["provider"], expected, "{address}");
-    }
+    ]);
     let setup = Setup::new(Generation::Current);
-    let out = berth().args(["detect", &setup.repo(), "-o", "json"]).run();
-    let v = out.success().json();
-    assert_eq!(v["provider"], "gitlab");
-    assert_eq!(v["method"], "probe");
-    let seen: Vec<_> = setup
-        .fake
-        .requests()
-        .into_iter()
-        .map(|r| (r.method, r.path, r.status))
-        .collect();
-    assert_eq!(seen, [(Method::GET, "/v2/".to_string(), 401)]);
+    detect_by_probe(&setup.repo.address, "gitlab");
+    let requests = setup.fake.requests();
+    assert_just_a_probe(&requests);
+    assert_eq!(requests[0].status, 401);
 }
 
 #[test]
 fn lists_tags_through_the_registry() {
     let setup = Setup::new(Generation::Current);
-    let tags = setup.registry.seeder().seed_tags(REPO, 3);
-    let out = setup.berth().args(["tags", "ls", &setup.repo()]).run();
-    let mut listed: Vec<String> = out
-        .success()
-        .stdout_str()
-        .lines()
-        .map(String::from)
-        .collect();
-    listed.sort();
-    assert_eq!(listed, tags);
+    let tags = setup.repo.seeder.seed_tags(REPO, 3);
+    let out = setup
+        .berth()
+        .args(["tags", "ls", &setup.repo.address])
+        .run();
+    assert_eq!(out.success().sorted_lines(), tags);
     let lists: Vec<_> = setup
         .fake
         .requests()
@@ -153,13 +111,8 @@ fn lists_tags_through_the_registry() {
 #[test]
 fn removes_one_tag_with_the_oci_tag_delete() {
     let setup = Setup::new(Generation::Current);
-    let (shared, other) = setup.seed_shared();
-    let out = setup
-        .berth()
-        .args(["tags", "rm", &setup.repo(), "a", "-o", "json"])
-        .run();
-    assert_eq!(out.success().json()["deleted"], json!(["a"]));
-    setup.assert_only_a_went(&shared, &other);
+    let seeded = setup.repo.seed_shared();
+    setup.repo.remove_a(setup.berth(), &seeded);
     let deletes = setup.deletes();
     assert_eq!(
         deletes.last(),
@@ -178,10 +131,8 @@ fn removes_one_tag_with_the_oci_tag_delete() {
 #[test]
 fn a_registry_before_16_4_uses_the_tags_reference_route() {
     let setup = Setup::new(Generation::TagsReference);
-    let (shared, other) = setup.seed_shared();
-    let out = setup.berth().args(["tags", "rm", &setup.repo(), "a"]).run();
-    out.success();
-    setup.assert_only_a_went(&shared, &other);
+    let seeded = setup.repo.seed_shared();
+    setup.repo.remove_a(setup.berth(), &seeded);
     let deletes: Vec<_> = setup
         .deletes()
         .into_iter()
@@ -200,16 +151,12 @@ fn a_registry_before_16_4_uses_the_tags_reference_route() {
 #[test]
 fn an_older_registry_falls_back_to_the_api() {
     let setup = Setup::new(Generation::Legacy);
-    let (shared, other) = setup.seed_shared();
-    let out = setup
-        .berth()
-        .args(["--opt", &format!("api-url={}", setup.fake.api_url())])
-        .args(["--opt", &format!("token={PRIVATE_TOKEN}")])
-        .args(["tags", "rm", &setup.repo(), "a", "-o", "json"])
-        .run();
-    assert_eq!(out.success().json()["deleted"], json!(["a"]));
+    let seeded = setup.repo.seed_shared();
+    let berth = setup
+        .with_api()
+        .args(["--opt", &format!("token={PRIVATE_TOKEN}")]);
+    let out = setup.repo.remove_a(berth, &seeded);
     assert!(!out.stderr_str().contains(PRIVATE_TOKEN));
-    setup.assert_only_a_went(&shared, &other);
 
     let registry_deletes: Vec<_> = setup
         .deletes()
@@ -266,30 +213,29 @@ fn an_older_registry_falls_back_to_the_api() {
 #[test]
 fn a_job_token_that_may_not_delete_says_what_to_set() {
     let setup = Setup::new(Generation::Legacy);
-    let (shared, other) = setup.seed_shared();
+    let seeded = setup.repo.seed_shared();
     let run = || {
         setup
             .berth_as(JOB_USER, JOB_TOKEN)
             .env("CI_API_V4_URL", setup.fake.api_url())
             .env("CI_JOB_TOKEN", JOB_TOKEN)
-            .args(["tags", "rm", &setup.repo(), "a"])
+            .args(["tags", "rm", &setup.repo.address, "a"])
             .run()
     };
     let out = run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("403 Forbidden"), "{stderr}");
-    assert!(has_hint(&stderr, "CI_JOB_TOKEN"), "{stderr}");
-    assert!(has_hint(&stderr, "`api` scope"), "{stderr}");
-    assert!(has_hint(&stderr, "--opt token="), "{stderr}");
-    assert!(has_hint(&stderr, "BERTH_GITLAB_TOKEN"), "{stderr}");
+    assert!(out.has_hint("CI_JOB_TOKEN"), "{stderr}");
+    assert!(out.has_hint("`api` scope"), "{stderr}");
+    assert!(out.has_hint("--opt token="), "{stderr}");
+    assert!(out.has_hint("BERTH_GITLAB_TOKEN"), "{stderr}");
     assert!(!stderr.contains(JOB_TOKEN), "{stderr}");
-    assert_eq!(setup.registry.seeder().tags(REPO), ["a", "b", "c", "other"]);
+    assert_eq!(setup.repo.seeder.tags(REPO), ["a", "b", "c", "other"]);
 
     // Where the project lets the job token delete, it is sent as JOB-TOKEN.
     setup.fake.let_job_token_delete(true);
     run().success();
-    setup.assert_only_a_went(&shared, &other);
+    setup.repo.assert_only_a_went(&seeded);
     let last = setup.fake.api_calls().pop().unwrap();
     assert_eq!((last.method, last.status), (Method::DELETE, 200));
     assert_eq!(last.job_token.as_deref(), Some(JOB_TOKEN));
@@ -299,49 +245,41 @@ fn a_job_token_that_may_not_delete_says_what_to_set() {
 #[test]
 fn no_token_for_the_api_names_the_option() {
     let setup = Setup::new(Generation::Legacy);
-    setup.seed_shared();
+    setup.repo.seed_shared();
     let out = setup
-        .berth()
-        .args(["--opt", &format!("api-url={}", setup.fake.api_url())])
-        .args(["tags", "rm", &setup.repo(), "a"])
+        .with_api()
+        .args(["tags", "rm", &setup.repo.address, "a"])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("unauthorized"), "{stderr}");
-    assert!(has_hint(&stderr, "--opt token="), "{stderr}");
-    assert!(has_hint(&stderr, "BERTH_GITLAB_TOKEN"), "{stderr}");
+    assert!(out.has_hint("--opt token="), "{stderr}");
+    assert!(out.has_hint("BERTH_GITLAB_TOKEN"), "{stderr}");
     assert!(setup.fake.api_calls().is_empty());
-    assert_eq!(setup.registry.seeder().tags(REPO), ["a", "b", "c", "other"]);
+    assert_eq!(setup.repo.seeder.tags(REPO), ["a", "b", "c", "other"]);
 
     // A wrong token: GitLab's 401, quoted, with the same hint.
     let out = setup
-        .berth()
-        .args(["--opt", &format!("api-url={}", setup.fake.api_url())])
+        .with_api()
         .args(["--opt", "token=glpat-wrong"])
-        .args(["tags", "rm", &setup.repo(), "a"])
+        .args(["tags", "rm", &setup.repo.address, "a"])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("401 Unauthorized"), "{stderr}");
-    assert!(has_hint(&stderr, "BERTH_GITLAB_TOKEN"), "{stderr}");
+    assert!(out.has_hint("BERTH_GITLAB_TOKEN"), "{stderr}");
     assert!(!stderr.contains("glpat-wrong"), "{stderr}");
 }
 
 #[test]
 fn throttled_api_requests_are_retried() {
     let setup = Setup::new(Generation::Legacy);
-    let (shared, other) = setup.seed_shared();
+    let seeded = setup.repo.seed_shared();
     setup
         .fake
         .throttle(Method::DELETE, "/api/v4/projects/", 2, 1);
-    setup
-        .berth()
-        .args(["--opt", &format!("api-url={}", setup.fake.api_url())])
-        .args(["--opt", &format!("token={PRIVATE_TOKEN}")])
-        .args(["tags", "rm", &setup.repo(), "a"])
-        .run()
-        .success();
-    setup.assert_only_a_went(&shared, &other);
+    let berth = setup
+        .with_api()
+        .args(["--opt", &format!("token={PRIVATE_TOKEN}")]);
+    setup.repo.remove_a(berth, &seeded);
     let statuses: Vec<u16> = setup
         .fake
         .requests()
@@ -355,20 +293,10 @@ fn throttled_api_requests_are_retried() {
 #[test]
 fn manifest_put_goes_through_the_jwt_token_service() {
     let setup = Setup::new(Generation::Current);
-    let seeder = setup.registry.seeder();
-    let base = seeder.push_image(REPO, "base", &Image::new().unique());
-    let got = setup
-        .berth()
-        .args(["manifest", "get", &format!("{}:base", setup.repo())])
-        .run();
-    let bytes = got.success().stdout.clone();
-    let out = setup
-        .berth()
-        .args(["manifest", "put", &format!("{}:copy", setup.repo()), "-"])
-        .stdin(bytes)
-        .run();
-    assert_eq!(out.success().stdout_str().trim(), base.digest);
-    assert_eq!(seeder.digest(REPO, "copy").unwrap(), base.digest);
+    let base = setup.repo.push("base", &Image::new().unique());
+    setup
+        .repo
+        .copy_manifest(|| setup.berth(), "base", &base.digest);
     let puts: Vec<_> = setup
         .fake
         .requests()
@@ -382,30 +310,8 @@ fn manifest_put_goes_through_the_jwt_token_service() {
 #[test]
 fn cleanup_dry_run_uses_image_dates() {
     let setup = Setup::new(Generation::Current);
-    let seeder = setup.registry.seeder();
-    seeder.push_image(REPO, "old", &Image::new().unique().created_days_ago(40));
-    seeder.push_image(REPO, "new", &Image::new().unique().created_days_ago(2));
-    let out = setup
-        .berth()
-        .args([
-            "cleanup",
-            &setup.repo(),
-            "--older-than",
-            "30d",
-            "--dry-run",
-            "-o",
-            "json",
-        ])
-        .run();
-    let report = out.success().json();
-    assert_eq!(report["deleted"], json!(["old"]));
-    assert_eq!(report["kept"], json!([{"tag": "new", "reason": "newer"}]));
+    setup.repo.seed_dated();
+    setup.repo.cleanup_dry_run(setup.berth());
     let requests = setup.fake.requests();
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.method == Method::GET || r.method == Method::HEAD),
-        "{requests:?}"
-    );
-    assert_eq!(seeder.tags(REPO), ["new", "old"]);
+    assert!(requests.iter().all(Seen::is_read), "{requests:?}");
 }

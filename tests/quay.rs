@@ -4,185 +4,111 @@
 //! through `/v2/` with the robot account's docker login.
 
 use crate::support::fakes::quay::{QuayFake, ROBOT, ROBOT_PASSWORD};
-use crate::support::{
-    BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox, Seeder, berth,
+use crate::support::login::logged_in;
+use crate::support::scenarios::{
+    Repo, assert_detected_by_address, assert_listing, assert_one_get, days_ago, detect_by_probe,
 };
-use base64::Engine;
-use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox};
+use serde_json::json;
 
 const TOKEN: &str = "quay-oauth-token-rw";
 const READ_TOKEN: &str = "quay-oauth-token-ro";
 
-/// Whether stderr has a `hint:` line that says `needle`.
-fn has_hint(stderr: &str, needle: &str) -> bool {
-    stderr
-        .lines()
-        .any(|l| l.starts_with("hint: ") && l.contains(needle))
-}
-
 struct Setup {
-    registry: Registry,
+    _registry: Registry,
     fake: QuayFake,
+    repo: Repo,
     sandbox: Sandbox,
-    config: PathBuf,
 }
 
 impl Setup {
-    /// A fake with a read-write and a read-only token, and a sandbox logged
-    /// in as the robot account.
+    /// A fake with a read-write and a read-only token, and `ns/app` on it.
     fn new() -> Setup {
         let registry = Registry::start(RegistryOptions::default());
         let fake = QuayFake::start(&registry);
         fake.token(TOKEN, true);
         fake.token(READ_TOKEN, false);
-        let sandbox = Sandbox::new();
-        let config = sandbox.home().join("docker");
-        let auth =
-            base64::engine::general_purpose::STANDARD.encode(format!("{ROBOT}:{ROBOT_PASSWORD}"));
-        std::fs::create_dir_all(&config).unwrap();
-        std::fs::write(
-            config.join("config.json"),
-            json!({"auths": {fake.addr(): {"auth": auth}}}).to_string(),
-        )
-        .unwrap();
+        let repo = Repo::new(&fake.addr(), "ns/app", registry.seeder());
         Setup {
-            registry,
+            _registry: registry,
             fake,
-            sandbox,
-            config,
+            repo,
+            sandbox: Sandbox::new(),
         }
     }
 
-    fn seeder(&self) -> Seeder {
-        self.registry.seeder()
-    }
-
-    fn repo(&self) -> String {
-        format!("{}/ns/app", self.fake.addr())
-    }
-
-    /// berth with the provider and the docker login, but no token.
+    /// berth with the provider and the robot account's docker login, but
+    /// no token.
     fn berth(&self) -> BerthCommand {
-        self.sandbox
-            .berth()
-            .args(["--docker-config", self.config.to_str().unwrap()])
+        logged_in(&self.sandbox, &self.fake.addr(), ROBOT, ROBOT_PASSWORD)
             .args(["--provider", "quay"])
     }
 
-    fn api_requests(&self) -> Vec<crate::support::fakes::front::Seen> {
-        self.fake
-            .requests()
-            .into_iter()
-            .filter(|r| r.path.starts_with("/api/"))
-            .collect()
+    /// berth with the provider, the docker login and `--opt token=`.
+    fn with_token(&self, token: &str) -> BerthCommand {
+        self.berth().args(["--opt", &format!("token={token}")])
     }
-}
-
-fn by_name(listing: &Value) -> BTreeMap<String, Value> {
-    listing["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| (t["name"].as_str().unwrap().to_string(), t.clone()))
-        .collect()
-}
-
-fn days_ago(days: i64) -> i64 {
-    (chrono::Utc::now() - chrono::Duration::days(days)).timestamp()
 }
 
 #[test]
 fn detects_quay_by_address_and_by_its_challenge() {
-    for (address, expected) in [
+    assert_detected_by_address(&[
         ("quay.io/ns/app", "quay"),
         ("quay.corp.example.com/ns/app", "quay"),
         ("quay.example.org/ns/app", "default"),
         ("notquay.io/ns/app", "default"),
-    ] {
-        let out = berth()
-            .args(["detect", "--no-probe", address, "-o", "json"])
-            .run();
-        assert_eq!(out.success().json()["provider"], expected, "{address}");
-    }
+    ]);
     // On loopback no pattern matches; `GET /v2/` answers Quay's challenge.
-    let setup = Setup::new();
-    let out = berth().args(["detect", &setup.repo(), "-o", "json"]).run();
-    let v = out.success().json();
-    assert_eq!(v["provider"], "quay");
-    assert_eq!(v["method"], "probe");
+    detect_by_probe(&Setup::new().repo.address, "quay");
 }
 
 #[test]
 fn lists_active_tags_with_digests_and_start_times() {
     let setup = Setup::new();
-    let seeder = setup.seeder();
-    let v1 = seeder.push_image("ns/app", "v1", &Image::new().unique());
-    seeder.tag("ns/app", "v1", "latest");
-    let v2 = seeder.push_image("ns/app", "v2", &Image::new().unique());
-    setup.fake.set_start("ns/app", "v1", 1_717_680_780);
+    let repo = &setup.repo;
+    let v1 = repo.push("v1", &Image::new().unique());
+    repo.seeder.tag(&repo.name, "v1", "latest");
+    let v2 = repo.push("v2", &Image::new().unique());
+    setup.fake.set_start(&repo.name, "v1", 1_717_680_780);
     let out = setup
-        .berth()
-        .args([
-            "--opt",
-            &format!("token={TOKEN}"),
-            "tags",
-            "ls",
-            &setup.repo(),
-            "-o",
-            "json",
-        ])
+        .with_token(TOKEN)
+        .args(["tags", "ls", &repo.address, "-o", "json"])
         .run();
-    let listing = out.success().json();
-    assert_eq!(listing["provider"], "quay");
-    let tags = by_name(&listing);
-    assert_eq!(tags.len(), 3);
-    assert_eq!(tags["v1"]["digest"], json!(v1.digest));
-    assert_eq!(tags["latest"]["digest"], json!(v1.digest));
-    assert_eq!(tags["v2"]["digest"], json!(v2.digest));
+    let tags = assert_listing(
+        &out.success().json(),
+        "quay",
+        &[
+            ("v1", &v1.digest),
+            ("latest", &v1.digest),
+            ("v2", &v2.digest),
+        ],
+    );
     assert_eq!(tags["v1"]["created"], "2024-06-06T13:33:00Z");
-    assert!(tags["v2"]["created"].is_string());
 
-    let api = setup.api_requests();
-    assert_eq!(api.len(), 1, "{api:?}");
-    assert_eq!(api[0].method, Method::GET);
-    assert_eq!(
-        api[0].path,
-        "/api/v1/repository/ns/app/tag/?onlyActiveTags=true&limit=100&page=1"
-    );
-    assert_eq!(
-        api[0].authorization.as_deref(),
-        Some(format!("Bearer {TOKEN}").as_str())
-    );
     // Nothing went through /v2/: the API said it all.
-    assert!(
-        setup
-            .fake
-            .requests()
-            .iter()
-            .all(|r| r.path.starts_with("/api/"))
+    assert_one_get(
+        &setup.fake.requests(),
+        "/api/v1/repository/ns/app/tag/?onlyActiveTags=true&limit=100&page=1",
+        Some(&format!("Bearer {TOKEN}")),
     );
 }
 
 #[test]
 fn pages_through_the_api_with_the_token_from_the_environment() {
     let setup = Setup::new();
-    let tags = setup.seeder().seed_tags("ns/app", 250);
+    let tags = setup.repo.seeder.seed_tags(&setup.repo.name, 250);
     let out = setup
         .berth()
         .env("BERTH_QUAY_TOKEN", TOKEN)
-        .args(["tags", "ls", &setup.repo()])
+        .args(["tags", "ls", &setup.repo.address])
         .run();
-    let mut listed: Vec<String> = out
-        .success()
-        .stdout_str()
-        .lines()
-        .map(String::from)
+    assert_eq!(out.success().sorted_lines(), tags);
+    let pages: Vec<String> = setup
+        .fake
+        .api_requests()
+        .into_iter()
+        .map(|r| r.path)
         .collect();
-    listed.sort();
-    assert_eq!(listed, tags);
-    let pages: Vec<String> = setup.api_requests().into_iter().map(|r| r.path).collect();
     assert_eq!(
         pages,
         (1..=3)
@@ -196,30 +122,9 @@ fn pages_through_the_api_with_the_token_from_the_environment() {
 #[test]
 fn removing_one_tag_leaves_the_others_on_its_manifest() {
     let setup = Setup::new();
-    let seeder = setup.seeder();
-    let shared = seeder.push_image("ns/app", "a", &Image::new().unique());
-    seeder.tag("ns/app", "a", "b");
-    seeder.tag("ns/app", "a", "c");
-    let other = seeder.push_image("ns/app", "other", &Image::new().unique());
-    let out = setup
-        .berth()
-        .args([
-            "--opt",
-            &format!("token={TOKEN}"),
-            "tags",
-            "rm",
-            &setup.repo(),
-            "a",
-            "-o",
-            "json",
-        ])
-        .run();
-    let report = out.success().json();
-    assert_eq!(report["deleted"], json!(["a"]));
-    assert_eq!(seeder.tags("ns/app"), ["b", "c", "other"]);
-    assert_eq!(seeder.digest("ns/app", "b").unwrap(), shared.digest);
-    assert_eq!(seeder.digest("ns/app", "c").unwrap(), shared.digest);
-    assert_eq!(seeder.digest("ns/app", "other").unwrap(), other.digest);
+    let repo = &setup.repo;
+    let seeded = repo.seed_shared();
+    repo.remove_a(setup.with_token(TOKEN), &seeded);
     let deletes: Vec<_> = setup
         .fake
         .requests()
@@ -236,44 +141,30 @@ fn removing_one_tag_leaves_the_others_on_its_manifest() {
 
     // The removed tag is history, which the active list leaves out.
     let out = setup
-        .berth()
-        .args([
-            "--opt",
-            &format!("token={TOKEN}"),
-            "tags",
-            "ls",
-            &setup.repo(),
-        ])
+        .with_token(TOKEN)
+        .args(["tags", "ls", &repo.address])
         .run();
-    let mut listed: Vec<String> = out
-        .success()
-        .stdout_str()
-        .lines()
-        .map(String::from)
-        .collect();
-    listed.sort();
-    assert_eq!(listed, ["b", "c", "other"]);
+    assert_eq!(out.success().sorted_lines(), ["b", "c", "other"]);
 }
 
 #[test]
 fn without_a_usable_token_nothing_is_removed_and_the_hint_names_it() {
     let setup = Setup::new();
-    let seeder = setup.seeder();
-    seeder.push_image("ns/app", "a", &Image::new().unique());
-    seeder.push_image("ns/app", "b", &Image::new().unique());
+    let repo = &setup.repo;
+    for tag in ["a", "b"] {
+        repo.push(tag, &Image::new().unique());
+    }
 
     // No token: a private repository cannot even be listed.
-    let out = setup.berth().args(["tags", "rm", &setup.repo(), "a"]).run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
-    assert!(has_hint(&stderr, "--opt token="), "{stderr}");
-    assert!(has_hint(&stderr, "BERTH_QUAY_TOKEN"), "{stderr}");
+    let out = setup.berth().args(["tags", "rm", &repo.address, "a"]).run();
+    let stderr = out.failure();
+    assert!(out.has_hint("--opt token="), "{stderr}");
+    assert!(out.has_hint("BERTH_QUAY_TOKEN"), "{stderr}");
 
     // A public repository lists without a token; removing still needs one.
-    setup.fake.make_public("ns/app");
-    let out = setup.berth().args(["tags", "rm", &setup.repo(), "a"]).run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    setup.fake.make_public(&repo.name);
+    let out = setup.berth().args(["tags", "rm", &repo.address, "a"]).run();
+    let stderr = out.failure();
     assert!(stderr.contains("berth: error:"), "{stderr}");
     assert!(stderr.contains("BERTH_QUAY_TOKEN"), "{stderr}");
     assert!(stderr.contains("--opt token="), "{stderr}");
@@ -282,62 +173,37 @@ fn without_a_usable_token_nothing_is_removed_and_the_hint_names_it() {
     let out = setup
         .berth()
         .env("BERTH_QUAY_TOKEN", "not-a-token")
-        .args(["tags", "ls", &setup.repo()])
+        .args(["tags", "ls", &repo.address])
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("Quay refused the token"), "{stderr}");
-    assert!(has_hint(&stderr, "BERTH_QUAY_TOKEN"), "{stderr}");
+    assert!(out.has_hint("BERTH_QUAY_TOKEN"), "{stderr}");
     assert!(!stderr.contains("not-a-token"), "{stderr}");
 
     // A token that may only read.
     let out = setup
-        .berth()
-        .args([
-            "--opt",
-            &format!("token={READ_TOKEN}"),
-            "tags",
-            "rm",
-            &setup.repo(),
-            "a",
-        ])
+        .with_token(READ_TOKEN)
+        .args(["tags", "rm", &repo.address, "a"])
         .run();
-    assert_eq!(out.code(), 1);
-    assert!(
-        out.stderr_str().contains("forbidden"),
-        "{}",
-        out.stderr_str()
-    );
+    let stderr = out.failure();
+    assert!(stderr.contains("forbidden"), "{stderr}");
 
-    assert_eq!(seeder.tags("ns/app"), ["a", "b"]);
+    assert_eq!(repo.seeder.tags(&repo.name), ["a", "b"]);
+    let requests = setup.fake.requests();
     assert!(
-        setup
-            .fake
-            .requests()
+        requests
             .iter()
             .all(|r| r.method != Method::DELETE || r.status == 403),
-        "{:?}",
-        setup.fake.requests()
+        "{requests:?}"
     );
 }
 
 #[test]
 fn manifest_put_works_and_quay_refusing_a_type_is_unsupported() {
     let setup = Setup::new();
-    let seeder = setup.seeder();
-    let base = seeder.push_image("ns/app", "base", &Image::new().unique());
-    let got = setup
-        .berth()
-        .args(["manifest", "get", &format!("{}:base", setup.repo())])
-        .run();
-    let bytes = got.success().stdout.clone();
-    let out = setup
-        .berth()
-        .args(["manifest", "put", &format!("{}:copy", setup.repo()), "-"])
-        .stdin(bytes)
-        .run();
-    assert_eq!(out.success().stdout_str().trim(), base.digest);
-    assert_eq!(seeder.digest("ns/app", "copy").unwrap(), base.digest);
+    let repo = &setup.repo;
+    let base = repo.push("base", &Image::new().unique());
+    repo.copy_manifest(|| setup.berth(), "base", &base.digest);
 
     let artifact = json!({
         "mediaType": "application/vnd.oci.artifact.manifest.v1+json",
@@ -346,41 +212,26 @@ fn manifest_put_works_and_quay_refusing_a_type_is_unsupported() {
     });
     let out = setup
         .berth()
-        .args(["manifest", "put", &format!("{}:sbom", setup.repo()), "-"])
+        .args(["manifest", "put", &repo.tagged("sbom"), "-"])
         .stdin(artifact.to_string())
         .run();
-    assert_eq!(out.code(), 1);
-    let stderr = out.stderr_str();
+    let stderr = out.failure();
     assert!(stderr.contains("unsupported by quay"), "{stderr}");
     assert!(stderr.contains("415"), "{stderr}");
-    assert!(!seeder.tags("ns/app").contains(&"sbom".to_string()));
+    assert!(!repo.seeder.tags(&repo.name).contains(&"sbom".to_string()));
 }
 
 #[test]
 fn cleanup_dry_run_uses_the_start_times() {
     let setup = Setup::new();
-    let seeder = setup.seeder();
+    let repo = &setup.repo;
     // Every image says it was built in 2024; Quay's start times decide.
-    seeder.push_image("ns/app", "old", &Image::new().unique());
-    seeder.push_image("ns/app", "new", &Image::new().unique());
-    setup.fake.set_start("ns/app", "old", days_ago(40));
-    setup.fake.set_start("ns/app", "new", days_ago(3));
-    let out = setup
-        .berth()
-        .env("BERTH_QUAY_TOKEN", TOKEN)
-        .args([
-            "cleanup",
-            &setup.repo(),
-            "--older-than",
-            "30d",
-            "--dry-run",
-            "-o",
-            "json",
-        ])
-        .run();
-    let report = out.success().json();
-    assert_eq!(report["deleted"], json!(["old"]));
-    assert_eq!(report["kept"], json!([{"tag": "new", "reason": "newer"}]));
+    for (tag, days) in [("old", 40), ("new", 3)] {
+        repo.push(tag, &Image::new().unique());
+        let start = days_ago(days).timestamp();
+        setup.fake.set_start(&repo.name, tag, start);
+    }
+    repo.cleanup_dry_run(setup.berth().env("BERTH_QUAY_TOKEN", TOKEN));
     // No image config was read, and nothing but reads was sent.
     let requests = setup.fake.requests();
     assert!(
@@ -389,22 +240,19 @@ fn cleanup_dry_run_uses_the_start_times() {
             .all(|r| r.method == Method::GET && r.path.starts_with("/api/")),
         "{requests:?}"
     );
-    assert_eq!(seeder.tags("ns/app"), ["new", "old"]);
 }
 
 #[test]
 fn throttled_api_requests_are_retried() {
     let setup = Setup::new();
-    setup
-        .seeder()
-        .push_image("ns/app", "v1", &Image::new().unique());
+    setup.repo.push("v1", &Image::new().unique());
     setup.fake.throttle(Method::GET, 2);
     let out = setup
         .berth()
         .env("BERTH_QUAY_TOKEN", TOKEN)
-        .args(["tags", "ls", &setup.repo()])
+        .args(["tags", "ls", &setup.repo.address])
         .run();
     assert_eq!(out.success().stdout_str(), "v1\n");
-    let statuses: Vec<u16> = setup.api_requests().iter().map(|r| r.status).collect();
+    let statuses: Vec<u16> = setup.fake.api_requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 429, 200]);
 }

@@ -21,6 +21,39 @@ fn manifests(seeder: &Seeder, repo: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Checks that each tag of `before` still has its digest, or went and is in
+/// `deleted`: an interrupted run may stop anywhere but that.
+fn assert_kept_or_reported(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+    deleted: &[String],
+) {
+    for (tag, digest) in before {
+        match after.get(tag) {
+            Some(now) => assert_eq!(now, digest, "{tag} changed"),
+            None => assert!(
+                deleted.contains(tag),
+                "{tag} vanished without being reported"
+            ),
+        }
+    }
+}
+
+/// Seeds `count` tags and gives the first `twinned` a `<tag>-keep` on the
+/// same manifest, so removing them goes through the throwaway untag (PUT,
+/// then DELETE). Returns the seeded tags and every digest before the run.
+fn seed_twinned(
+    seeder: &Seeder,
+    count: usize,
+    twinned: usize,
+) -> (Vec<String>, BTreeMap<String, String>) {
+    let tags = seeder.seed_tags("app", count);
+    for t in &tags[..twinned] {
+        seeder.tag("app", t, &format!("{t}-keep"));
+    }
+    (tags, manifests(seeder, "app"))
+}
+
 #[test]
 fn tags_sharing_a_digest_keep_their_original_manifest() {
     let registry = Registry::start(RegistryOptions::default());
@@ -227,14 +260,8 @@ fn dry_run_sends_only_reads_and_changes_nothing() {
 fn resets_mid_run_leave_every_tag_as_it_was_or_removed() {
     let registry = Registry::start(RegistryOptions::default());
     let seeder = registry.seeder();
-    seeder.seed_tags("app", 40);
-    let tags = seeder.tags("app");
-    // Every named tag shares its manifest with a survivor, so each removal
-    // goes through the throwaway untag (PUT, then DELETE).
-    for t in &tags[..20] {
-        seeder.tag("app", t, &format!("{t}-keep"));
-    }
-    let before = manifests(&seeder, "app");
+    // Every named tag shares its manifest with a survivor.
+    let (tags, before) = seed_twinned(&seeder, 40, 20);
     let proxy = Proxy::start(&registry.url());
     proxy.when(|m, _| *m == Method::DELETE).reset_nth(3);
     proxy
@@ -248,15 +275,7 @@ fn resets_mid_run_leave_every_tag_as_it_was_or_removed() {
     let report = out.json();
     let deleted: Vec<String> = serde_json::from_value(report["deleted"].clone()).unwrap();
     let after = manifests(&seeder, "app");
-    for (tag, digest) in &before {
-        match after.get(tag) {
-            Some(now) => assert_eq!(now, digest, "{tag} changed"),
-            None => assert!(
-                deleted.contains(tag),
-                "{tag} vanished without being reported"
-            ),
-        }
-    }
+    assert_kept_or_reported(&before, &after, &deleted);
     for t in &tags[..20] {
         assert!(after.contains_key(&format!("{t}-keep")));
     }
@@ -363,13 +382,8 @@ fn invalid_tag_names_are_usage_errors() {
 fn ctrl_c_stops_new_removals_and_still_reports() {
     let registry = Registry::start(RegistryOptions::default());
     let seeder = registry.seeder();
-    seeder.seed_tags("app", 12);
-    let tags = seeder.tags("app");
+    let (tags, before) = seed_twinned(&seeder, 12, 12);
     // Each removal reads its manifest slowly, so the run takes seconds.
-    for t in &tags {
-        seeder.tag("app", t, &format!("{t}-keep"));
-    }
-    let before = manifests(&seeder, "app");
     let proxy = Proxy::start(&registry.url());
     proxy
         .when(|m, p| *m == Method::GET && p.contains("/manifests/"))
@@ -427,13 +441,5 @@ fn ctrl_c_stops_new_removals_and_still_reports() {
     let deleted: Vec<String> = serde_json::from_value(report["deleted"].clone()).unwrap();
     assert_eq!(deleted.len() + failed.len(), tags.len());
     let after = manifests(&seeder, "app");
-    for (tag, digest) in &before {
-        match after.get(tag) {
-            Some(now) => assert_eq!(now, digest, "{tag} changed"),
-            None => assert!(
-                deleted.contains(tag),
-                "{tag} vanished without being reported"
-            ),
-        }
-    }
+    assert_kept_or_reported(&before, &after, &deleted);
 }

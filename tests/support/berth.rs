@@ -212,6 +212,32 @@ impl Output {
         self
     }
 
+    /// Panics, showing both streams, unless the run failed with exit code 1
+    /// (what every refusal exits with); returns stderr.
+    pub fn failure(&self) -> String {
+        assert_eq!(
+            self.status.code(),
+            Some(1),
+            "expected exit 1\n{}",
+            self.describe()
+        );
+        self.stderr_str()
+    }
+
+    /// Whether stderr has a `hint:` line that says `needle`.
+    pub fn has_hint(&self, needle: &str) -> bool {
+        self.stderr_str()
+            .lines()
+            .any(|l| l.starts_with("hint: ") && l.contains(needle))
+    }
+
+    /// Standard output's lines, sorted: listings come in the registry's order.
+    pub fn sorted_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.stdout_str().lines().map(String::from).collect();
+        lines.sort();
+        lines
+    }
+
     /// Standard output parsed as JSON.
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.stdout)

@@ -9,9 +9,11 @@
 mod berth;
 pub mod fakes;
 pub mod http;
+pub mod login;
 pub mod moto;
 mod proxy;
 mod registry;
+pub mod scenarios;
 mod seed;
 mod token;
 

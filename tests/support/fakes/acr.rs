@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use super::super::{Registry, RegistryOptions, Seeder, runtime};
+use super::front::{header_value, path_and_query};
+use super::serve::serve;
 use super::upstream::Upstream;
 
 pub const ADMIN_USER: &str = "contoso";
@@ -102,29 +104,22 @@ pub struct AcrFake {
 impl AcrFake {
     pub fn start() -> AcrFake {
         let registry = Registry::start(RegistryOptions::default());
-        let listener = runtime()
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind the ACR fake");
-        let host = listener.local_addr().expect("local address").to_string();
-        let state = Arc::new(State {
-            host,
-            upstream: Upstream::new(&registry.url()),
-            counter: AtomicU64::new(0),
-            refresh_tokens: Mutex::default(),
-            access_tokens: Mutex::default(),
-            times: Mutex::default(),
-            max_page: Mutex::new(usize::MAX),
-            throttle: Mutex::default(),
-            log: Mutex::default(),
-        });
-        let app = {
-            let state = state.clone();
-            Router::new().fallback(move |request: Request| handle(state.clone(), request))
-        };
-        let task = runtime().spawn(async move {
-            axum::serve(listener, app)
-                .await
-                .expect("serve the ACR fake");
+        let (state, task) = serve("ACR fake", |addr| {
+            let state = Arc::new(State {
+                host: addr.to_string(),
+                upstream: Upstream::new(&registry.url()),
+                counter: AtomicU64::new(0),
+                refresh_tokens: Mutex::default(),
+                access_tokens: Mutex::default(),
+                times: Mutex::default(),
+                max_page: Mutex::new(usize::MAX),
+                throttle: Mutex::default(),
+                log: Mutex::default(),
+            });
+            let handler = state.clone();
+            let app =
+                Router::new().fallback(move |request: Request| handle(handler.clone(), request));
+            (app, state)
         });
         AcrFake {
             state,
@@ -286,16 +281,8 @@ async fn handle(state: Arc<State>, request: Request) -> Response {
         .await
         .unwrap_or_default();
     let method = parts.method.clone();
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    let authorization = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let path = path_and_query(&parts.uri);
+    let authorization = header_value(&parts.headers, header::AUTHORIZATION);
     let form = if method == Method::POST && path.starts_with("/oauth2/") {
         form_urlencoded::parse(&body).into_owned().collect()
     } else {
@@ -375,24 +362,57 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
 }
 
-/// `grant_type=access_token`, `service`, `access_token`, optional `tenant`.
-fn exchange(state: &State, headers: &HeaderMap, form: &[(String, String)]) -> Response {
-    if !is_form(headers) {
-        return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "expected a form");
+/// The 400 for a token request that is not what each must be: of the
+/// route's `grant_type` (for a POST, in a form) and for this registry's
+/// `service`.
+fn bad_request(
+    state: &State,
+    headers: &HeaderMap,
+    fields: &[(String, String)],
+    grant_type: Option<&str>,
+) -> Option<Response> {
+    if let Some(grant_type) = grant_type {
+        if !is_form(headers) {
+            return Some(error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "expected a form",
+            ));
+        }
+        if field(fields, "grant_type") != Some(grant_type) {
+            return Some(error(
+                StatusCode::BAD_REQUEST,
+                "UNSUPPORTED_GRANT_TYPE",
+                &format!("grant_type must be {grant_type}"),
+            ));
+        }
     }
-    if field(form, "grant_type") != Some("access_token") {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "UNSUPPORTED_GRANT_TYPE",
-            "grant_type must be access_token",
-        );
-    }
-    if field(form, "service") != Some(state.host.as_str()) {
-        return error(
+    (field(fields, "service") != Some(state.host.as_str())).then(|| {
+        error(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "service is not this registry",
-        );
+        )
+    })
+}
+
+/// An access token for every `scope` field (each may hold several).
+fn access_token(state: &State, fields: &[(String, String)]) -> Response {
+    let scopes: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .flat_map(|(_, v)| v.split_whitespace().map(String::from))
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({"access_token": state.new_access_token(&scopes)}),
+    )
+}
+
+/// `grant_type=access_token`, `service`, `access_token`, optional `tenant`.
+fn exchange(state: &State, headers: &HeaderMap, form: &[(String, String)]) -> Response {
+    if let Some(refused) = bad_request(state, headers, form, Some("access_token")) {
+        return refused;
     }
     if field(form, "access_token") != Some(AAD_TOKEN) {
         return error(
@@ -409,22 +429,8 @@ fn exchange(state: &State, headers: &HeaderMap, form: &[(String, String)]) -> Re
 
 /// `grant_type=refresh_token`, `service`, `scope` (repeatable), `refresh_token`.
 fn token_for_refresh(state: &State, headers: &HeaderMap, form: &[(String, String)]) -> Response {
-    if !is_form(headers) {
-        return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "expected a form");
-    }
-    if field(form, "grant_type") != Some("refresh_token") {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "UNSUPPORTED_GRANT_TYPE",
-            "grant_type must be refresh_token",
-        );
-    }
-    if field(form, "service") != Some(state.host.as_str()) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "service is not this registry",
-        );
+    if let Some(refused) = bad_request(state, headers, form, Some("refresh_token")) {
+        return refused;
     }
     if !field(form, "refresh_token").is_some_and(|t| state.is_refresh_token(t)) {
         return error(
@@ -433,15 +439,7 @@ fn token_for_refresh(state: &State, headers: &HeaderMap, form: &[(String, String
             "the refresh token is invalid or expired",
         );
     }
-    let scopes: Vec<String> = form
-        .iter()
-        .filter(|(k, _)| k == "scope")
-        .flat_map(|(_, v)| v.split_whitespace().map(String::from))
-        .collect();
-    json_response(
-        StatusCode::OK,
-        &json!({"access_token": state.new_access_token(&scopes)}),
-    )
+    access_token(state, form)
 }
 
 /// Basic auth: the admin user, or the refresh-token user and a refresh token.
@@ -468,22 +466,10 @@ fn token_for_basic(state: &State, headers: &HeaderMap, query: &[(String, String)
             "invalid username or password",
         );
     }
-    if field(query, "service") != Some(state.host.as_str()) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "service is not this registry",
-        );
+    if let Some(refused) = bad_request(state, headers, query, None) {
+        return refused;
     }
-    let scopes: Vec<String> = query
-        .iter()
-        .filter(|(k, _)| k == "scope")
-        .flat_map(|(_, v)| v.split_whitespace().map(String::from))
-        .collect();
-    json_response(
-        StatusCode::OK,
-        &json!({"access_token": state.new_access_token(&scopes)}),
-    )
+    access_token(state, query)
 }
 
 /// `/acr/v1/<name>/_tags` and `/acr/v1/<name>/_tags/<tag>`.

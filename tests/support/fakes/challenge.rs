@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use tokio::task::JoinHandle;
 
-use super::super::runtime;
+use super::serve::serve;
 
 pub struct Challenger {
     addr: String,
@@ -29,13 +29,7 @@ impl Challenger {
                     .into_response()
             }
         });
-        let listener = runtime()
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind the challenger");
-        let addr = listener.local_addr().expect("local address").to_string();
-        let task = runtime().spawn(async move {
-            axum::serve(listener, app).await.expect("serve challenges");
-        });
+        let (addr, task) = serve("challenger", |addr| (app, addr.to_string()));
         Challenger { addr, task }
     }
 

@@ -23,7 +23,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -33,7 +32,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
-use super::super::{Registry, runtime};
+use super::super::Registry;
+use super::front::{header_value, now_as, now_secs, path_and_query};
+use super::serve::serve;
 use super::upstream::Upstream;
 
 /// One request the fake answered.
@@ -77,7 +78,6 @@ struct Shared {
 
 /// A running fake; it stops when dropped.
 pub struct DockerHubFake {
-    url: String,
     shared: Arc<Shared>,
     task: JoinHandle<()>,
 }
@@ -85,28 +85,24 @@ pub struct DockerHubFake {
 impl DockerHubFake {
     /// A Hub API over `registry`'s repositories (`<ns>/<repo>` there).
     pub fn start(registry: &Registry) -> DockerHubFake {
-        let listener = runtime()
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind the Docker Hub fake");
-        let url = format!("http://{}", listener.local_addr().expect("local address"));
-        let shared = Arc::new(Shared {
-            upstream: Upstream::new(&registry.url()),
-            url: url.clone(),
-            inner: Mutex::default(),
-            counter: AtomicU64::new(0),
+        let (shared, task) = serve("Docker Hub fake", |addr| {
+            let shared = Arc::new(Shared {
+                upstream: Upstream::new(&registry.url()),
+                url: format!("http://{addr}"),
+                inner: Mutex::default(),
+                counter: AtomicU64::new(0),
+            });
+            (
+                Router::new().fallback(handle).with_state(shared.clone()),
+                shared,
+            )
         });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
-        let task = runtime().spawn(async move {
-            axum::serve(listener, app)
-                .await
-                .expect("serve the Docker Hub fake");
-        });
-        DockerHubFake { url, shared, task }
+        DockerHubFake { shared, task }
     }
 
     /// `http://127.0.0.1:PORT`, the value of `hub-api-url`.
     pub fn url(&self) -> String {
-        self.url.clone()
+        self.shared.url.clone()
     }
 
     /// An account that logs in with a password and may delete tags.
@@ -185,16 +181,8 @@ impl Drop for DockerHubFake {
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let method = request.method().clone();
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    let authorization = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let path = path_and_query(request.uri());
+    let authorization = header_value(request.headers(), "authorization");
     let response = answer(&shared, request).await;
     shared.inner.lock().unwrap().log.push(HubRequest {
         method,
@@ -207,7 +195,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
 
 async fn answer(shared: &Shared, request: Request) -> Response {
     if let Some(wait) = throttled(shared) {
-        let until = now() + wait;
+        let until = now_secs() + wait;
         let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
         let headers = response.headers_mut();
         headers.insert("x-retry-after", HeaderValue::from(until));
@@ -307,7 +295,7 @@ fn token(shared: &Shared, json_body: bool, body: &Bytes) -> Response {
         );
     }
     let n = shared.counter.fetch_add(1, Ordering::Relaxed);
-    let issued = format!("hub-jwt-{n}-{}", now());
+    let issued = format!("hub-jwt-{n}-{}", now_secs());
     inner.issued.insert(issued.clone(), identifier.to_string());
     axum::Json(json!({"access_token": issued})).into_response()
 }
@@ -346,7 +334,7 @@ async fn list(shared: &Shared, repo: &str, query: &str) -> Response {
             .unwrap()
             .pushed
             .entry((repo.to_string(), name.clone()))
-            .or_insert_with(|| rfc3339(now()))
+            .or_insert_with(|| now_as("%Y-%m-%dT%H:%M:%S%.6fZ"))
             .clone();
         tags.push((name, head, pushed));
     }
@@ -413,18 +401,4 @@ async fn list(shared: &Shared, repo: &str, query: &str) -> Response {
 fn error(status: StatusCode, detail: &str) -> Response {
     let body = json!({"detail": detail, "message": detail, "errinfo": {}});
     (status, axum::Json(body)).into_response()
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
-fn rfc3339(unix: u64) -> String {
-    chrono::DateTime::from_timestamp(unix as i64, 0)
-        .expect("a time in range")
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
 }

@@ -14,14 +14,17 @@ use std::sync::{Arc, Mutex, OnceLock};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::header::AsHeaderName;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::SubsecRound;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-use super::super::{Registry, runtime};
+use super::super::Registry;
+use super::serve::serve;
 use super::upstream::Upstream;
 
 /// Largest request body the fakes read (manifests and test blobs are small).
@@ -36,6 +39,13 @@ pub struct Seen {
     /// The `Authorization` header as sent, if any.
     pub authorization: Option<String>,
     pub status: u16,
+}
+
+impl Seen {
+    /// A GET or HEAD: all a dry run may send.
+    pub fn is_read(&self) -> bool {
+        self.method == Method::GET || self.method == Method::HEAD
+    }
 }
 
 /// A request for the vendor's handler.
@@ -172,15 +182,30 @@ impl Front {
                 async move { dispatch(shared, handler, request).await }
             })
         };
-        let listener = runtime()
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind the fake");
-        let addr = listener.local_addr().expect("local address");
-        shared.addr.set(addr).expect("set once");
-        let task = runtime().spawn(async move {
-            axum::serve(listener, app).await.expect("serve the fake");
+        let (addr, task) = serve("fake", |addr| {
+            shared.addr.set(addr).expect("set once");
+            (app, addr)
         });
         Front { addr, shared, task }
+    }
+
+    /// [`Front::start`] for a vendor handler that keeps state of its own,
+    /// handed to each call beside the front's.
+    pub fn with_state<S, H, F>(
+        registry: &Registry,
+        tokens: Option<TokenService>,
+        state: &Arc<S>,
+        handler: H,
+    ) -> Front
+    where
+        S: Send + Sync + 'static,
+        H: Fn(Arc<S>, Arc<Shared>, Incoming) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = Result<Response, Incoming>> + Send + 'static,
+    {
+        let state = state.clone();
+        Front::start(registry, tokens, move |shared, incoming| {
+            handler(state.clone(), shared, incoming)
+        })
     }
 
     /// `127.0.0.1:PORT`, the form repository addresses use.
@@ -194,6 +219,14 @@ impl Front {
 
     pub fn requests(&self) -> Vec<Seen> {
         self.shared.log.lock().unwrap().clone()
+    }
+
+    /// The requests whose path starts with `prefix`.
+    pub fn requests_under(&self, prefix: &str) -> Vec<Seen> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .collect()
     }
 
     pub fn clear_requests(&self) {
@@ -237,11 +270,7 @@ where
     F: Future<Output = Result<Response, Incoming>>,
 {
     let (parts, body) = request.into_parts();
-    let authorization = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let authorization = header_value(&parts.headers, header::AUTHORIZATION);
     let incoming = Incoming {
         method: parts.method.clone(),
         path: parts.uri.path().to_string(),
@@ -393,6 +422,19 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     Some((user.to_string(), password.to_string()))
 }
 
+/// A request's path and query, as sent: what a fake logs.
+pub fn path_and_query(uri: &Uri) -> String {
+    uri.path_and_query().map_or("/", |p| p.as_str()).to_string()
+}
+
+/// The value of header `name`, if there is one in text.
+pub fn header_value(headers: &HeaderMap, name: impl AsHeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+}
+
 /// Decodes `%XX` escapes once; `None` for a malformed escape.
 pub fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
@@ -409,6 +451,20 @@ pub fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// Seconds since 1970, now.
+pub fn now_secs() -> u64 {
+    chrono::Utc::now().timestamp() as u64
+}
+
+/// Now to the second, as `format` (chrono's strftime) writes it: the time a
+/// fake reports for what a test did not date.
+pub fn now_as(format: &str) -> String {
+    chrono::Utc::now()
+        .trunc_subsecs(0)
+        .format(format)
+        .to_string()
 }
 
 /// Milliseconds since 1970, now.

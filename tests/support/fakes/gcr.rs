@@ -74,11 +74,7 @@ impl GcrFake {
 
     fn with_tokens(registry: &Registry, tokens: Option<TokenService>) -> GcrFake {
         let state = Arc::new(State::default());
-        let handler_state = state.clone();
-        let front = Front::start(registry, tokens, move |shared, incoming| {
-            let state = handler_state.clone();
-            async move { handle(state, shared, incoming).await }
-        });
+        let front = Front::with_state(registry, tokens, &state, handle);
         GcrFake { front, state }
     }
 

@@ -29,7 +29,6 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -39,6 +38,8 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use super::super::{Registry, runtime};
+use super::front::{header_value, now_as, now_secs, path_and_query, percent_decode};
+use super::serve::serve;
 use super::upstream::Upstream;
 
 pub const API_VERSION: &str = "2022-11-28";
@@ -111,21 +112,15 @@ pub struct GithubFake {
 
 impl GithubFake {
     pub fn start(registry: &Registry) -> GithubFake {
-        let listener = runtime()
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind the GitHub fake");
-        let addr = listener.local_addr().expect("local address").to_string();
-        let shared = Arc::new(Shared {
-            upstream: Upstream::new(&registry.url()),
-            url: format!("http://{addr}"),
-            inner: Mutex::default(),
-            next_id: AtomicU64::new(7_000_000),
-        });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
-        let task = runtime().spawn(async move {
-            axum::serve(listener, app)
-                .await
-                .expect("serve the GitHub fake");
+        let ((addr, shared), task) = serve("GitHub fake", |addr| {
+            let shared = Arc::new(Shared {
+                upstream: Upstream::new(&registry.url()),
+                url: format!("http://{addr}"),
+                inner: Mutex::default(),
+                next_id: AtomicU64::new(7_000_000),
+            });
+            let app = Router::new().fallback(handle).with_state(shared.clone());
+            (app, (addr.to_string(), shared))
         });
         GithubFake { addr, shared, task }
     }
@@ -221,11 +216,7 @@ impl Drop for GithubFake {
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let method = request.method().clone();
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
+    let path = path_and_query(request.uri());
     let authorization = header_value(request.headers(), "authorization");
     let user_agent = header_value(request.headers(), "user-agent");
     let response = if path.starts_with("/v2/") {
@@ -241,13 +232,6 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         status: response.status().as_u16(),
     });
     response
-}
-
-fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from)
 }
 
 /// ghcr.io: the registry, except that manifests cannot be deleted.
@@ -293,7 +277,7 @@ fn remember(shared: &Shared, repo: &str, digest: &str) {
             digest.into(),
             Known {
                 id,
-                created: rfc3339(now()),
+                created: now_as("%Y-%m-%dT%H:%M:%SZ"),
             },
         );
     }
@@ -314,13 +298,7 @@ async fn rest(shared: &Shared, request: Request) -> Response {
         return response;
     }
     let (parts, _) = request.into_parts();
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from)
-    };
+    let header = |name: &str| header_value(&parts.headers, name);
     if header("user-agent").is_none_or(|ua| ua.is_empty()) {
         return message(
             StatusCode::FORBIDDEN,
@@ -557,29 +535,12 @@ async fn versions(shared: &Shared, repo: &str) -> Option<Vec<FakeVersion>> {
     Some(versions)
 }
 
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// GitHub's primary rate limit headers, on every answer.
 fn with_limits(mut response: Response) -> Response {
     let headers: &mut HeaderMap = response.headers_mut();
     headers.insert("x-ratelimit-limit", HeaderValue::from(5000));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(4999));
-    headers.insert("x-ratelimit-reset", HeaderValue::from(now() + 3600));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(now_secs() + 3600));
     response
 }
 
@@ -595,18 +556,4 @@ fn message(status: StatusCode, text: &str) -> Response {
 
 fn not_found() -> Response {
     message(StatusCode::NOT_FOUND, "Not Found")
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
-fn rfc3339(unix: u64) -> String {
-    chrono::DateTime::from_timestamp(unix as i64, 0)
-        .expect("a time in range")
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
 }

@@ -96,11 +96,7 @@ impl GitLabFake {
                 (JOB_USER.into(), JOB_TOKEN.into()),
             ],
         };
-        let handler_state = state.clone();
-        let front = Front::start(registry, Some(tokens), move |shared, incoming| {
-            let state = handler_state.clone();
-            async move { handle(state, shared, incoming).await }
-        });
+        let front = Front::with_state(registry, Some(tokens), &state, handle);
         GitLabFake { front, state }
     }
 

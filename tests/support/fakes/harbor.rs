@@ -62,16 +62,12 @@ pub struct HarborFake {
 impl HarborFake {
     pub fn start(registry: &Registry) -> HarborFake {
         let state = Arc::new(State::default());
-        let handler_state = state.clone();
         let tokens = TokenService {
             realm_path: "/service/token".into(),
             service: "harbor-registry".into(),
             users: accounts(),
         };
-        let front = Front::start(registry, Some(tokens), move |shared, incoming| {
-            let state = handler_state.clone();
-            async move { handle(state, shared, incoming).await }
-        });
+        let front = Front::with_state(registry, Some(tokens), &state, handle);
         HarborFake { front, state }
     }
 
@@ -81,6 +77,11 @@ impl HarborFake {
 
     pub fn requests(&self) -> Vec<Seen> {
         self.front.requests()
+    }
+
+    /// The requests to the API (`/api/`).
+    pub fn api_requests(&self) -> Vec<Seen> {
+        self.front.requests_under("/api/")
     }
 
     pub fn clear_requests(&self) {

@@ -11,4 +11,5 @@ pub mod github;
 pub mod gitlab;
 pub mod harbor;
 pub mod quay;
+mod serve;
 pub mod upstream;

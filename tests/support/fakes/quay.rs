@@ -63,16 +63,12 @@ pub struct QuayFake {
 impl QuayFake {
     pub fn start(registry: &Registry) -> QuayFake {
         let state = Arc::new(State::default());
-        let handler_state = state.clone();
         let tokens = TokenService {
             realm_path: "/v2/auth".into(),
             service: "quay.io".into(),
             users: vec![(ROBOT.into(), ROBOT_PASSWORD.into())],
         };
-        let front = Front::start(registry, Some(tokens), move |shared, incoming| {
-            let state = handler_state.clone();
-            async move { handle(state, shared, incoming).await }
-        });
+        let front = Front::with_state(registry, Some(tokens), &state, handle);
         QuayFake { front, state }
     }
 
@@ -82,6 +78,11 @@ impl QuayFake {
 
     pub fn requests(&self) -> Vec<Seen> {
         self.front.requests()
+    }
+
+    /// The requests to the API (`/api/`).
+    pub fn api_requests(&self) -> Vec<Seen> {
+        self.front.requests_under("/api/")
     }
 
     /// An OAuth token the API accepts; `write` lets it delete tags.
