@@ -107,12 +107,17 @@ if mem:
     print("| --- | --- |")
     for k, v in mem.items():
         print(f"| {k} tags | {v / 1024:.1f} MiB |")
+    small, big = mem.get("berth tags ls 2000"), mem.get("berth tags ls 100000")
+    if small and big:
+        per_tag = (big - small) * 1024 / 98000
+        print(f"\nFrom 2,000 to 100,000 tags berth's peak grows by {per_tag:.0f} bytes per tag listed.")
     print()
 print("""### What the cases do
 
 - `tags ls`: distribution 2.8 ignores `n`, so every tool gets all 2,000 tags in
   one response; berth's time includes starting the runtime and loading the
-  cached plugin.
+  cached plugin. "provider named" skips detection (`--provider default`): the
+  difference is the `GET /v2/` probe and matching the catalog's patterns.
 - 100,000 tags: a paging server (`bench/pager.py`) answers 1,000 tags a page
   with a `Link` to the next; the floor is one curl process per page.
 - Remove: curl deletes the 1,000 manifests by digest, 8 requests in flight,
