@@ -29,5 +29,6 @@ mod python_plugin;
 mod quay;
 mod tags_ls;
 mod tags_rm;
+mod tls;
 mod versions;
 mod yandex;

@@ -98,6 +98,9 @@ pub enum NetError {
     TooLarge { url: String, limit: u64 },
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
+    /// The server's certificate was refused: asking again cannot help.
+    #[error("{url}: {message}")]
+    Certificate { url: String, message: String },
     /// The registry's token service refused the credentials.
     #[error("{0}")]
     Auth(String),

@@ -140,6 +140,10 @@ impl Client {
                 url: url.to_string(),
                 secs: timeout.as_secs(),
             }),
+            Ok(Err(e)) if refused_certificate(&e) => Err(NetError::Certificate {
+                url: url.to_string(),
+                message: describe(&e),
+            }),
             Ok(Err(e)) => Err(NetError::Transport {
                 url: url.to_string(),
                 message: describe(&e),
@@ -218,6 +222,28 @@ fn strip_credentials(headers: &mut HeaderMap) {
 
 fn is_transient(err: &NetError) -> bool {
     matches!(err, NetError::Transport { .. } | NetError::Timeout { .. })
+}
+
+/// Whether TLS verification refused the server's certificate.
+fn refused_certificate(err: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        // rustls's error arrives wrapped in io::Errors, whose `source` skips
+        // what they wrap; `get_ref` does not.
+        cause = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 /// The innermost cause reads best ("connection refused", "certificate ...").

@@ -55,6 +55,9 @@ impl Failure {
                 error.hint(format!("the registry asks to wait {s} s; try again later or lower --concurrency"))
             }
             Failure::Registry(RegistryError::RateLimited { .. }) => error.hint("lower --concurrency or try again later"),
+            Failure::Registry(RegistryError::Transport(m)) if m.contains("certificate") => error
+                .hint("if the registry's certificate comes from a private CA, pass that CA with --ca-file FILE (or BERTH_CA_FILE)")
+                .hint("--insecure skips certificate checks altogether"),
             Failure::Registry(RegistryError::Transport(_)) => {
                 error.hint("check the address and the network; loopback registries use HTTP, others HTTPS unless --plain-http")
             }
@@ -111,5 +114,15 @@ mod tests {
         let plain =
             Failure::Registry(RegistryError::Unauthorized("no".into())).into_error("r/app", "r");
         assert!(plain.hints[0].contains("docker login r"));
+    }
+
+    #[test]
+    fn an_untrusted_certificate_points_at_ca_file() {
+        let error = Failure::Registry(RegistryError::Transport(
+            "cannot connect: invalid peer certificate: UnknownIssuer".into(),
+        ))
+        .into_error("r/app", "r");
+        assert!(error.hints[0].contains("--ca-file"), "{:?}", error.hints);
+        assert!(error.hints[1].contains("--insecure"), "{:?}", error.hints);
     }
 }

@@ -15,6 +15,7 @@ mod proxy;
 mod registry;
 pub mod scenarios;
 mod seed;
+pub mod tls;
 mod token;
 
 use std::sync::OnceLock;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::Seeder;
+use super::tls::Certificates;
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -53,16 +54,36 @@ pub struct Registry {
 impl Registry {
     pub fn start(options: RegistryOptions) -> Registry {
         let dir = registry_dir();
+        let storage = dir.path().join("storage");
+        Registry::launch(dir, |port| config_yaml(&options, &storage, port, None))
+    }
+
+    /// A second registry serving this one's storage over HTTPS with `certs`:
+    /// seed through `self` (plain HTTP), reach the twin by the name the
+    /// certificate is for.
+    pub fn tls_twin(&self, certs: &Certificates) -> Registry {
+        let storage = self.dir.path().join("storage");
+        let options = RegistryOptions::default();
+        Registry::launch(registry_dir(), |port| {
+            config_yaml(&options, &storage, port, Some(certs))
+        })
+    }
+
+    fn launch(dir: TempDir, config: impl Fn(u16) -> String) -> Registry {
         // The port is free when chosen but may be taken before the registry
         // binds it, so a collision is retried with another port.
         for _ in 0..5 {
             let port = free_port();
-            let mut child = spawn(&options, &dir, port);
+            let mut child = spawn(&dir, &config(port));
             if wait_ready(&mut child, port, &dir) {
                 return Registry { child, port, dir };
             }
         }
         panic!("docker-registry found no free port in 5 attempts");
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// `127.0.0.1:PORT`, the form image references use.
@@ -86,9 +107,9 @@ impl Drop for Registry {
     }
 }
 
-fn spawn(options: &RegistryOptions, dir: &TempDir, port: u16) -> Child {
+fn spawn(dir: &TempDir, yaml: &str) -> Child {
     let config = dir.path().join("config.yml");
-    fs::write(&config, config_yaml(options, dir, port)).expect("write registry config");
+    fs::write(&config, yaml).expect("write registry config");
     let log = File::create(dir.path().join("registry.log")).expect("create registry log");
     let spawned = Command::new("docker-registry")
         .arg("serve")
@@ -119,7 +140,8 @@ fn wait_ready(child: &mut Child, port: u16, dir: &TempDir) -> bool {
             }
             panic!("docker-registry exited with {status}:\n{log}");
         }
-        if matches!(probe_v2(port), Some(200 | 401)) {
+        // An HTTPS registry answers this plain request with 400.
+        if matches!(probe_v2(port), Some(200 | 400 | 401)) {
             return true;
         }
         if Instant::now() > deadline {
@@ -170,10 +192,14 @@ fn probe_v2(port: u16) -> Option<u16> {
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
-fn config_yaml(options: &RegistryOptions, dir: &TempDir, port: u16) -> String {
+fn config_yaml(
+    options: &RegistryOptions,
+    storage: &Path,
+    port: u16,
+    tls: Option<&Certificates>,
+) -> String {
     // JSON strings are valid YAML scalars and quote any path safely.
     let quote = |s: &str| serde_json::to_string(s).expect("quote a string");
-    let storage = dir.path().join("storage");
     let mut yaml = format!(
         "version: 0.1
 log:
@@ -189,11 +215,28 @@ storage:
     uploadpurging:
       enabled: false
 http:
-  addr: 127.0.0.1:{port}
+  addr: {bind}:{port}
 ",
         root = quote(&storage.to_string_lossy()),
         delete = options.delete_enabled,
+        // An HTTPS twin is reached by the machine's name, which may resolve
+        // to any of its addresses.
+        bind = if tls.is_some() {
+            "0.0.0.0"
+        } else {
+            "127.0.0.1"
+        },
     );
+    if let Some(certs) = tls {
+        yaml += &format!(
+            "  tls:
+    certificate: {cert}
+    key: {key}
+",
+            cert = quote(&certs.server_cert().to_string_lossy()),
+            key = quote(&certs.server_key().to_string_lossy()),
+        );
+    }
     if let Some(auth) = &options.token_auth {
         yaml += &format!(
             "auth:

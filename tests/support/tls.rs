@@ -1,0 +1,122 @@
+//! Certificates for a registry served over HTTPS, made with the `openssl`
+//! CLI (as the token server's are): a CA, and a server certificate it signs.
+//!
+//! berth speaks plain HTTP to every loopback address, so an HTTPS registry
+//! on this machine is reached by the machine's own name or address.
+
+use std::net::{IpAddr, ToSocketAddrs, UdpSocket};
+use std::path::PathBuf;
+use std::process::Command;
+
+use tempfile::TempDir;
+
+pub struct Certificates {
+    dir: TempDir,
+}
+
+impl Certificates {
+    /// A fresh CA and a certificate for `host` (a name or an IP address)
+    /// signed by it.
+    pub fn for_host(host: &str) -> Certificates {
+        let san = match host.parse::<IpAddr>() {
+            Ok(_) => format!("subjectAltName=IP:{host}"),
+            Err(_) => format!("subjectAltName=DNS:{host}"),
+        };
+        let dir = tempfile::tempdir().expect("create a certificate directory");
+        let path = |file: &str| dir.path().join(file).to_string_lossy().into_owned();
+        openssl(&[
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "2",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-subj",
+            "/CN=berth test CA",
+            "-keyout",
+            &path("ca.key"),
+            "-out",
+            &path("ca.pem"),
+        ]);
+        openssl(&[
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "2",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-subj",
+            &format!("/CN={host}"),
+            "-CA",
+            &path("ca.pem"),
+            "-CAkey",
+            &path("ca.key"),
+            "-addext",
+            &san,
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+            &path("server.key"),
+            "-out",
+            &path("server.pem"),
+        ]);
+        Certificates { dir }
+    }
+
+    /// The CA's certificate, for `--ca-file`.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    pub fn server_cert(&self) -> PathBuf {
+        self.dir.path().join("server.pem")
+    }
+
+    pub fn server_key(&self) -> PathBuf {
+        self.dir.path().join("server.key")
+    }
+}
+
+fn openssl(args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl (apt-get install openssl)");
+    assert!(
+        output.status.success(),
+        "openssl {}:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A host berth reaches this machine by but does not count as loopback (so
+/// it speaks HTTPS): the machine's name where it resolves, else the address
+/// of the interface that carries the default route.
+pub fn machine_address() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("read the host name")
+        .trim()
+        .to_string();
+    if (name.as_str(), 0)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.next().is_some())
+    {
+        return name;
+    }
+    // Connecting a UDP socket sends nothing; it only picks the route.
+    let socket = UdpSocket::bind("0.0.0.0:0").expect("bind a UDP socket");
+    socket
+        .connect("192.0.2.1:9")
+        .and_then(|()| socket.local_addr())
+        .map(|addr| addr.ip().to_string())
+        .unwrap_or_else(|err| {
+            panic!("this machine's name {name:?} does not resolve and it has no routed address ({err}); the HTTPS tests need one")
+        })
+}
