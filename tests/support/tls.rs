@@ -24,48 +24,23 @@ impl Certificates {
         };
         let dir = tempfile::tempdir().expect("create a certificate directory");
         let path = |file: &str| dir.path().join(file).to_string_lossy().into_owned();
-        openssl(&[
-            "req",
-            "-x509",
-            "-nodes",
-            "-days",
-            "2",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-subj",
-            "/CN=berth test CA",
-            "-keyout",
-            &path("ca.key"),
-            "-out",
-            &path("ca.pem"),
-        ]);
-        openssl(&[
-            "req",
-            "-x509",
-            "-nodes",
-            "-days",
-            "2",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-subj",
-            &format!("/CN={host}"),
-            "-CA",
-            &path("ca.pem"),
-            "-CAkey",
-            &path("ca.key"),
-            "-addext",
-            &san,
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-keyout",
+        let (ca, ca_key) = (path("ca.pem"), path("ca.key"));
+        new_key_and_certificate("berth test CA", &ca_key, &ca, &[]);
+        new_key_and_certificate(
+            host,
             &path("server.key"),
-            "-out",
             &path("server.pem"),
-        ]);
+            &[
+                "-CA",
+                &ca,
+                "-CAkey",
+                &ca_key,
+                "-addext",
+                &san,
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+            ],
+        );
         Certificates { dir }
     }
 
@@ -83,9 +58,30 @@ impl Certificates {
     }
 }
 
-fn openssl(args: &[&str]) {
+/// A P-256 key and an X.509 certificate for `subject`, self-signed unless
+/// `extra` names a CA.
+fn new_key_and_certificate(subject: &str, key: &str, cert: &str, extra: &[&str]) {
+    let subject = format!("/CN={subject}");
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-nodes",
+        "-days",
+        "2",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-subj",
+        &subject,
+        "-keyout",
+        key,
+        "-out",
+        cert,
+    ];
+    args.extend_from_slice(extra);
     let output = Command::new("openssl")
-        .args(args)
+        .args(&args)
         .output()
         .expect("run openssl (apt-get install openssl)");
     assert!(
