@@ -14,3 +14,7 @@ pub mod challenge;
 
 #[path = "../../host/catalog/entry.rs"]
 pub mod entry;
+
+#[path = "../../host/catalog/pattern.rs"]
+mod pattern;
+pub use pattern::Pattern;
