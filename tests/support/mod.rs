@@ -15,6 +15,7 @@ mod proxy;
 mod registry;
 pub mod scenarios;
 mod seed;
+mod server;
 pub mod tls;
 mod token;
 

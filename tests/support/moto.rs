@@ -7,13 +7,9 @@
 //! Seeding talks to moto directly, so it stays out of the log.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, File};
-use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -25,6 +21,7 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
+use super::server::{Launch, Server};
 use super::{client, runtime};
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -128,33 +125,38 @@ fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
 
 /// A running moto and its proxy; both stop when this is dropped.
 pub struct Moto {
-    child: Child,
-    port: u16,
+    server: Server,
     proxy_url: String,
     state: Arc<ProxyState>,
     task: JoinHandle<()>,
-    dir: TempDir,
+    // Moto's log; removed after the server is gone.
+    _dir: TempDir,
 }
 
 impl Moto {
     pub fn start() -> Moto {
         let dir = tempfile::tempdir().expect("create a moto directory");
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = spawn(&dir, port);
-            if wait_ready(&mut child, port, &dir) {
-                let (proxy_url, state, task) = start_proxy(port);
-                return Moto {
-                    child,
-                    port,
-                    proxy_url,
-                    state,
-                    task,
-                    dir,
-                };
-            }
+        let launch = Launch {
+            program: "moto_server",
+            install: "run `.ci/run`, or `pip install \"moto[server]\"`",
+            log: dir.path().join("moto.log"),
+            probe: "/moto-api/",
+            ready: |_| true,
+            ready_within: STARTUP_TIMEOUT,
+        };
+        let server = launch.start(|port| {
+            let mut command = Command::new("moto_server");
+            command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            command
+        });
+        let (proxy_url, state, task) = start_proxy(server.port);
+        Moto {
+            server,
+            proxy_url,
+            state,
+            task,
+            _dir: dir,
         }
-        panic!("moto_server found no free port in 5 attempts");
     }
 
     /// Where berth sends its ECR calls (`AWS_ENDPOINT_URL_ECR`): the proxy.
@@ -171,7 +173,7 @@ impl Moto {
 
     /// Calls moto directly: the status and the JSON answer.
     pub fn try_call(&self, operation: &str, body: Value) -> (u16, Value) {
-        let url = format!("http://127.0.0.1:{}/", self.port);
+        let url = format!("http://127.0.0.1:{}/", self.server.port);
         runtime().block_on(async {
             let response = client()
                 .post(url)
@@ -278,8 +280,6 @@ impl Moto {
 impl Drop for Moto {
     fn drop(&mut self) {
         self.task.abort();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -303,69 +303,6 @@ pub fn manifest(nonce: &str) -> Vec<u8> {
 
 pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-fn spawn(dir: &TempDir, port: u16) -> Child {
-    let log = File::create(dir.path().join("moto.log")).expect("create moto's log");
-    let spawned = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone log handle"))
-        .stderr(log)
-        .spawn();
-    match spawned {
-        Ok(child) => child,
-        Err(err) if err.kind() == ErrorKind::NotFound => {
-            panic!("`moto_server` is not on PATH; run `.ci/run`, or `pip install \"moto[server]\"`")
-        }
-        Err(err) => panic!("cannot start moto_server: {err}"),
-    }
-}
-
-/// Waits until moto answers; false when the port was taken meanwhile.
-fn wait_ready(child: &mut Child, port: u16, dir: &TempDir) -> bool {
-    let log = || fs::read_to_string(dir.path().join("moto.log")).unwrap_or_default();
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().expect("poll moto_server") {
-            let log = log();
-            if log.contains("Address already in use") || log.contains("address already in use") {
-                return false;
-            }
-            panic!("moto_server exited with {status}:\n{log}");
-        }
-        if answers(port) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "moto_server did not answer within {STARTUP_TIMEOUT:?}:\n{}",
-                log()
-            );
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn answers(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let _ = stream.shutdown(Shutdown::Write);
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/")
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
 }
 
 struct ProxyState {

@@ -1,16 +1,14 @@
 //! A real CNCF distribution registry (`docker-registry serve`) on a loopback port.
 
-use std::fs::{self, File};
-use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use tempfile::TempDir;
 
 use super::Seeder;
+use super::server::{Launch, Server};
 use super::tls::Certificates;
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -45,9 +43,8 @@ pub struct TokenAuth {
 
 /// A running registry; the process is killed when this is dropped.
 pub struct Registry {
-    child: Child,
-    port: u16,
-    // Storage, configuration and log; removed after the child is gone.
+    server: Server,
+    // Storage, configuration and log; removed after the server is gone.
     dir: TempDir,
 }
 
@@ -70,25 +67,32 @@ impl Registry {
     }
 
     fn launch(dir: TempDir, config: impl Fn(u16) -> String) -> Registry {
-        // The port is free when chosen but may be taken before the registry
-        // binds it, so a collision is retried with another port.
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = spawn(&dir, &config(port));
-            if wait_ready(&mut child, port, &dir) {
-                return Registry { child, port, dir };
-            }
-        }
-        panic!("docker-registry found no free port in 5 attempts");
+        let config_file = dir.path().join("config.yml");
+        let launch = Launch {
+            program: "docker-registry",
+            install: "run `.ci/run` or `apt-get install docker-registry`",
+            log: dir.path().join("registry.log"),
+            probe: "/v2/",
+            // An HTTPS registry answers this plain request with 400.
+            ready: |status| matches!(status, 200 | 400 | 401),
+            ready_within: STARTUP_TIMEOUT,
+        };
+        let server = launch.start(|port| {
+            fs::write(&config_file, config(port)).expect("write registry config");
+            let mut command = Command::new("docker-registry");
+            command.arg("serve").arg(&config_file);
+            command
+        });
+        Registry { server, dir }
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port
     }
 
     /// `127.0.0.1:PORT`, the form image references use.
     pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("127.0.0.1:{}", self.server.port)
     }
 
     pub fn url(&self) -> String {
@@ -99,65 +103,6 @@ impl Registry {
     pub fn seeder(&self) -> Seeder {
         Seeder::new(&self.url())
     }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        stop(&mut self.child);
-    }
-}
-
-fn spawn(dir: &TempDir, yaml: &str) -> Child {
-    let config = dir.path().join("config.yml");
-    fs::write(&config, yaml).expect("write registry config");
-    let log = File::create(dir.path().join("registry.log")).expect("create registry log");
-    let spawned = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&config)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone log handle"))
-        .stderr(log)
-        .spawn();
-    match spawned {
-        Ok(child) => child,
-        Err(err) if err.kind() == ErrorKind::NotFound => panic!(
-            "`docker-registry` is not installed; run `.ci/run` or `apt-get install docker-registry`"
-        ),
-        Err(err) => panic!("cannot start docker-registry: {err}"),
-    }
-}
-
-/// Waits until `GET /v2/` answers. False when the port was taken meanwhile
-/// (the child has then exited); any other failure panics with the log.
-fn wait_ready(child: &mut Child, port: u16, dir: &TempDir) -> bool {
-    let log = || fs::read_to_string(dir.path().join("registry.log")).unwrap_or_default();
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
-    loop {
-        if let Some(status) = child.try_wait().expect("poll docker-registry") {
-            let log = log();
-            if log.contains("address already in use") {
-                return false;
-            }
-            panic!("docker-registry exited with {status}:\n{log}");
-        }
-        // An HTTPS registry answers this plain request with 400.
-        if matches!(probe_v2(port), Some(200 | 400 | 401)) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            stop(child);
-            panic!(
-                "docker-registry did not answer GET /v2/ within {STARTUP_TIMEOUT:?}:\n{}",
-                log()
-            );
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn stop(child: &mut Child) {
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Storage is thousands of tiny files: on tmpfs seeding runs about three
@@ -172,24 +117,6 @@ fn registry_dir() -> TempDir {
         return dir;
     }
     builder.tempdir().expect("create a registry directory")
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
-}
-
-/// The status of `GET /v2/`, or `None` while nothing answers. A raw request
-/// keeps startup free of the async runtime.
-fn probe_v2(port: u16) -> Option<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    let request = format!("GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let _ = stream.shutdown(Shutdown::Write);
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).ok()?;
-    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
 fn config_yaml(
