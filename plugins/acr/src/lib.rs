@@ -15,7 +15,7 @@
 mod token;
 
 use berth_sdk::http::{Request, Response};
-use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, Tag, TagPage, Target};
+use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, Tag, TagPage, Target};
 use serde::Deserialize;
 use token::Access;
 
@@ -47,24 +47,6 @@ impl Provider for Acr {
             "the Azure AD tenant of aad-token, when it is not the registry's",
         )
         .build()
-    }
-
-    /// ACR's challenge names its own `/oauth2/token` as the realm and its
-    /// host as the service.
-    fn detect(target: Target, probe: Option<Probe>) -> u8 {
-        let Some(challenge) = berth_sdk::probe_header(&probe, "www-authenticate") else {
-            return 0;
-        };
-        let realm = param(challenge, "realm").unwrap_or_default();
-        let service = param(challenge, "service").unwrap_or_default();
-        let own_realm = realm
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest == format!("{}/oauth2/token", target.registry));
-        if own_realm && service.eq_ignore_ascii_case(&target.registry) {
-            70
-        } else {
-            0
-        }
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
@@ -199,13 +181,6 @@ fn next_page(response: &Response, target: &Target) -> Result<Option<String>> {
             "the next page of tags is on another host: {url}"
         ))),
     }
-}
-
-/// The value of `key="value"` in a challenge.
-fn param<'a>(challenge: &'a str, key: &str) -> Option<&'a str> {
-    let start = challenge.find(&format!("{key}=\""))? + key.len() + 2;
-    let len = challenge[start..].find('"')?;
-    Some(&challenge[start..start + len])
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with plausible fields; the host
@@ -344,21 +319,6 @@ mod tests {
             acr_error("GET x", &response(&[], 401, "")),
             Error::Unauthorized(_)
         ));
-    }
-
-    #[test]
-    fn detect_by_challenge() {
-        let probe = |challenge: &str| {
-            Some(Probe {
-                status: 401,
-                headers: vec![("Www-Authenticate".into(), challenge.into())],
-            })
-        };
-        let own = "Bearer realm=\"https://contoso.azurecr.io/oauth2/token\",service=\"contoso.azurecr.io\"";
-        assert_eq!(Acr::detect(target(), probe(own)), 70);
-        let other = "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\"";
-        assert_eq!(Acr::detect(target(), probe(other)), 0);
-        assert_eq!(Acr::detect(target(), None), 0);
     }
 
     #[test]
