@@ -10,6 +10,8 @@ pub enum Capability {
     /// `list-tags` fills `created`.
     TagDates,
     DeleteTag,
+    /// `delete-tags` removes several tags in one call.
+    DeleteTags,
     GetManifest,
     PushManifest,
     PullBlobs,
@@ -26,6 +28,7 @@ impl Capability {
             Capability::ListTags => "list-tags",
             Capability::TagDates => "tag-dates",
             Capability::DeleteTag => "delete-tag",
+            Capability::DeleteTags => "delete-tags",
             Capability::GetManifest => "get-manifest",
             Capability::PushManifest => "push-manifest",
             Capability::PullBlobs => "pull-blobs",

@@ -163,7 +163,7 @@ impl Provider {
 
     /// Whether `delete_tags` removes several tags in one plugin call.
     pub fn batches_removals(&self) -> bool {
-        self.loaded.api().has_delete_tags()
+        self.loaded.api().always_batches() || self.has(Capability::DeleteTags)
     }
 
     /// Removes `removals`, in order, one result each: in calls of at most

@@ -44,9 +44,10 @@ impl ApiVersion {
         }
     }
 
-    /// Whether the provider exports `delete-tags`.
-    pub fn has_delete_tags(self) -> bool {
-        self != ApiVersion::V0_1_0
+    /// Whether a provider of this version batches removals whatever it
+    /// declares: 0.2.0 had `delete-tags` without a capability for it.
+    pub fn always_batches(self) -> bool {
+        self == ApiVersion::V0_2_0
     }
 }
 

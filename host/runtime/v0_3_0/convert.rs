@@ -237,6 +237,7 @@ pub fn from_info(info: wit::PluginInfo) -> model::PluginInfo {
                 wit::Capability::ListTags => C::ListTags,
                 wit::Capability::TagDates => C::TagDates,
                 wit::Capability::DeleteTag => C::DeleteTag,
+                wit::Capability::DeleteTags => C::DeleteTags,
                 wit::Capability::GetManifest => C::GetManifest,
                 wit::Capability::PushManifest => C::PushManifest,
                 wit::Capability::PullBlobs => C::PullBlobs,
