@@ -160,7 +160,7 @@ impl Context {
         let (auth, repo, dir) = match target {
             Target::Registry { repo, base } => {
                 grants.allow(&host_port(base));
-                let auth = Arc::new(self.registry_auth(repo, base)?);
+                let auth = Arc::new(self.registry_auth(repo, base).await?);
                 let grants = Arc::new(grants.clone());
                 let oci = Repo {
                     client: self.client.clone(),
@@ -244,16 +244,14 @@ impl Context {
         Ok(options)
     }
 
-    fn registry_auth(&self, repo: &Repository, base: &Url) -> Result<RegistryAuth> {
+    async fn registry_auth(&self, repo: &Repository, base: &Url) -> Result<RegistryAuth> {
         let dir = self.global.docker_config.clone().or_else(|| {
             std::env::var_os("DOCKER_CONFIG")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         });
-        let config = DockerConfig::load(dir).map_err(|e| Error::usage(e.to_string()))?;
-        let credential = config
-            .credential(&repo.registry)
-            .map_err(|e| Error::failed(e.to_string()))?;
+        let config = DockerConfig::load(dir)?;
+        let credential = config.credential(&repo.registry).await?;
         let source = config.path().display().to_string();
         Ok(RegistryAuth::new(base, credential, &source))
     }
