@@ -27,12 +27,15 @@ pub fn berth() -> BerthCommand {
 #[derive(Clone)]
 pub struct Sandbox {
     home: Arc<TempDir>,
+    /// `BERTH_CACHE_DIR`, when compiled plugins are kept outside the home.
+    plugin_cache: Option<PathBuf>,
 }
 
 impl Default for Sandbox {
     fn default() -> Self {
         Sandbox {
             home: Arc::new(tempfile::tempdir().expect("create a sandbox")),
+            plugin_cache: None,
         }
     }
 }
@@ -40,6 +43,17 @@ impl Default for Sandbox {
 impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox::default()
+    }
+
+    /// A sandbox whose runs share compiled plugins with every such sandbox,
+    /// in this and later test runs: compiling a plugin costs a cold run more
+    /// than the rest of it. The cache is keyed by the plugin's bytes and the
+    /// engine, so a stale entry is never used.
+    pub fn with_compiled_plugins() -> Sandbox {
+        Sandbox {
+            plugin_cache: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("compiled-plugins")),
+            ..Sandbox::default()
+        }
     }
 
     pub fn home(&self) -> &Path {
@@ -75,6 +89,9 @@ impl Sandbox {
             .env("XDG_CONFIG_HOME", self.config_dir())
             .env("XDG_DATA_HOME", self.home().join(".local/share"))
             .env("XDG_STATE_HOME", self.home().join(".local/state"));
+        if let Some(dir) = &self.plugin_cache {
+            command.env("BERTH_CACHE_DIR", dir);
+        }
         BerthCommand {
             command,
             stdin: Vec::new(),
