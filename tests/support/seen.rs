@@ -2,8 +2,9 @@
 //!
 //! Every fake, the fault proxy and the moto proxy log the same record, so a
 //! test bed can merge the logs of its servers in the order requests ended.
-//! The seeder says who it is in its `User-Agent`, and its requests are never
-//! logged: a log holds what berth sent and nothing the test set up.
+//! The seeder says who it is in its `User-Agent`, and the fakes log none of
+//! its requests: a fake's log holds what berth sent, not what the test set
+//! up through it. The proxies keep everything they pass on.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -94,11 +95,8 @@ pub struct Log {
 }
 
 impl Log {
-    /// Keeps `seen`, unless the seeder sent it.
     pub fn record(&self, seen: Seen) {
-        if seen.header("user-agent") != Some(SEEDER_AGENT) {
-            self.seen.lock().unwrap().push(seen);
-        }
+        self.seen.lock().unwrap().push(seen);
     }
 
     pub fn all(&self) -> Vec<Seen> {
@@ -110,7 +108,8 @@ impl Log {
     }
 }
 
-/// Reads the request's body, has `answer` respond to it, and logs both.
+/// Reads the request's body, has `answer` respond to it, and logs both
+/// unless the seeder sent it.
 pub async fn logged<F, Fut>(log: &Log, request: Request, answer: F) -> Response
 where
     F: FnOnce(Parts, Bytes) -> Fut,
@@ -127,13 +126,10 @@ where
         .map_or("/", |p| p.as_str())
         .to_string();
     let response = answer(parts, body.clone()).await;
-    log.record(Seen::new(
-        method,
-        path,
-        headers,
-        body,
-        response.status().as_u16(),
-    ));
+    let seen = Seen::new(method, path, headers, body, response.status().as_u16());
+    if seen.header("user-agent") != Some(SEEDER_AGENT) {
+        log.record(seen);
+    }
     response
 }
 

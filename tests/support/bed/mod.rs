@@ -11,15 +11,20 @@
 //! ```
 
 mod access;
+mod checks;
+mod every;
 mod parts;
 mod vendor;
 
 use std::any::{Any, type_name};
 use std::sync::Arc;
 
-pub use access::{Access, Login, Setting};
+pub use access::Setting;
+pub(crate) use every::every_vendor;
 pub use parts::Part;
-pub use vendor::{TOKEN_PASSWORD, TOKEN_USER, Vendor, YANDEX_TOKEN, YANDEX_USER};
+pub use vendor::{TOKEN_PASSWORD, TOKEN_USER, Vendor, YANDEX_USER};
+
+use access::Access;
 
 use super::repo::Repo;
 use super::seen::Seen;
@@ -58,6 +63,11 @@ impl Bed {
         Repo::new(&self.registry, name, self.store.clone())
     }
 
+    /// What repository addresses start with: `HOST:PORT`, or `oci:DIR`.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
     /// The sandbox every run of this bed shares.
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
@@ -91,8 +101,7 @@ impl Bed {
     /// `command` with `settings` too (a docker login goes to the registry
     /// host).
     pub fn with(&self, command: BerthCommand, settings: &[Setting]) -> BerthCommand {
-        let host = self.registry.as_str();
-        access::apply(command, settings, &self.sandbox, host)
+        access::apply(command, settings, &self.sandbox, &self.registry)
     }
 
     /// The bed's server of type `T` (a fake, the proxy, moto, the registry).

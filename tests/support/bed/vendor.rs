@@ -60,23 +60,6 @@ pub(super) struct Setup {
 }
 
 impl Vendor {
-    pub const ALL: [Vendor; 14] = [
-        Vendor::Default,
-        Vendor::DefaultToken,
-        Vendor::OciLayout,
-        Vendor::Ecr,
-        Vendor::Acr,
-        Vendor::Gcr,
-        Vendor::Yandex,
-        Vendor::DockerHub,
-        Vendor::Github,
-        Vendor::Gitlab,
-        Vendor::Harbor,
-        Vendor::Quay,
-        Vendor::Artifactory,
-        Vendor::Nexus,
-    ];
-
     /// The provider berth should choose.
     pub fn provider(self) -> &'static str {
         match self {
