@@ -264,12 +264,13 @@ impl Moto {
             "BatchGetImage",
             json!({ "repositoryName": repository, "imageIds": [id] }),
         );
+        if status != 200 {
+            return None;
+        }
+        // What moto did not find is under `failures`, not `images`.
         let image = &answer["images"][0];
         Some((
-            image["imageManifest"]
-                .as_str()
-                .filter(|_| status == 200)?
-                .into(),
+            image["imageManifest"].as_str()?.into(),
             image["imageManifestMediaType"].as_str()?.into(),
         ))
     }

@@ -1,9 +1,9 @@
 //! The server a vendor fake runs on: it stands in front of a real
-//! distribution registry on loopback, logs every request, answers injected
-//! faults, can be the registry's own token service (a Bearer challenge on
-//! `/v2/` and tokens for Basic credentials, as Harbor, Quay and GCR do), and
-//! hands each request to the vendor's handler, which answers it or passes it
-//! on to the registry.
+//! distribution registry on loopback, logs every request but the seeder's,
+//! answers injected faults, can be the registry's own token service (a
+//! Bearer challenge on `/v2/` and tokens for Basic credentials, as Harbor,
+//! Quay and GCR do), and hands each request to the vendor's handler, which
+//! answers it or passes it on to the registry.
 
 use std::collections::HashMap;
 use std::future::Future;
