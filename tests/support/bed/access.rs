@@ -85,6 +85,22 @@ impl Access {
             credentials: Vec::new(),
         }
     }
+
+    /// A registry that address or probe finds, logged in to with
+    /// `docker login` as `user`.
+    pub fn docker(user: &str, password: &str) -> Access {
+        Access {
+            login: Login::Docker,
+            credentials: Login::Docker.settings(user, password),
+            ..Access::open()
+        }
+    }
+
+    /// With `setting` among the credentials too.
+    pub fn and(mut self, setting: Setting) -> Access {
+        self.credentials.push(setting);
+        self
+    }
 }
 
 /// `command` with `settings`; a docker config is written anew in the

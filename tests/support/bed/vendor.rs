@@ -123,9 +123,7 @@ fn token_auth(user: &str, password: &str, provider: Option<&'static str>) -> Set
         store: Arc::new(registry.seeder()),
         access: Access {
             provider,
-            pointing: Vec::new(),
-            login: Login::Docker,
-            credentials: Login::Docker.settings(user, password),
+            ..Access::docker(user, password)
         },
         parts: vec![Arc::new(registry), Arc::new(proxy)],
     }
@@ -156,10 +154,10 @@ fn ecr() -> Setup {
         name: "app",
         store: moto.clone(),
         access: Access {
-            provider: None,
             pointing: vec![Setting::env("AWS_ENDPOINT_URL_ECR", &moto.endpoint())],
             login,
             credentials: login.settings(moto::KEY_ID, moto::SECRET),
+            ..Access::open()
         },
         parts: vec![moto],
     }
@@ -179,10 +177,9 @@ fn acr() -> Setup {
         name: "app",
         store: Arc::new(registry.seeder()),
         access: Access {
-            provider: None,
-            pointing: Vec::new(),
             login: Login::Docker,
             credentials: vec![Setting::DockerAuth(identity)],
+            ..Access::open()
         },
         parts: vec![Arc::new(registry), Arc::new(fake)],
     }
@@ -199,9 +196,7 @@ fn gcr() -> Setup {
         store: Arc::new(registry.seeder()),
         access: Access {
             provider: Some("gcr"),
-            pointing: Vec::new(),
-            login: Login::Docker,
-            credentials: Login::Docker.settings("oauth2accesstoken", ACCESS_TOKEN),
+            ..Access::docker("oauth2accesstoken", ACCESS_TOKEN)
         },
         parts: vec![Arc::new(registry), Arc::new(fake)],
     }
@@ -265,13 +260,8 @@ fn gitlab() -> Setup {
         name: "group/project/app",
         store: Arc::new(registry.seeder()),
         access: Access {
-            provider: None,
             pointing: vec![Setting::opt("api-url", &fake.api_url())],
-            login: Login::Docker,
-            credentials: vec![
-                Setting::docker(GITLAB_USER, PRIVATE_TOKEN),
-                Setting::opt("token", PRIVATE_TOKEN),
-            ],
+            ..Access::docker(GITLAB_USER, PRIVATE_TOKEN).and(Setting::opt("token", PRIVATE_TOKEN))
         },
         parts: vec![Arc::new(registry), Arc::new(fake)],
     }
@@ -285,12 +275,7 @@ fn harbor() -> Setup {
         registry: fake.addr(),
         name: "library/app",
         store: Arc::new(registry.seeder()),
-        access: Access {
-            provider: None,
-            pointing: Vec::new(),
-            login: Login::Docker,
-            credentials: Login::Docker.settings(ADMIN, ADMIN_PASSWORD),
-        },
+        access: Access::docker(ADMIN, ADMIN_PASSWORD),
         parts: vec![Arc::new(registry), Arc::new(fake)],
     }
 }
@@ -307,15 +292,7 @@ fn quay() -> Setup {
         registry: fake.addr(),
         name: "ns/app",
         store: Arc::new(registry.seeder()),
-        access: Access {
-            provider: None,
-            pointing: Vec::new(),
-            login: Login::Docker,
-            credentials: vec![
-                Setting::docker(ROBOT, ROBOT_PASSWORD),
-                Setting::opt("token", quay::TOKEN),
-            ],
-        },
+        access: Access::docker(ROBOT, ROBOT_PASSWORD).and(Setting::opt("token", quay::TOKEN)),
         parts: vec![Arc::new(registry), Arc::new(fake)],
     }
 }
