@@ -1,4 +1,6 @@
 //! Real servers and an isolated CLI runner for the integration tests.
+//! Provider tests start a [`Bed`]: any vendor's servers, berth pointed at
+//! them, the repository's store and the requests the servers saw.
 //!
 //! Tests stay synchronous: every server runs on one shared background tokio
 //! runtime, and blocking helpers drive async code with `block_on`.

@@ -19,7 +19,7 @@ use axum::response::Response;
 /// The `User-Agent` of the seeder's requests.
 pub const SEEDER_AGENT: &str = "berth-test-seeder";
 /// Largest request body a server reads (manifests and test blobs are small).
-pub const MAX_BODY: usize = 64 << 20;
+const MAX_BODY: usize = 64 << 20;
 
 /// One request as a server saw it, with the status it answered.
 #[derive(Clone, Debug)]
