@@ -3,24 +3,15 @@
 //! (never a manifest delete by tag, never the shared manifest), against a
 //! thin Nexus front on real distribution that refuses a delete by tag.
 
-use crate::support::fakes::branded::{Branded, NEXUS};
-use crate::support::fakes::front::Seen;
 use crate::support::scenarios::{
-    Repo, assert_detected_by_address, assert_just_a_probe, branded_round_trip, detect_by_probe,
+    assert_detected_by_address, assert_just_a_probe, branded_round_trip, detect_by_probe,
 };
-use crate::support::{BerthCommand, Method, Registry, RegistryOptions, berth};
+use crate::support::{Bed, Method, Requests, Seen, Vendor};
 
 const REPO: &str = "team/app";
 
-fn start() -> (Registry, Branded, Repo) {
-    let registry = Registry::start(RegistryOptions::default());
-    let fake = Branded::start(&registry, NEXUS, true);
-    let repo = Repo::new(&fake.addr(), REPO, registry.seeder());
-    (registry, fake, repo)
-}
-
-fn nexus() -> BerthCommand {
-    berth().args(["--provider", "nexus"])
+fn nexus() -> Bed {
+    Bed::start(Vendor::Nexus)
 }
 
 #[test]
@@ -29,22 +20,22 @@ fn detects_nexus_by_its_server_header() {
         ("nexus.example.com/team/app", "default"),
         ("nexus.example.com:8443/team/app", "default"),
     ]);
-    let (_registry, fake, repo) = start();
-    let v = detect_by_probe(&repo.address, "nexus");
+    let bed = nexus();
+    let v = detect_by_probe(&bed.repo.address, "nexus");
     assert_eq!(v["repository"], REPO);
-    assert_just_a_probe(&fake.requests());
+    assert_just_a_probe(&bed.requests());
 }
 
 #[test]
 fn lists_removes_one_tag_and_pushes() {
-    let (_registry, fake, repo) = start();
-    let seeded = branded_round_trip("nexus", &fake, &repo);
+    let bed = nexus();
+    let seeded = branded_round_trip(&bed);
     // One delete, by the digest of a throwaway: never by tag, never the
     // shared manifest.
-    let deletes: Vec<_> = fake
+    let deletes: Vec<_> = bed
         .requests()
+        .to(Method::DELETE, "/")
         .into_iter()
-        .filter(|r| r.method == Method::DELETE)
         .map(|r| (r.path, r.status))
         .collect();
     assert_eq!(deletes.len(), 1, "{deletes:?}");
@@ -60,8 +51,8 @@ fn lists_removes_one_tag_and_pushes() {
 
 #[test]
 fn cleanup_dry_run_uses_image_dates() {
-    let (_registry, fake, repo) = start();
-    repo.seed_dated();
-    repo.cleanup_dry_run(nexus());
-    assert!(fake.requests().iter().all(Seen::is_read));
+    let bed = nexus();
+    bed.repo.seed_dated();
+    bed.repo.cleanup_dry_run(bed.berth());
+    assert!(bed.requests().iter().all(Seen::is_read));
 }

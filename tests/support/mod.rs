@@ -1,4 +1,6 @@
 //! Real servers and an isolated CLI runner for the integration tests.
+//! Provider tests start a [`Bed`]: any vendor's servers, berth pointed at
+//! them, the repository's store and the requests the servers saw.
 //!
 //! Tests stay synchronous: every server runs on one shared background tokio
 //! runtime, and blocking helpers drive async code with `block_on`.
@@ -6,16 +8,22 @@
 // Each command module uses a different part of this library.
 #![allow(dead_code, unused_imports)]
 
+pub mod bed;
 mod berth;
 pub mod fakes;
 pub mod http;
+mod image;
+mod layout;
 pub mod login;
 pub mod moto;
 mod proxy;
 mod registry;
+mod repo;
 pub mod scenarios;
 mod seed;
+mod seen;
 mod server;
+mod store;
 pub mod tls;
 mod token;
 
@@ -24,10 +32,14 @@ use std::sync::OnceLock;
 use reqwest::Client;
 use tokio::runtime::Runtime;
 
+pub use bed::{Bed, Setting, Vendor};
 pub use berth::{BerthCommand, Output, Sandbox, berth};
+pub use image::{Image, Pushed, sha256};
 pub use proxy::{Method, Proxy, ProxyRequest, Rule};
 pub use registry::{Registry, RegistryOptions, TokenAuth};
-pub use seed::{Image, Pushed, Seeder};
+pub use repo::Repo;
+pub use seed::Seeder;
+pub use seen::{Requests, Seen};
 pub use token::{TokenRegistry, TokenRequest, TokenServer, User};
 
 /// The runtime every server and the seeder run on. It lives for the whole test

@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::super::Registry;
-use super::front::{self, Front, Incoming, Seen};
+use super::super::seen::Seen;
+use super::front::{self, Front, Incoming};
 
 pub struct Branded {
     front: Front,

@@ -34,7 +34,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::super::Registry;
-use super::front::{self, Front, Incoming, Seen, Shared, TokenService};
+use super::super::seen::Seen;
+use super::front::{self, Front, Incoming, Shared, TokenService};
 
 /// A user and the personal access token it logs in with (scope `api`).
 pub const USER: &str = "root";
@@ -54,16 +55,6 @@ pub enum Generation {
     Legacy,
 }
 
-/// An API request and the token header it carried.
-#[derive(Clone, Debug)]
-pub struct ApiCall {
-    pub method: Method,
-    pub path: String,
-    pub private_token: Option<String>,
-    pub job_token: Option<String>,
-    pub status: u16,
-}
-
 struct State {
     generation: Mutex<Generation>,
     /// Project path → project id.
@@ -71,7 +62,6 @@ struct State {
     /// Registry repository path → repository id.
     repository_ids: Mutex<HashMap<String, u64>>,
     job_may_delete: AtomicBool,
-    calls: Mutex<Vec<ApiCall>>,
 }
 
 pub struct GitLabFake {
@@ -86,7 +76,6 @@ impl GitLabFake {
             projects: Mutex::default(),
             repository_ids: Mutex::default(),
             job_may_delete: AtomicBool::new(false),
-            calls: Mutex::default(),
         });
         let tokens = TokenService {
             realm_path: "/jwt/auth".into(),
@@ -113,8 +102,13 @@ impl GitLabFake {
         self.front.requests()
     }
 
-    pub fn api_calls(&self) -> Vec<ApiCall> {
-        self.state.calls.lock().unwrap().clone()
+    pub fn clear_requests(&self) {
+        self.front.clear_requests();
+    }
+
+    /// Which tag delete the registry has from now on.
+    pub fn set_generation(&self, generation: Generation) {
+        *self.state.generation.lock().unwrap() = generation;
     }
 
     /// A project whose registry repositories are `path` and those under it.
@@ -172,20 +166,7 @@ async fn handle(
     req: Incoming,
 ) -> Result<Response, Incoming> {
     if let Some(rest) = req.path.strip_prefix("/api/v4/") {
-        let rest = rest.to_string();
-        let response = api(&state, &shared, &req, &rest).await;
-        state.calls.lock().unwrap().push(ApiCall {
-            method: req.method.clone(),
-            path: if req.query.is_empty() {
-                req.path.clone()
-            } else {
-                format!("{}?{}", req.path, req.query)
-            },
-            private_token: req.header("private-token").map(String::from),
-            job_token: req.header("job-token").map(String::from),
-            status: response.status().as_u16(),
-        });
-        return Ok(response);
+        return Ok(api(&state, &shared, &req, rest).await);
     }
     if req.method != Method::DELETE {
         return Err(req);
