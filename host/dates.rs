@@ -54,12 +54,12 @@ impl Memo {
 }
 
 /// Creation times by tag name; tags whose time cannot be found are absent.
-/// Without `manifests` (a provider that cannot get them), only the times the
-/// listing gave are known.
+/// Without `readable` manifests (a provider that cannot get them), only the
+/// times the listing gave are known.
 pub async fn resolve(
     provider: &Provider,
     tags: &[Tag],
-    manifests: bool,
+    readable: bool,
     concurrency: usize,
 ) -> HashMap<String, DateTime<Utc>> {
     let manifests = Memo::default();
@@ -71,7 +71,7 @@ pub async fn resolve(
                 if let Some(created) = tag.created.as_deref().and_then(parse) {
                     return (tag.name.clone(), Some(created));
                 }
-                if !manifests {
+                if !readable {
                     return (tag.name.clone(), None);
                 }
                 let reference = tag.digest.as_deref().unwrap_or(&tag.name);
