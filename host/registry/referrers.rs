@@ -25,7 +25,6 @@ pub fn fallback_tag(digest: &str) -> String {
 
 #[derive(Deserialize)]
 struct Index {
-    #[serde(default)]
     manifests: Vec<Entry>,
 }
 
@@ -132,6 +131,6 @@ mod tests {
             found[0].annotations,
             [("a".into(), "1".into()), ("b".into(), "2".into())]
         );
-        assert!(parse("x", b"[]").is_err());
+        assert!(parse("x", br#"{"schemaVersion":2}"#).is_err());
     }
 }
