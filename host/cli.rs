@@ -34,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Which provider serves a repository, and how that was decided
     Detect(commands::detect::Args),
+    /// Check, changing nothing, that a repository is ready for a run
+    Doctor(commands::doctor::Args),
     /// List or remove tags
     #[command(subcommand)]
     Tags(TagsCommand),
@@ -109,6 +111,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
 async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
     match command {
         Command::Detect(args) => commands::detect::run(ctx, args).await,
+        Command::Doctor(args) => commands::doctor::run(ctx, args).await,
         Command::Tags(TagsCommand::Ls(args)) => commands::tags_ls::run(ctx, args).await,
         Command::Tags(TagsCommand::Rm(args)) => commands::tags_rm::run(ctx, args).await,
         Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(ctx, args).await,

@@ -15,6 +15,7 @@ mod context;
 mod dates;
 mod decision;
 mod digest;
+mod doctor;
 mod duration;
 mod error;
 mod imports;

@@ -89,6 +89,18 @@ pub struct Settings {
     pub plugin_timeout: Duration,
 }
 
+impl Settings {
+    /// Where `config.json` is: `--docker-config` (`BERTH_DOCKER_CONFIG`),
+    /// else `DOCKER_CONFIG`; `None` for the default, `~/.docker`.
+    pub fn docker_config_dir(&self) -> Option<PathBuf> {
+        self.docker_config.clone().or_else(|| {
+            std::env::var_os("DOCKER_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::duration::parse(s)
 }

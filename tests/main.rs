@@ -15,6 +15,7 @@ mod cli;
 mod credentials;
 mod detect;
 mod dockerhub;
+mod doctor;
 mod ecr;
 mod gcr;
 mod github;

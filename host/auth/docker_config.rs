@@ -1,9 +1,8 @@
 //! Registry credentials from Docker's `config.json`, resolved the way the
 //! Docker CLI resolves them, so that a `docker login` also works for berth.
 //!
-//! Credential helpers follow Docker's protocol: `docker-credential-NAME get`
-//! reads a server URL on stdin and prints
-//! `{"ServerURL": .., "Username": .., "Secret": ..}`.
+//! Credential helpers (`credsStore`, `credHelpers`) are asked through
+//! Docker's protocol (`helper`).
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -11,17 +10,17 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Output, Stdio};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::process::Command;
+pub use super::credential::Credential;
+use super::credential::Secret;
+pub use super::error::ConfigError;
+use super::helper::{HELPER_TIMEOUT, ask_helper};
 
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Unexpected, Visitor};
 
 /// Docker Hub's canonical registry name, as callers pass it.
 const DOCKER_HUB: &str = "docker.io";
@@ -36,103 +35,6 @@ const AUTH_BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
-
-#[derive(Clone, PartialEq, Eq)]
-pub enum Credential {
-    Basic {
-        username: String,
-        password: String,
-    },
-    /// An OAuth2 refresh token (docker `identitytoken`, or a helper's `<token>` user).
-    IdentityToken {
-        username: Option<String>,
-        token: String,
-    },
-}
-
-// Credentials end up in logs through `{:?}`, so the secret parts are left out.
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Basic { username, .. } => f
-                .debug_struct("Basic")
-                .field("username", username)
-                .field("password", &Redacted)
-                .finish(),
-            Self::IdentityToken { username, .. } => f
-                .debug_struct("IdentityToken")
-                .field("username", username)
-                .field("token", &Redacted)
-                .finish(),
-        }
-    }
-}
-
-struct Redacted;
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-/// A secret read from the config file or a helper's response. Neither its
-/// `Debug` output nor a failure to deserialise it shows the value.
-struct Secret(String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Redacted.fmt(f)
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Through `deserialize_any`, a mistyped scalar reaches the visitor
-        // below; serde_json's own type errors would quote its value.
-        deserializer.deserialize_any(SecretVisitor)
-    }
-}
-
-struct SecretVisitor;
-
-impl SecretVisitor {
-    fn withheld<E: de::Error>(&self, kind: &'static str) -> E {
-        E::invalid_type(Unexpected::Other(kind), self)
-    }
-}
-
-impl Visitor<'_> for SecretVisitor {
-    type Value = Secret;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Secret, E> {
-        Ok(Secret(value.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, value: String) -> Result<Secret, E> {
-        Ok(Secret(value))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Secret, E> {
-        Err(self.withheld("boolean"))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Secret, E> {
-        Err(self.withheld("number"))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Secret, E> {
-        Err(self.withheld("number"))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Secret, E> {
-        Err(self.withheld("number"))
-    }
-}
 
 /// The parts of `config.json` that concern credentials; other keys are ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -207,7 +109,7 @@ fn decode_auth(auth: &str) -> Result<(String, String), &'static str> {
 
 /// Reduces a registry name or config key such as `https://host:port/v1/` to
 /// its lowercase `host[:port]`, folding Docker Hub's aliases into `docker.io`.
-fn registry_host(key: &str) -> String {
+pub(super) fn registry_host(key: &str) -> String {
     let without_scheme = key.split_once("://").map_or(key, |(_, rest)| rest);
     let host = without_scheme
         .split_once('/')
@@ -217,88 +119,6 @@ fn registry_host(key: &str) -> String {
         DOCKER_HUB.to_owned()
     } else {
         host
-    }
-}
-
-/// Errors never include a credential: not from the file, a helper's response,
-/// or a helper's output when that looks like a response.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot find the home directory, where the docker config lives by default")]
-    NoHomeDir,
-    #[error("failed to read docker config {}: {error}", path.display())]
-    Read { path: PathBuf, error: io::Error },
-    #[error("failed to parse docker config {}: {error}", path.display())]
-    Parse {
-        path: PathBuf,
-        error: serde_json::Error,
-    },
-    #[error("invalid `auth` for {key:?} in docker config {}: {reason}", path.display())]
-    InvalidAuth {
-        path: PathBuf,
-        key: String,
-        reason: &'static str,
-    },
-    #[error("credential helper {helper} not found on PATH")]
-    HelperNotFound { helper: String },
-    #[error("failed to run credential helper {helper}: {error}")]
-    HelperSpawn { helper: String, error: io::Error },
-    #[error("credential helper {helper} did not finish within {timeout:?}")]
-    HelperTimeout {
-        helper: String,
-        timeout: Duration,
-        /// What it was asked about, for the hint.
-        server_url: String,
-    },
-    #[error("credential helper {helper} failed ({status}): {output:?}")]
-    HelperFailed {
-        helper: String,
-        status: ExitStatus,
-        /// What the helper printed, trimmed and shortened.
-        output: String,
-    },
-    #[error("credential helper {helper} returned an invalid response: {error}")]
-    HelperResponse {
-        helper: String,
-        error: serde_json::Error,
-    },
-}
-
-impl ConfigError {
-    /// What the operator can do about it.
-    pub fn hints(&self) -> Vec<String> {
-        match self {
-            ConfigError::HelperTimeout {
-                helper, server_url, ..
-            } => vec![format!(
-                "run it by hand to see what it waits for: `echo {server_url} | {helper} get`"
-            )],
-            ConfigError::HelperFailed { helper, .. }
-            | ConfigError::HelperResponse { helper, .. } => {
-                vec![format!(
-                    "run it by hand to see what it says: `echo <registry> | {helper} get`"
-                )]
-            }
-            ConfigError::HelperNotFound { helper } => vec![format!(
-                "install {helper}, or remove it from `credsStore`/`credHelpers` in the docker config"
-            )],
-            _ => Vec::new(),
-        }
-    }
-}
-
-/// A config file that cannot be read is the operator's input (exit 2); a
-/// credential that cannot be had is a failed operation (exit 1).
-impl From<ConfigError> for crate::error::Error {
-    fn from(error: ConfigError) -> Self {
-        let hints = error.hints();
-        let base = match error {
-            ConfigError::NoHomeDir | ConfigError::Read { .. } | ConfigError::Parse { .. } => {
-                crate::error::Error::usage(error.to_string())
-            }
-            _ => crate::error::Error::failed(error.to_string()),
-        };
-        hints.into_iter().fold(base, crate::error::Error::hint)
     }
 }
 
@@ -352,47 +172,72 @@ impl DockerConfig {
         &self.path
     }
 
+    /// The search path credential helpers are looked up in and run with.
+    pub fn path_var(&self) -> Option<&OsStr> {
+        self.path_var.as_deref()
+    }
+
     /// The credential for `registry`, a canonical `host[:port]` (Docker Hub
     /// as `docker.io`).
+    #[cfg(test)]
+    pub async fn credential(&self, registry: &str) -> Result<Option<Credential>, ConfigError> {
+        Ok(self.find(registry).await?.map(|found| found.credential))
+    }
+
+    /// The credential for `registry` and where it was found.
     ///
     /// As in the Docker CLI, a credential helper (`credHelpers` for this
     /// registry, else `credsStore`) takes precedence over `auths`; a helper
     /// holding nothing for the registry defers to `auths`.
-    pub async fn credential(&self, registry: &str) -> Result<Option<Credential>, ConfigError> {
+    pub async fn find(&self, registry: &str) -> Result<Option<Found>, ConfigError> {
         let host = registry_host(registry);
-        if let Some(name) = self.helper_for(&host) {
-            let server_url = if host == DOCKER_HUB {
-                DOCKER_HUB_SERVER_URL
-            } else {
-                &host
-            };
-            let found =
-                ask_helper(name, server_url, self.path_var.as_deref(), HELPER_TIMEOUT).await?;
-            if found.is_some() {
-                return Ok(found);
+        if let Some(helper) = self.helper(&host) {
+            let found = ask_helper(
+                &helper.name,
+                &server_url(&host),
+                self.path_var.as_deref(),
+                HELPER_TIMEOUT,
+            )
+            .await?;
+            if let Some(credential) = found {
+                return Ok(Some(Found {
+                    credential,
+                    origin: Origin::Helper(helper),
+                }));
             }
         }
         self.auths_credential(&host)
     }
 
+    /// The helper that keeps `registry`'s credential, if one is configured.
     /// Docker treats an empty helper name as no helper.
-    fn helper_for(&self, host: &str) -> Option<&str> {
-        self.file
+    pub fn helper(&self, registry: &str) -> Option<Helper> {
+        let host = registry_host(registry);
+        let per_registry = self
+            .file
             .cred_helpers
             .iter()
             .find(|(key, name)| !name.is_empty() && registry_host(key) == host)
-            .map(|(_, name)| name.as_str())
-            .or(self
-                .file
+            .map(|(_, name)| Helper {
+                name: name.clone(),
+                per_registry: true,
+            });
+        per_registry.or_else(|| {
+            self.file
                 .creds_store
                 .as_deref()
-                .filter(|name| !name.is_empty()))
+                .filter(|name| !name.is_empty())
+                .map(|name| Helper {
+                    name: name.to_string(),
+                    per_registry: false,
+                })
+        })
     }
 
     /// Several keys may name the same registry (`docker.io` and
     /// `https://index.docker.io/v1/`); the first, in key order, that holds a
     /// credential wins.
-    fn auths_credential(&self, host: &str) -> Result<Option<Credential>, ConfigError> {
+    fn auths_credential(&self, host: &str) -> Result<Option<Found>, ConfigError> {
         for (key, entry) in &self.file.auths {
             if registry_host(key) != host {
                 continue;
@@ -404,204 +249,73 @@ impl DockerConfig {
                     key: key.clone(),
                     reason,
                 })?;
-            if found.is_some() {
-                return Ok(found);
+            if let Some(credential) = found {
+                return Ok(Some(Found {
+                    credential,
+                    origin: Origin::Auths(key.clone()),
+                }));
             }
         }
         Ok(None)
     }
 }
 
-/// Generous, since a credential helper may wait for the user to unlock a
-/// keychain, but bounded so that a wedged helper cannot hang berth.
-const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What a helper prints, exiting unsuccessfully, when it holds no credential.
-const HELPER_NOT_FOUND: &str = "credentials not found in native keychain";
-/// The username with which a helper marks its secret as an identity token.
-const TOKEN_USERNAME: &str = "<token>";
-/// Longest helper output quoted in an error, in characters.
-const MAX_QUOTED_OUTPUT: usize = 500;
-
-#[derive(Deserialize)]
-struct HelperReply {
-    #[serde(rename = "Username", default)]
-    username: String,
-    #[serde(rename = "Secret")]
-    secret: Secret,
+/// A credential and where in the docker config it was found.
+#[derive(Debug)]
+pub struct Found {
+    pub credential: Credential,
+    pub origin: Origin,
 }
 
-/// Asks helper `name` for the credential stored for `server_url`; `Ok(None)`
-/// means it holds none. The helper is looked up in, and runs with, the search
-/// path `path_var`.
-async fn ask_helper(
-    name: &str,
-    server_url: &str,
-    path_var: Option<&OsStr>,
-    timeout: Duration,
-) -> Result<Option<Credential>, ConfigError> {
-    let program = format!("docker-credential-{name}");
-    let not_found = || ConfigError::HelperNotFound {
-        helper: program.clone(),
-    };
-    let path_var = path_var.ok_or_else(not_found)?;
-    let executable = find_executable(&program, path_var).ok_or_else(not_found)?;
-    let output = run_helper(&program, &executable, path_var, server_url, timeout).await?;
+/// Where a docker config keeps a registry's credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Helper(Helper),
+    /// The `auths` entry of this key.
+    Auths(String),
+}
 
-    if !output.status.success() {
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        if stdout.trim() == HELPER_NOT_FOUND {
-            return Ok(None);
+/// A credential helper the config names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helper {
+    /// `NAME` of `docker-credential-NAME`.
+    pub name: String,
+    /// Named for this registry in `credHelpers`, rather than as `credsStore`.
+    pub per_registry: bool,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Helper(helper) => write!(
+                f,
+                "credential helper docker-credential-{} ({})",
+                helper.name,
+                if helper.per_registry {
+                    "credHelpers"
+                } else {
+                    "credsStore"
+                }
+            ),
+            Origin::Auths(key) => write!(f, "auths entry {key:?}"),
         }
-        return Err(ConfigError::HelperFailed {
-            helper: program,
-            status: output.status,
-            output: quotable(&stdout, &String::from_utf8_lossy(&output.stderr)),
-        });
     }
-    let HelperReply {
-        username,
-        secret: Secret(secret),
-    } = serde_json::from_slice(&output.stdout).map_err(|error| ConfigError::HelperResponse {
-        helper: program,
-        error,
-    })?;
-    Ok(if secret.is_empty() {
-        None
-    } else if username == TOKEN_USERNAME {
-        Some(Credential::IdentityToken {
-            username: None,
-            token: secret,
-        })
+}
+
+/// The server URL a credential for `registry` is kept under, as `docker
+/// login` keeps it: Docker Hub's index URL, else the host itself.
+pub fn server_url(registry: &str) -> String {
+    let host = registry_host(registry);
+    if host == DOCKER_HUB {
+        DOCKER_HUB_SERVER_URL.to_string()
     } else {
-        Some(Credential::Basic {
-            username,
-            password: secret,
-        })
-    })
-}
-
-/// Looks `program` up in `path_var` as a shell would, except that an empty
-/// entry does not stand for the current directory.
-fn find_executable(program: &str, path_var: &OsStr) -> Option<PathBuf> {
-    // With a separator, the name would reach outside the PATH directories.
-    if program.contains(std::path::is_separator) {
-        return None;
-    }
-    let file_name = format!("{program}{}", std::env::consts::EXE_SUFFIX);
-    std::env::split_paths(path_var)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .map(|dir| dir.join(&file_name))
-        .find(|candidate| is_executable(candidate))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
-}
-
-/// Runs `executable get` with `server_url` on its stdin. A helper still
-/// running at `timeout` is killed and then waited for, so that it leaves no
-/// zombie behind.
-async fn run_helper(
-    program: &str,
-    executable: &Path,
-    path_var: &OsStr,
-    server_url: &str,
-    timeout: Duration,
-) -> Result<Output, ConfigError> {
-    let spawn_error = |error| ConfigError::HelperSpawn {
-        helper: program.to_owned(),
-        error,
-    };
-    let mut child = Command::new(executable)
-        .arg("get")
-        .env("PATH", path_var)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Should berth itself give up on the helper (Ctrl-C), it goes too.
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(spawn_error)?;
-    let stdin = child.stdin.take();
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let feed = async {
-        if let Some(mut stdin) = stdin {
-            // A helper that exits without reading closes the pipe early; its
-            // exit status and output say more than the failed write would.
-            let _ = stdin.write_all(server_url.as_bytes()).await;
-        }
-    };
-    // Both pipes are drained while the helper runs, so that neither can fill
-    // up and stall it; something it started may hold them open after it
-    // exits, which the deadline covers too.
-    let talk = async {
-        let ((), stdout, stderr, status) =
-            tokio::join!(feed, read_all(stdout), read_all(stderr), child.wait());
-        Ok(Output {
-            status: status?,
-            stdout,
-            stderr,
-        })
-    };
-    match tokio::time::timeout(timeout, talk).await {
-        Ok(output) => output.map_err(spawn_error),
-        Err(_) => {
-            // `kill` also waits for the process to end.
-            let _ = child.kill().await;
-            Err(ConfigError::HelperTimeout {
-                helper: program.to_owned(),
-                timeout,
-                server_url: server_url.to_owned(),
-            })
-        }
-    }
-}
-
-/// A read error keeps what arrived so far; the exit status decides.
-async fn read_all(pipe: Option<impl AsyncRead + Unpin>) -> Vec<u8> {
-    let mut output = Vec::new();
-    if let Some(mut pipe) = pipe {
-        let _ = pipe.read_to_end(&mut output).await;
-    }
-    output
-}
-
-/// A failing helper's output, fit for an error message. Helpers report
-/// errors on stdout, tools they run on stderr, so both are kept; anything
-/// that looks like a credential response is withheld.
-fn quotable(stdout: &str, stderr: &str) -> String {
-    let text = [stdout, stderr]
-        .into_iter()
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            if serde_json::from_str::<serde_json::Value>(part).is_ok_and(|value| value.is_object())
-            {
-                "<JSON output withheld>"
-            } else {
-                part
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-    match text.char_indices().nth(MAX_QUOTED_OUTPUT) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text,
+        host
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::helper::*;
     use super::*;
 
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};

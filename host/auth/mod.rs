@@ -3,9 +3,13 @@
 
 pub mod aws_profile;
 pub mod challenge;
+pub mod claims;
+mod credential;
 pub mod docker_config;
+mod error;
+mod helper;
 mod scope;
 mod session;
 
 pub use docker_config::{Credential, DockerConfig};
-pub use session::RegistryAuth;
+pub use session::{AuthKind, RegistryAuth};

@@ -23,6 +23,15 @@ enum Scheme {
     },
 }
 
+/// How a registry asks for credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    /// No challenge seen: it has asked for none yet.
+    Unchallenged,
+    Basic,
+    Bearer,
+}
+
 pub struct RegistryAuth {
     /// `host[:port]` of the registry's API.
     host: String,
@@ -75,6 +84,38 @@ impl RegistryAuth {
 
     pub fn credential(&self) -> Option<Credential> {
         self.held.read().unwrap().credential.clone()
+    }
+
+    /// Where the credential came from, for messages.
+    pub fn source(&self) -> String {
+        self.held.read().unwrap().source.clone()
+    }
+
+    /// What the registry's challenges asked for so far.
+    pub fn kind(&self) -> AuthKind {
+        match *self.scheme.read().unwrap() {
+            Scheme::Unknown => AuthKind::Unchallenged,
+            Scheme::Basic => AuthKind::Basic,
+            Scheme::Bearer { .. } => AuthKind::Bearer,
+        }
+    }
+
+    /// A token for `scope`, fetched now with the credential held and not
+    /// cached for requests: `berth doctor` reads what it grants. `None`
+    /// when no challenge asked for bearer tokens.
+    pub async fn fresh_token(
+        &self,
+        client: &Client,
+        scope: &str,
+    ) -> Result<Option<String>, NetError> {
+        let Scheme::Bearer { realm, service } = self.scheme.read().unwrap().clone() else {
+            return Ok(None);
+        };
+        let credential = self.credential();
+        let (token, _) = self
+            .fetch_token(client, &realm, &service, Some(scope), credential.as_ref())
+            .await?;
+        Ok(Some(token))
     }
 
     /// Replaces the credential (a provider obtained one itself). Tokens

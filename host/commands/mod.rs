@@ -5,6 +5,7 @@
 
 pub mod cleanup;
 pub mod detect;
+pub mod doctor;
 pub mod manifest;
 pub mod plugins;
 pub mod plugins_new;

@@ -11,7 +11,7 @@ mod select;
 
 pub use failure::Failure;
 pub use open::{Opening, open, option_env_var};
-pub use select::{Selection, select};
+pub use select::{Method, Selection, select};
 
 use crate::imports::HostContext;
 use crate::model::{

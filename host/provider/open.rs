@@ -16,7 +16,6 @@ use crate::settings::Settings;
 use crate::target::Target;
 use reqwest::Url;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{Mutex, Semaphore};
 
@@ -157,16 +156,19 @@ fn options(
     Ok(options)
 }
 
+/// The operator's docker credential for the registry; its source names
+/// the entry or helper and the file, for messages and `berth doctor`.
 async fn registry_auth(settings: &Settings, repo: &Repository, base: &Url) -> Result<RegistryAuth> {
-    let dir = settings.docker_config.clone().or_else(|| {
-        std::env::var_os("DOCKER_CONFIG")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    let config = DockerConfig::load(dir)?;
-    let credential = config.credential(&repo.registry).await?;
-    let source = config.path().display().to_string();
-    Ok(RegistryAuth::new(base, credential, &source))
+    let config = DockerConfig::load(settings.docker_config_dir())?;
+    let path = config.path().display().to_string();
+    Ok(match config.find(&repo.registry).await? {
+        Some(found) => RegistryAuth::new(
+            base,
+            Some(found.credential),
+            &format!("{} of docker config {path}", found.origin),
+        ),
+        None => RegistryAuth::new(base, None, &format!("docker config {path}")),
+    })
 }
 
 /// `BERTH_<PROVIDER>_<NAME>`: upper case, `-` as `_`.

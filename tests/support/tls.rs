@@ -44,6 +44,69 @@ impl Certificates {
         Certificates { dir }
     }
 
+    /// A self-signed certificate for `host` that expired in 2020; it is
+    /// its own CA.
+    pub fn expired_self_signed(host: &str) -> Certificates {
+        let dir = tempfile::tempdir().expect("create a certificate directory");
+        let path = |file: &str| dir.path().join(file).to_string_lossy().into_owned();
+        std::fs::write(dir.path().join("index.txt"), "").expect("write the CA database");
+        std::fs::write(dir.path().join("serial"), "01\n").expect("write the serial");
+        std::fs::write(
+            dir.path().join("ca.cnf"),
+            format!(
+                "[ca]\ndefault_ca = d\n[d]\ndatabase = {}\nnew_certs_dir = {}\nserial = {}\n\
+                 default_md = sha256\npolicy = p\ncopy_extensions = copy\nunique_subject = no\n\
+                 [p]\ncommonName = supplied\n",
+                path("index.txt"),
+                dir.path().display(),
+                path("serial")
+            ),
+        )
+        .expect("write the CA config");
+        let subject = format!("/CN={host}");
+        let san = match host.parse::<IpAddr>() {
+            Ok(_) => format!("subjectAltName=IP:{host}"),
+            Err(_) => format!("subjectAltName=DNS:{host}"),
+        };
+        let (key, csr, cert) = (path("server.key"), path("server.csr"), path("server.pem"));
+        openssl(&[
+            "req",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-subj",
+            &subject,
+            "-addext",
+            &san,
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ]);
+        openssl(&[
+            "ca",
+            "-batch",
+            "-config",
+            &path("ca.cnf"),
+            "-selfsign",
+            "-keyfile",
+            &key,
+            "-in",
+            &csr,
+            "-out",
+            &cert,
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20200102000000Z",
+        ]);
+        std::fs::copy(&cert, path("ca.pem")).expect("copy the certificate");
+        Certificates { dir }
+    }
+
     /// The CA's certificate, for `--ca-file`.
     pub fn ca(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
@@ -80,8 +143,12 @@ fn new_key_and_certificate(subject: &str, key: &str, cert: &str, extra: &[&str])
         cert,
     ];
     args.extend_from_slice(extra);
+    openssl(&args);
+}
+
+fn openssl(args: &[&str]) {
     let output = Command::new("openssl")
-        .args(&args)
+        .args(args)
         .output()
         .expect("run openssl (apt-get install openssl)");
     assert!(
