@@ -36,6 +36,10 @@ pub enum Command {
     Detect(commands::detect::Args),
     /// Check, changing nothing, that a repository is ready for a run
     Doctor(commands::doctor::Args),
+    /// Check a credential with a registry and keep it as docker login does
+    Login(commands::login::LoginArgs),
+    /// Forget a registry's credential
+    Logout(commands::login::LogoutArgs),
     /// List or remove tags
     #[command(subcommand)]
     Tags(TagsCommand),
@@ -112,6 +116,8 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
     match command {
         Command::Detect(args) => commands::detect::run(ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(ctx, args).await,
+        Command::Login(args) => commands::login::login(ctx, args).await,
+        Command::Logout(args) => commands::login::logout(ctx, args).await,
         Command::Tags(TagsCommand::Ls(args)) => commands::tags_ls::run(ctx, args).await,
         Command::Tags(TagsCommand::Rm(args)) => commands::tags_rm::run(ctx, args).await,
         Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(ctx, args).await,

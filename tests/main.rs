@@ -23,6 +23,7 @@ mod gitlab;
 mod harbor;
 mod hostile;
 mod layout;
+mod login;
 mod manifest;
 mod nexus;
 mod plugins;

@@ -10,7 +10,6 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub use super::credential::Credential;
 use super::credential::Secret;
@@ -317,6 +316,7 @@ pub fn server_url(registry: &str) -> String {
 mod tests {
     use super::super::helper::*;
     use super::*;
+    use std::time::Duration;
 
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
     use serde_json::{Value, json};

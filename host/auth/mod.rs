@@ -10,6 +10,8 @@ mod error;
 mod helper;
 mod scope;
 mod session;
+pub mod store;
+pub mod verify;
 
 pub use docker_config::{Credential, DockerConfig};
 pub use session::{AuthKind, RegistryAuth};

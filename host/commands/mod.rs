@@ -6,6 +6,7 @@
 pub mod cleanup;
 pub mod detect;
 pub mod doctor;
+pub mod login;
 pub mod manifest;
 pub mod plugins;
 pub mod plugins_new;

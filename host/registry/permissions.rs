@@ -21,7 +21,7 @@ impl Repo {
             return Err(RegistryError::from_response("GET /v2/", &answer));
         }
         match self.auth.kind() {
-            AuthKind::Bearer => self.from_token().await,
+            AuthKind::Bearer => self.by_token().await,
             AuthKind::Basic => Ok(self
                 .by_listing("the registry takes Basic credentials")
                 .await),
@@ -32,7 +32,7 @@ impl Repo {
     }
 
     /// What the token service grants when asked for everything.
-    async fn from_token(&self) -> Result<Permissions, RegistryError> {
+    async fn by_token(&self) -> Result<Permissions, RegistryError> {
         let scope = format!("repository:{}:pull,push,delete", self.name);
         let token = self.auth.fresh_token(&self.client, &scope).await?;
         let Some(actions) = token.and_then(|t| claims::repository_actions(&t, &self.name)) else {
