@@ -4,7 +4,7 @@ use crate::commands;
 use crate::context::Context;
 use crate::error::Error;
 use crate::settings::Settings;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 const ABOUT: &str = "List, push and safely clean up container images on any registry.
@@ -51,6 +51,8 @@ pub enum Command {
     /// List, describe and verify provider plugins
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// Print a shell completion script
+    Completions(commands::completions::Args),
 }
 
 #[derive(Subcommand)]
@@ -108,6 +110,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         // Writing a plugin crate needs neither a client nor a plugin.
         Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(args),
+        Command::Completions(args) => commands::completions::run(args, Cli::command()),
         command => dispatch(&Context::new(cli.settings)?, command).await,
     }
 }
@@ -127,6 +130,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
         Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(ctx, args).await,
         Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(ctx).await,
         Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(args),
+        Command::Completions(args) => commands::completions::run(args, Cli::command()),
     }
 }
 

@@ -11,6 +11,7 @@ mod auth;
 mod catalog;
 pub mod cli;
 mod commands;
+mod completion;
 mod context;
 mod dates;
 mod decision;

@@ -1,6 +1,7 @@
 //! The options every command shares (`--provider`, `--concurrency`, ...),
 //! from the command line or the environment.
 
+use crate::completion::ProviderName;
 use crate::output::Format;
 use clap::Args;
 use clap::builder::BoolishValueParser;
@@ -11,13 +12,15 @@ use std::time::Duration;
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Global options")]
 pub struct Settings {
-    /// Provider to use; `auto` detects it from the address
+    /// Provider to use; `auto` detects it from the address (shells complete the built-in names)
     #[arg(
         long,
         global = true,
         env = "BERTH_PROVIDER",
         default_value = "auto",
-        value_name = "NAME"
+        value_name = "NAME",
+        value_parser = ProviderName { auto: true },
+        hide_possible_values = true
     )]
     pub provider: String,
 

@@ -148,6 +148,14 @@ impl Catalog {
     }
 }
 
+/// The names of the built-in providers, in catalog order: what shells
+/// complete (drop-ins are only known at run time).
+pub fn builtin_names() -> Vec<String> {
+    entry::parse(builtin::CATALOG, Path::new("built-in plugin-registry.toml"))
+        .map(|entries| entries.into_iter().map(|e| e.name).collect())
+        .unwrap_or_default()
+}
+
 /// The built-in catalog's patterns are checked by a test, not on every run.
 fn builtins() -> Result<Vec<Plugin>> {
     let entries = entry::parse(builtin::CATALOG, Path::new("built-in plugin-registry.toml"))?;

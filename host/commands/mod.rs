@@ -4,6 +4,7 @@
 //! `provider`).
 
 pub mod cleanup;
+pub mod completions;
 pub mod detect;
 pub mod doctor;
 pub mod login;

@@ -10,6 +10,7 @@ use serde_json::json;
 #[derive(clap::Args)]
 pub struct InfoArgs {
     /// Provider name, as `berth plugins ls` shows it
+    #[arg(value_parser = crate::completion::ProviderName { auto: false }, hide_possible_values = true)]
     pub name: String,
 }
 
