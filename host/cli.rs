@@ -14,6 +14,8 @@ registry's address (or asks the registry), and never removes a tag that was
 not named.";
 
 const EXAMPLES: &str = "Examples:
+  echo \"$TOKEN\" | berth login ghcr.io -u octocat --password-stdin
+  berth doctor ghcr.io/acme/app --for cleanup
   berth detect ghcr.io/acme/app
   berth tags ls localhost:5000/app -o json
   berth tags rm localhost:5000/app pr-41 pr-42
@@ -41,15 +43,31 @@ pub enum Command {
     /// Forget a registry's credential
     Logout(commands::login::LogoutArgs),
     /// List or remove tags
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  berth tags ls localhost:5000/app
+  berth tags rm localhost:5000/app pr-41 pr-42 --dry-run"
+    )]
     Tags(TagsCommand),
     /// Get or push a manifest, byte for byte
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  berth manifest get localhost:5000/app:v1
+  berth manifest put localhost:5000/app:v2 manifest.json"
+    )]
     Manifest(ManifestCommand),
     /// Remove the tags a policy selects, and report why the others were kept
     Cleanup(commands::cleanup::Args),
     /// List, describe and verify provider plugins
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  berth plugins ls
+  berth plugins info github
+  berth --plugin-dir ./plugins plugins verify"
+    )]
     Plugins(PluginsCommand),
     /// Print a shell completion script
     Completions(commands::completions::Args),
@@ -74,10 +92,16 @@ pub enum TagsCommand {
 #[derive(Subcommand)]
 pub enum PluginsCommand {
     /// Every plugin found: built-in and drop-in
+    #[command(after_help = "Examples:
+  berth plugins ls
+  berth --plugin-dir ./plugins plugins ls -o json")]
     Ls,
     /// One plugin: capabilities, options and granted hosts
     Info(commands::plugins::InfoArgs),
     /// Check every plugin against the sha256 pins of its plugin-registry.toml
+    #[command(after_help = "Examples:
+  berth plugins verify
+  berth --plugin-dir /opt/berth/plugins plugins verify")]
     Verify,
     /// Write a ready provider crate (with the SDK and WIT) to start a plugin from
     New(commands::plugins_new::NewArgs),

@@ -5,6 +5,7 @@
 mod support;
 
 mod harness;
+mod help;
 
 mod acr;
 mod artifactory;

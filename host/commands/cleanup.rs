@@ -12,13 +12,27 @@ use crate::target::Target;
 use regex::Regex;
 use std::path::PathBuf;
 
+/// What `berth help cleanup` says after the options: how a tag is decided,
+/// the kept reasons in the order the first that holds is reported, and
+/// examples.
+const AFTER_HELP: &str = "A tag is deleted only when it is a candidate and no keep rule holds it. \
+Every tag not deleted is reported with the first of these reasons that holds, in this order:
+  attachment  a signature, SBOM or attestation (sha256-<hex> tags): it goes only with its image
+  in-use      its image is among the --in-use references
+  keep        it matches a --keep regex
+  unmatched   --match does not select it (time and count rules only see what --match selects)
+  keep-last   it is among the --keep-last newest
+  no-date     its creation time cannot be found, so no time rule deletes it
+  newer       it is younger than --older-than
+
+Run `berth doctor REPO` first: it checks, changing nothing, that the credential may list and delete.
+
+Examples:
+  berth cleanup localhost:5000/app --match '^pr-' --older-than 30d --dry-run
+  berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json";
+
 #[derive(clap::Args)]
-#[command(
-    after_help = "A tag is deleted only when it is a candidate and no keep rule holds it. \
-Tags whose creation time cannot be found are never deleted by a time rule.\n\nExamples:\n  \
-berth cleanup localhost:5000/app --match '^pr-' --older-than 30d --dry-run\n  \
-berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json"
-)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Repository address
     #[arg(value_name = "REPO")]

@@ -7,6 +7,15 @@ use crate::reference::parse_repository;
 use crate::target::Target;
 
 #[derive(clap::Args)]
+#[command(
+    after_help = "The method is explicit (--provider), address (a host pattern), probe (the \
+registry's answer to GET /v2/) or default.
+
+Examples:
+  berth detect ghcr.io/acme/app
+  berth detect registry.example.com/team/app -o json
+  berth detect registry.example.com/team/app --no-probe"
+)]
 pub struct Args {
     /// Repository address: HOST[:PORT]/PATH, a Docker Hub name, or oci:DIR
     #[arg(value_name = "REPO")]

@@ -28,7 +28,7 @@ Examples:
   berth --docker-config ./ci-docker login registry.gitlab.com -u ci --password-stdin"
 )]
 pub struct LoginArgs {
-    /// Registry host: HOST[:PORT] (default docker.io)
+    /// Registry host: HOST[:PORT]
     #[arg(value_name = "REGISTRY", default_value = "docker.io")]
     pub registry: String,
     /// User name (for a token, whatever the registry expects, e.g. the token's owner)
@@ -47,7 +47,7 @@ pub struct LoginArgs {
   berth logout ghcr.io
   berth logout localhost:5000")]
 pub struct LogoutArgs {
-    /// Registry host: HOST[:PORT] (default docker.io)
+    /// Registry host: HOST[:PORT]
     #[arg(value_name = "REGISTRY", default_value = "docker.io")]
     pub registry: String,
 }

@@ -10,6 +10,9 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  berth manifest get localhost:5000/app:v1 > manifest.json
+  berth manifest get ghcr.io/acme/app@sha256:<hex> -o json")]
 pub struct GetArgs {
     /// REPO:TAG or REPO@DIGEST
     #[arg(value_name = "REFERENCE")]
@@ -17,6 +20,9 @@ pub struct GetArgs {
 }
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  berth manifest put localhost:5000/app:v1 manifest.json
+  berth manifest get localhost:5000/app:v1 | berth manifest put localhost:5000/app:v1-copy -")]
 pub struct PutArgs {
     /// REPO:TAG (or REPO@DIGEST to store without a tag)
     #[arg(value_name = "REFERENCE")]

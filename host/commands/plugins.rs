@@ -8,6 +8,9 @@ use crate::provider::option_env_var;
 use serde_json::json;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  berth plugins info github
+  berth --plugin-dir ./plugins plugins info my-registry -o json")]
 pub struct InfoArgs {
     /// Provider name, as `berth plugins ls` shows it
     #[arg(value_parser = crate::completion::ProviderName { auto: false }, hide_possible_values = true)]

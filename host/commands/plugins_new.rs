@@ -6,6 +6,9 @@ use crate::runtime::ApiVersion;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  berth plugins new my-registry
+  berth plugins new my-registry --dir ./plugins")]
 pub struct NewArgs {
     /// Provider name: lower-case letters, digits and `-`
     pub name: String,
