@@ -227,3 +227,145 @@ fn an_expired_certificate_names_the_tls_options() {
             .any(|h| h.contains("expired"))
     );
 }
+
+// Providers with an API of their own say more, through the plugin.
+
+mod providers {
+    use super::{answers, hints, step};
+    use crate::support::fakes::dockerhub::DockerHubFake;
+    use crate::support::fakes::github::{ALL_SCOPES, GithubFake};
+    use crate::support::fakes::gitlab::{GitLabFake, JOB_TOKEN, JOB_USER};
+    use crate::support::{Bed, Image, Setting, Vendor};
+
+    /// Every request the bed's servers saw read, but for token requests.
+    fn nothing_written(bed: &Bed) {
+        for seen in bed.requests() {
+            let token = format!("{seen:?}").contains("/v2/auth/token");
+            assert!(seen.is_read() || token, "a write was sent: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn github_names_the_scope_a_classic_token_lacks() {
+        let bed = Bed::start(Vendor::Github);
+        bed.repo.push("v1", &Image::new().unique());
+        let fake = bed.part::<GithubFake>();
+        fake.token(
+            "ghp_nodelete",
+            "alice",
+            &["read:packages", "write:packages"],
+        );
+        fake.token("github_pat_fine", "alice", ALL_SCOPES);
+        bed.clear_requests();
+        let doctor = |token: &str| {
+            bed.anonymous()
+                .args(["--opt", &format!("token={token}")])
+                .args(["doctor", &bed.repo.address, "-o", "json"])
+                .run()
+        };
+        let out = doctor("ghp_nodelete");
+        assert_eq!(out.code(), 1, "{}", out.stderr_str());
+        let report = out.json();
+        assert_eq!(answers(&report), ["yes", "yes", "no"], "{report:#}");
+        assert!(
+            hints(&report, "delete")
+                .iter()
+                .any(|h| h.contains("delete:packages")),
+            "{report:#}"
+        );
+        let credential = step(&report, "credential")["detail"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(credential.contains("option token"), "{credential}");
+
+        // A fine-grained token shows no scopes: reading is tried, the rest
+        // is unknown.
+        let report = doctor("github_pat_fine").json();
+        assert_eq!(
+            answers(&report),
+            ["yes", "unknown", "unknown"],
+            "{report:#}"
+        );
+        nothing_written(&bed);
+    }
+
+    #[test]
+    fn gitlab_reads_the_access_token_scopes_and_refuses_a_job_token_delete() {
+        let bed = Bed::start(Vendor::Gitlab);
+        bed.repo.push("v1", &Image::new().unique());
+        let fake = bed.part::<GitLabFake>();
+        fake.access_token("glpat-readonly", &["read_registry", "read_api"]);
+        bed.clear_requests();
+        let out = bed
+            .anonymous()
+            .args([
+                "--opt",
+                "token=glpat-readonly",
+                "doctor",
+                &bed.repo.address,
+                "-o",
+                "json",
+            ])
+            .run();
+        assert_eq!(out.code(), 1, "{}", out.stderr_str());
+        let report = out.json();
+        assert_eq!(answers(&report), ["yes", "no", "no"], "{report:#}");
+        assert!(
+            hints(&report, "push")
+                .iter()
+                .any(|h| h.contains("`write_registry`"))
+        );
+        assert!(hints(&report, "delete").iter().any(|h| h.contains("`api`")));
+
+        let job = bed
+            .with(bed.command(), &[Setting::docker(JOB_USER, JOB_TOKEN)])
+            .env("CI_API_V4_URL", fake.api_url())
+            .env("CI_JOB_TOKEN", JOB_TOKEN)
+            .args(["doctor", &bed.repo.address, "-o", "json"])
+            .run();
+        let report = job.json();
+        assert_eq!(step(&report, "delete")["answer"], "no", "{report:#}");
+        assert!(
+            hints(&report, "delete")
+                .iter()
+                .any(|h| h.contains("CI_JOB_TOKEN"))
+        );
+        nothing_written(&bed);
+    }
+
+    #[test]
+    fn docker_hub_reads_an_access_token_permission() {
+        let bed = Bed::start(Vendor::DockerHub);
+        bed.repo.push("v1", &Image::new().unique());
+        let fake = bed.part::<DockerHubFake>();
+        fake.access_token("acme", "dckr_pat_readwrite", false);
+        fake.access_token("acme-admin", "dckr_pat_everything", true);
+        bed.clear_requests();
+        let doctor = |user: &str, token: &str| {
+            bed.anonymous()
+                .args(["--opt", &format!("username={user}")])
+                .args(["--opt", &format!("token={token}")])
+                .args(["doctor", &bed.repo.address, "-o", "json"])
+                .run()
+        };
+        let out = doctor("acme", "dckr_pat_readwrite");
+        assert_eq!(out.code(), 1, "{}", out.stderr_str());
+        let report = out.json();
+        assert_eq!(answers(&report), ["yes", "yes", "no"], "{report:#}");
+        assert!(
+            hints(&report, "delete")
+                .iter()
+                .any(|h| h.contains("Read, Write, Delete")),
+            "{report:#}"
+        );
+        assert!(
+            report["notes"].to_string().contains("repo:write"),
+            "{report:#}"
+        );
+        let out = doctor("acme-admin", "dckr_pat_everything");
+        assert_eq!(out.code(), 0, "{}", out.stdout_str());
+        assert_eq!(answers(&out.json()), ["yes", "yes", "yes"]);
+        nothing_written(&bed);
+    }
+}

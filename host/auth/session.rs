@@ -147,8 +147,16 @@ impl RegistryAuth {
             Scheme::Unknown => Ok(None),
             Scheme::Basic => Ok(self.basic()),
             Scheme::Bearer { realm, service } => {
-                let scope = scope::for_request(method, url)
-                    .or_else(|| self.path_scopes.read().unwrap().get(url.path()).cloned());
+                let challenged = self.path_scopes.read().unwrap().get(url.path()).cloned();
+                let scope = match (scope::for_request(method, url), challenged) {
+                    (Some(scope), _) => Some(scope),
+                    (None, Some(scope)) => Some(scope).filter(|s| !s.is_empty()),
+                    // `/v2/` itself takes a token without scope.
+                    (None, None) if url.path().starts_with("/v2") => None,
+                    // A vendor API on the registry's host gets a token only
+                    // once its own challenge asked for one.
+                    (None, None) => return Ok(None),
+                };
                 self.token(client, &realm, &service, scope.as_deref(), false)
                     .await
                     .map(Some)
@@ -180,13 +188,13 @@ impl RegistryAuth {
                 .param("scope")
                 .map(String::from)
                 .or_else(|| scope::for_request(method, url));
-            if let Some(scope) = &scope
-                && scope::for_request(method, url).is_none()
-            {
+            // Outside the registry API only a challenge says a path wants a
+            // token: remembered, with its scope (empty when it named none).
+            if scope::for_request(method, url).is_none() {
                 self.path_scopes
                     .write()
                     .unwrap()
-                    .insert(url.path().to_string(), scope.clone());
+                    .insert(url.path().to_string(), scope.clone().unwrap_or_default());
             }
             self.token(client, realm, &service, scope.as_deref(), true)
                 .await?;

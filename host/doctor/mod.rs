@@ -215,8 +215,18 @@ fn learned(p: &Permissions, purpose: Purpose) -> Vec<Step> {
     .into_iter()
     .map(|(ability, answer)| Step::new(ability.name(), answer, meaning(ability, answer)))
     .collect();
-    // The provider's hints, each under the first step it names, else under
-    // the last step that is not `yes`.
+    // The provider's hints: one per `no`, in order, when there are as many;
+    // else each under the step whose action it quotes, or the last that is
+    // not `yes`.
+    let nos: Vec<usize> = (0..steps.len())
+        .filter(|&i| steps[i].answer == Access::No)
+        .collect();
+    if nos.len() == p.hints.len() {
+        for (&at, hint) in nos.iter().zip(&p.hints) {
+            steps[at].hints.push(hint.clone());
+        }
+        return with_throwaway_hint(steps, p, purpose);
+    }
     for hint in &p.hints {
         let at = steps
             .iter()
@@ -225,6 +235,10 @@ fn learned(p: &Permissions, purpose: Purpose) -> Vec<Step> {
             .unwrap_or(steps.len() - 1);
         steps[at].hints.push(hint.clone());
     }
+    with_throwaway_hint(steps, p, purpose)
+}
+
+fn with_throwaway_hint(mut steps: Vec<Step>, p: &Permissions, purpose: Purpose) -> Vec<Step> {
     if purpose.needs().contains(&Ability::Delete) && p.delete == Access::Yes && p.push == Access::No
     {
         steps[2].hints.push("registries without the OCI tag delete have a tag removed by moving it to a throwaway manifest first, which needs push too".into());

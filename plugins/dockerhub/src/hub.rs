@@ -91,6 +91,20 @@ fn access_token(api: &str, login: &Login) -> Result<String> {
     Ok(token)
 }
 
+/// The claims of the Hub's access token for `login`: its payload, read and
+/// not verified (the Hub verifies it on every request). `None` when the
+/// token is not a JWT.
+pub fn token_claims(login: &Login) -> Result<Option<serde_json::Value>> {
+    use base64::Engine as _;
+    let token = access_token(&api(), login)?;
+    let payload = token.split('.').nth(1).and_then(|p| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p.trim_end_matches('='))
+            .ok()
+    });
+    Ok(payload.and_then(|p| serde_json::from_slice(&p).ok()))
+}
+
 fn forget_token() {
     TOKEN.with(|t| *t.borrow_mut() = None);
 }

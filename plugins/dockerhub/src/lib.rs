@@ -6,8 +6,9 @@
 
 mod hub;
 mod login;
+mod permissions;
 
-use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, TagPage, Target};
+use berth_sdk::{Capability, Error, Info, Permissions, Provider, Removal, Result, TagPage, Target};
 
 /// A Docker Hub repository: `namespace/name`.
 pub struct Repo {
@@ -56,6 +57,7 @@ impl Provider for DockerHub {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::Permissions,
         ])
         .option(
             "hub-api-url",
@@ -87,6 +89,14 @@ impl Provider for DockerHub {
     /// other tags share its image, so `removal` needs no attention.
     fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
         hub::delete_tag(&Repo::of(&target)?, &tag)
+    }
+
+    /// The registry's grants, and what the Hub's token says of an access
+    /// token's permission.
+    fn permissions(target: Target) -> Result<Permissions> {
+        let repo = Repo::of(&target)?;
+        login::hand_to_registry(&repo)?;
+        permissions::check(&repo)
     }
 }
 

@@ -18,14 +18,15 @@
 
 mod address;
 mod api;
+mod permissions;
 mod sigv4;
 mod time;
 
 use api::Api;
 use berth_sdk::log::{Level, log};
 use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Provider, Removal, Result, Tag, TagPage, Target,
-    oci,
+    Capability, Descriptor, Error, Info, Manifest, Permissions, Provider, Removal, Result, Tag,
+    TagPage, Target, oci,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -60,6 +61,7 @@ impl Provider for Ecr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::Permissions,
         ])
         .build()
     }
@@ -177,6 +179,15 @@ impl Provider for Ecr {
     /// `BatchDeleteImage` with the tag alone: ECR removes that tag, and the
     /// image only when no other tag is left on it. `removal` changes nothing:
     /// a digest is never sent, so no other tag can go with it.
+    /// Reading tried with the ECR API; writes left unknown, their IAM
+    /// actions named.
+    fn permissions(target: Target) -> Result<Permissions> {
+        if address::is_public(&target.registry) {
+            return oci::check_permissions();
+        }
+        permissions::check(&target)
+    }
+
     fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
         if address::is_public(&target.registry) {
             return berth_sdk::default_delete_tag(&tag, &removal);

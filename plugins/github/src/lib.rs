@@ -6,11 +6,12 @@
 
 mod api;
 mod package;
+mod permissions;
 mod untag;
 
 use api::{Api, TOKEN_HINT};
 use berth_sdk::{
-    Capability, Error, Info, Provider, Removal, Result, Tag, TagPage, Target, log, oci,
+    Capability, Error, Info, Permissions, Provider, Removal, Result, Tag, TagPage, Target, log, oci,
 };
 use std::cell::Cell;
 
@@ -29,6 +30,7 @@ impl Provider for GitHub {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::Permissions,
         ])
         .option(
             "api-url",
@@ -95,6 +97,11 @@ impl Provider for GitHub {
         };
         let package = package::locate(&api, &target)?;
         untag::remove(&api, &package, &tag)
+    }
+
+    /// The classic token's scopes, as GitHub reports them on any answer.
+    fn permissions(target: Target) -> Result<Permissions> {
+        permissions::check(&target)
     }
 }
 

@@ -10,11 +10,11 @@ const PER_PAGE: u32 = 100;
 const MAX_PAGES: u32 = 100;
 
 /// What to do when the API refuses the token (a hint line).
-const TOKEN_HINT: &str = "set an access token with the `api` scope (personal, group or project \
+pub const TOKEN_HINT: &str = "set an access token with the `api` scope (personal, group or project \
 token, Developer role or higher) with --opt token=... or BERTH_GITLAB_TOKEN";
 
 /// How requests to the API prove who they are.
-enum Token {
+pub enum Token {
     /// `--opt token` / `BERTH_GITLAB_TOKEN`: `PRIVATE-TOKEN`.
     Private(String),
     /// `CI_JOB_TOKEN`: `JOB-TOKEN`.
@@ -24,8 +24,8 @@ enum Token {
 
 pub struct Api {
     /// `https://gitlab.example.com/api/v4`, no trailing slash.
-    base: String,
-    token: Token,
+    pub base: String,
+    pub token: Token,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +60,25 @@ impl Api {
             base: base.trim().trim_end_matches('/').to_string(),
             token,
         })
+    }
+
+    /// The scopes of the access token in use
+    /// (`GET /personal_access_tokens/self`, which personal, group and project
+    /// access tokens answer).
+    pub fn token_scopes(&self) -> Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Described {
+            #[serde(default)]
+            scopes: Vec<String>,
+        }
+        let url = format!("{}/personal_access_tokens/self", self.base);
+        let response = self
+            .authorized(Request::get(&url).header("accept", "application/json"))?
+            .send()?;
+        if !(200..300).contains(&response.status) {
+            return Err(self.refusal("GET", &response));
+        }
+        Ok(response.json::<Described>()?.scopes)
     }
 
     fn authorized(&self, request: Request) -> Result<Request> {

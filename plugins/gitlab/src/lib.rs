@@ -18,10 +18,11 @@
 //! `token` (sent as `PRIVATE-TOKEN`), else `CI_JOB_TOKEN` (as `JOB-TOKEN`).
 
 mod api;
+mod permissions;
 
 use berth_sdk::http::{Request, encode_component};
 use berth_sdk::log::{Level, log};
-use berth_sdk::{Capability, Info, Provider, Removal, Result, Target, oci};
+use berth_sdk::{Capability, Info, Permissions, Provider, Removal, Result, Target, oci};
 
 struct GitLab;
 
@@ -37,6 +38,7 @@ impl Provider for GitLab {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::Permissions,
         ])
         .option(
             "api-url",
@@ -85,6 +87,11 @@ impl Provider for GitLab {
                 oci::untag(&tag)
             }
         }
+    }
+
+    /// The registry's grants, and the API token's own scopes.
+    fn permissions(target: Target) -> Result<Permissions> {
+        permissions::check(&target)
     }
 }
 

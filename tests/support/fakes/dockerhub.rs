@@ -14,6 +14,9 @@
 //!   moves the tag to a manifest of its own and deletes that; the original
 //!   manifest and its other tags are untouched, which is what the Hub shows.
 //!
+//! Issued tokens are JWT-shaped, with an access token's permission in the
+//! `scope` claim as the Hub's carry it.
+//!
 //! Every route but the token one wants `Authorization: Bearer <token>` with a
 //! token the fake issued (listing a repository made public works without).
 //! Access tokens may be refused deletes with 403, as the Hub answers tokens
@@ -276,9 +279,40 @@ fn token(shared: &Shared, json_body: bool, body: &Bytes) -> Response {
         );
     }
     let n = shared.counter.fetch_add(1, Ordering::Relaxed);
-    let issued = format!("hub-jwt-{n}-{}", now_secs());
+    let issued = jwt(identifier, n, &inner.accounts[identifier]);
     inner.issued.insert(issued.clone(), identifier.to_string());
     axum::Json(json!({"access_token": issued})).into_response()
+}
+
+/// A token shaped as the Hub's: a JWT whose `scope` claim holds an access
+/// token's permission (`repo:admin` for Read, Write, Delete; `repo:write`
+/// for Read & Write); a password login's has none. Its signature is not
+/// one: only the fake reads these tokens back.
+fn jwt(identifier: &str, n: u64, account: &Account) -> String {
+    use base64::Engine;
+    let part =
+        |value: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    let mut claims = json!({
+        "aud": "https://hub.docker.com",
+        "iss": "https://api.docker.com/",
+        "iat": now_secs(),
+        "exp": now_secs() + 600,
+        "jti": format!("hub-{n}"),
+        "https://hub.docker.com": {"username": identifier},
+    });
+    if account.access_token {
+        claims["scope"] = json!(if account.may_delete {
+            "repo:admin"
+        } else {
+            "repo:write"
+        });
+        claims["https://hub.docker.com"]["source"] = json!(format!("docker_pat|{n}"));
+    }
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        part(json!({"alg": "RS256", "typ": "JWT"})),
+        part(claims)
+    )
 }
 
 fn identity(shared: &Shared, bearer: Option<&str>) -> Option<String> {

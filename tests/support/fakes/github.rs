@@ -6,6 +6,7 @@
 //!   application/vnd.github+json` and `X-GitHub-Api-Version: 2022-11-28`
 //!   (this fake insists on both), and `Authorization: Bearer <token>` with a
 //!   token it knows (401 `Requires authentication` / `Bad credentials`);
+//!   a classic token's (`ghp_`) scopes come back in `X-OAuth-Scopes`;
 //! - `GET /user` (the token's user) and `GET /users/<name>` (`type` is
 //!   `User` or `Organization`);
 //! - `GET {/orgs/<org>, /user, /users/<user>}/packages/container/<name>/versions`
@@ -258,7 +259,26 @@ fn remember(shared: &Shared, repo: &str, digest: &str) {
     }
 }
 
+/// GitHub names a classic token's scopes in `X-OAuth-Scopes` on every
+/// answer to it; fine-grained (`github_pat_`) and installation (`ghs_`)
+/// tokens get no such header.
 async fn rest(shared: &Shared, parts: Parts) -> Response {
+    let scopes = header_value(&parts.headers, "authorization")
+        .and_then(|a| a.strip_prefix("Bearer ").map(String::from))
+        .filter(|t| t.starts_with("ghp_"))
+        .and_then(|t| shared.inner.lock().unwrap().tokens.get(&t).cloned())
+        .map(|(_, scopes)| scopes.join(", "));
+    let mut response = answer_rest(shared, parts).await;
+    if let Some(scopes) = scopes {
+        response.headers_mut().insert(
+            "x-oauth-scopes",
+            HeaderValue::try_from(scopes).expect("scopes"),
+        );
+    }
+    response
+}
+
+async fn answer_rest(shared: &Shared, parts: Parts) -> Response {
     if let Some(throttle) = shared.inner.lock().unwrap().throttle.pop_front() {
         let mut response = message(
             StatusCode::from_u16(throttle.status).expect("status"),

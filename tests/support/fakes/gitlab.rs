@@ -19,7 +19,11 @@
 //!   `DELETE /api/v4/projects/:id/registry/repositories/:repository_id/tags/:tag_name`
 //!   removes that tag only and answers 200. Tokens come as `PRIVATE-TOKEN`
 //!   or `JOB-TOKEN`; errors are `{"message": "404 Project Not Found"}`,
-//!   `{"message": "401 Unauthorized"}`, `{"message": "403 Forbidden"}`.
+//!   `{"message": "401 Unauthorized"}`, `{"message": "403 Forbidden"}`;
+//!   a token without the scope a route needs (`api` to write, `read_api` or
+//!   `api` to read) is answered 403 `insufficient_scope`.
+//!   `GET /api/v4/personal_access_tokens/self` describes the access token in
+//!   use, its `scopes` among it.
 //!
 //! distribution 2.8 cannot delete a tag, so where GitLab would, the fake
 //! moves the tag onto a manifest of its own and deletes that: the manifest
@@ -62,6 +66,8 @@ struct State {
     /// Registry repository path → repository id.
     repository_ids: Mutex<HashMap<String, u64>>,
     job_may_delete: AtomicBool,
+    /// Access token → its scopes (`api`, `read_api`, `read_registry`, ...).
+    scopes: Mutex<HashMap<String, Vec<String>>>,
 }
 
 pub struct GitLabFake {
@@ -76,6 +82,14 @@ impl GitLabFake {
             projects: Mutex::default(),
             repository_ids: Mutex::default(),
             job_may_delete: AtomicBool::new(false),
+            scopes: Mutex::new(HashMap::from([(
+                PRIVATE_TOKEN.to_string(),
+                vec![
+                    "api".to_string(),
+                    "read_registry".into(),
+                    "write_registry".into(),
+                ],
+            )])),
         });
         let tokens = TokenService {
             realm_path: "/jwt/auth".into(),
@@ -114,6 +128,15 @@ impl GitLabFake {
     /// A project whose registry repositories are `path` and those under it.
     pub fn add_project(&self, path: &str, id: u64) {
         self.state.projects.lock().unwrap().insert(path.into(), id);
+    }
+
+    /// Another access token for the API, with `scopes`.
+    pub fn access_token(&self, token: &str, scopes: &[&str]) {
+        self.state
+            .scopes
+            .lock()
+            .unwrap()
+            .insert(token.into(), scopes.iter().map(|s| s.to_string()).collect());
     }
 
     /// Whether a job token may delete tags through the API (GitLab's
@@ -204,13 +227,24 @@ async fn untag(shared: &Shared, name: &str, tag: &str) -> Response {
 }
 
 enum Caller {
-    User,
+    /// An access token, with its scopes.
+    User(Vec<String>),
     Job,
 }
 
-fn caller(req: &Incoming) -> Option<Caller> {
-    if req.header("private-token") == Some(PRIVATE_TOKEN) {
-        Some(Caller::User)
+impl Caller {
+    fn has(&self, scopes: &[&str]) -> bool {
+        match self {
+            Caller::User(granted) => granted.iter().any(|g| scopes.contains(&g.as_str())),
+            Caller::Job => true,
+        }
+    }
+}
+
+fn caller(state: &State, req: &Incoming) -> Option<Caller> {
+    if let Some(token) = req.header("private-token") {
+        let scopes = state.scopes.lock().unwrap().get(token).cloned()?;
+        Some(Caller::User(scopes))
     } else if req.header("job-token") == Some(JOB_TOKEN) {
         Some(Caller::Job)
     } else {
@@ -218,10 +252,39 @@ fn caller(req: &Incoming) -> Option<Caller> {
     }
 }
 
+/// GitLab's answer to a token without the scope a route needs.
+fn insufficient_scope() -> Response {
+    front::json_response(
+        StatusCode::FORBIDDEN,
+        &json!({"error": "insufficient_scope", "error_description": "The request requires higher privileges than provided by the access token.", "scope": "api"}),
+    )
+}
+
 async fn api(state: &State, shared: &Shared, req: &Incoming, rest: &str) -> Response {
-    let Some(who) = caller(req) else {
+    let Some(who) = caller(state, req) else {
         return message(StatusCode::UNAUTHORIZED, "401 Unauthorized");
     };
+    if req.method == Method::GET && rest == "personal_access_tokens/self" {
+        let Caller::User(scopes) = &who else {
+            return message(StatusCode::UNAUTHORIZED, "401 Unauthorized");
+        };
+        return front::json_response(
+            StatusCode::OK,
+            &json!({
+                "id": 4, "name": "berth", "revoked": false, "created_at": "2024-01-10T13:38:57.391Z",
+                "scopes": scopes, "user_id": 1, "last_used_at": null, "active": true,
+                "expires_at": null,
+            }),
+        );
+    }
+    let needed: &[&str] = if req.method == Method::GET {
+        &["api", "read_api"]
+    } else {
+        &["api"]
+    };
+    if !who.has(needed) {
+        return insufficient_scope();
+    }
     // projects/:id/registry/repositories[/:repository_id/tags/:tag_name]
     let segments: Vec<&str> = rest.split('/').collect();
     if segments.len() < 4
