@@ -20,7 +20,7 @@ pub mod net;
 pub mod output;
 pub mod policy;
 pub mod provider;
-pub mod reference;
+pub use berth_parse::reference;
 pub mod registry;
 pub mod removal;
 pub mod runtime;

@@ -273,10 +273,6 @@ fn basic_header(username: &str, password: &str) -> Result<HeaderValue, ()> {
 }
 
 fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    url.host_str()
+        .is_some_and(berth_parse::loopback::is_loopback)
 }

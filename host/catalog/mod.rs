@@ -3,11 +3,9 @@
 //! replaces it; a pinned file whose sha256 differs is refused.
 
 mod builtin;
-mod entry;
-mod pattern;
 
-pub use entry::{Entry, Probe};
-pub use pattern::Pattern;
+use berth_parse::catalog as entry;
+pub use berth_parse::catalog::{Entry, Pattern, Probe};
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};

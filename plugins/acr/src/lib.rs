@@ -14,7 +14,9 @@
 
 mod token;
 
+use berth_sdk::challenge;
 use berth_sdk::http::{Request, Response};
+use berth_sdk::time::is_rfc3339;
 use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, Tag, TagPage, Target};
 use serde::Deserialize;
 use token::Access;
@@ -52,14 +54,14 @@ impl Provider for Acr {
     /// ACR's challenge names its own `/oauth2/token` as the realm and its
     /// host as the service.
     fn detect(target: Target, probe: Option<Probe>) -> u8 {
-        let Some(challenge) = berth_sdk::probe_header(&probe, "www-authenticate") else {
+        let Some(challenge) = probe.and_then(|p| challenge::bearer(&p.headers)) else {
             return 0;
         };
-        let realm = param(challenge, "realm").unwrap_or_default();
-        let service = param(challenge, "service").unwrap_or_default();
-        let own_realm = realm
+        let own_realm = challenge
+            .realm
             .split_once("://")
             .is_some_and(|(_, rest)| rest == format!("{}/oauth2/token", target.registry));
+        let service = challenge.service.unwrap_or_default();
         if own_realm && service.eq_ignore_ascii_case(&target.registry) {
             70
         } else {
@@ -201,60 +203,6 @@ fn next_page(response: &Response, target: &Target) -> Result<Option<String>> {
     }
 }
 
-/// The value of `key="value"` in a challenge.
-fn param<'a>(challenge: &'a str, key: &str) -> Option<&'a str> {
-    let start = challenge.find(&format!("{key}=\""))? + key.len() + 2;
-    let len = challenge[start..].find('"')?;
-    Some(&challenge[start..start + len])
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with plausible fields; the host
-/// refuses a page with a malformed time, so such a time is dropped instead.
-fn is_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    let num =
-        |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u32>().ok()).unwrap_or(99);
-    if b.len() < 20
-        || !(digits(0..4)
-            && digits(5..7)
-            && digits(8..10)
-            && digits(11..13)
-            && digits(14..16)
-            && digits(17..19))
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
-        || !(1..=12).contains(&num(5..7))
-        || !(1..=31).contains(&num(8..10))
-        || num(11..13) > 23
-        || num(14..16) > 59
-        || num(17..19) > 59
-    {
-        return false;
-    }
-    let mut rest = &s[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let n = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return false;
-        }
-        rest = &fraction[n..];
-    }
-    match rest.as_bytes() {
-        [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => {
-            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
-                && num(s.len() - 5..s.len() - 3) <= 23
-                && *m1 <= b'5'
-        }
-        _ => false,
-    }
-}
-
 berth_sdk::provider!(Acr);
 
 #[cfg(test)]
@@ -359,26 +307,5 @@ mod tests {
         let other = "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\"";
         assert_eq!(Acr::detect(target(), probe(other)), 0);
         assert_eq!(Acr::detect(target(), None), 0);
-    }
-
-    #[test]
-    fn times() {
-        for ok in [
-            "2018-09-06T06:17:21.0856539Z",
-            "2024-01-01T00:00:00Z",
-            "2024-01-01T00:00:00+02:00",
-        ] {
-            assert!(is_rfc3339(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "2024-01-01",
-            "2024-13-01T00:00:00Z",
-            "2024-01-01T00:00:00",
-            "2024-01-01T00:00:00.Z",
-            "2024-01-01T25:00:00Z",
-        ] {
-            assert!(!is_rfc3339(bad), "{bad}");
-        }
     }
 }
