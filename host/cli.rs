@@ -3,12 +3,9 @@
 use crate::commands;
 use crate::context::Context;
 use crate::error::Error;
-use crate::output::Format;
-use clap::builder::BoolishValueParser;
-use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use crate::settings::Settings;
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use std::time::Duration;
 
 const ABOUT: &str = "List, push and safely clean up container images on any registry.
 
@@ -28,93 +25,9 @@ const EXAMPLES: &str = "Examples:
 #[command(name = "berth", version, about = ABOUT, after_help = EXAMPLES, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
-    pub global: Global,
+    pub settings: Settings,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Args, Clone)]
-pub struct Global {
-    /// Provider to use; `auto` detects it from the address
-    #[arg(
-        long,
-        global = true,
-        env = "BERTH_PROVIDER",
-        default_value = "auto",
-        value_name = "NAME"
-    )]
-    pub provider: String,
-
-    /// Directory of drop-in plugins, searched before the built-in ones (repeatable)
-    #[arg(
-        long = "plugin-dir",
-        global = true,
-        env = "BERTH_PLUGIN_DIR",
-        value_delimiter = ':',
-        value_name = "DIR"
-    )]
-    pub plugin_dirs: Vec<PathBuf>,
-
-    /// Where config.json is read [env: BERTH_DOCKER_CONFIG, then DOCKER_CONFIG; default ~/.docker]
-    #[arg(
-        long,
-        global = true,
-        env = "BERTH_DOCKER_CONFIG",
-        value_name = "DIR",
-        hide_env = true
-    )]
-    pub docker_config: Option<PathBuf>,
-
-    /// Option of the selected provider, e.g. --opt token=... (see `berth plugins info NAME`)
-    #[arg(long = "opt", global = true, value_name = "NAME=VALUE")]
-    pub opts: Vec<String>,
-
-    /// Use plain HTTP for a registry that is not on loopback
-    #[arg(long, global = true, env = "BERTH_PLAIN_HTTP", value_parser = BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
-    pub plain_http: bool,
-
-    /// Skip TLS certificate verification
-    #[arg(long, global = true, env = "BERTH_INSECURE", value_parser = BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
-    pub insecure: bool,
-
-    /// Extra PEM root certificates
-    #[arg(long, global = true, env = "BERTH_CA_FILE", value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-
-    /// Requests in flight per registry
-    #[arg(long, global = true, env = "BERTH_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
-    pub concurrency: u16,
-
-    /// Output format
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "BERTH_OUTPUT",
-        value_enum,
-        default_value = "text"
-    )]
-    pub output: Format,
-
-    /// More logging on stderr; -vv logs every HTTP request (credentials redacted)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-
-    /// Only errors on stderr
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-
-    /// Time limit of one HTTP request
-    #[arg(long, global = true, env = "BERTH_TIMEOUT", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Duration,
-
-    /// Time limit of one plugin call, including the requests it waits on
-    #[arg(long, global = true, env = "BERTH_PLUGIN_TIMEOUT", default_value = "120s", value_parser = parse_duration, value_name = "DURATION")]
-    pub plugin_timeout: Duration,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::duration::parse(s)
 }
 
 #[derive(Subcommand)]
@@ -167,7 +80,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
-    crate::log::set_verbosity(cli.global.verbose, cli.global.quiet);
+    crate::log::set_verbosity(cli.settings.verbose, cli.settings.quiet);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -186,18 +99,25 @@ pub fn main() -> ExitCode {
 /// own partial failures.
 async fn run(cli: Cli) -> Result<u8, Error> {
     crate::interrupt::install();
-    let ctx = Context::new(cli.global)?;
     match cli.command {
-        Command::Detect(args) => commands::detect::run(&ctx, args).await,
-        Command::Tags(TagsCommand::Ls(args)) => commands::tags_ls::run(&ctx, args).await,
-        Command::Tags(TagsCommand::Rm(args)) => commands::tags_rm::run(&ctx, args).await,
-        Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(&ctx, args).await,
-        Command::Manifest(ManifestCommand::Put(args)) => commands::manifest::put(&ctx, args).await,
-        Command::Cleanup(args) => commands::cleanup::run(&ctx, args).await,
-        Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(&ctx).await,
-        Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(&ctx, args).await,
-        Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(&ctx).await,
-        Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(&ctx, args).await,
+        // Writing a plugin crate needs neither a client nor a plugin.
+        Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(args),
+        command => dispatch(&Context::new(cli.settings)?, command).await,
+    }
+}
+
+async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
+    match command {
+        Command::Detect(args) => commands::detect::run(ctx, args).await,
+        Command::Tags(TagsCommand::Ls(args)) => commands::tags_ls::run(ctx, args).await,
+        Command::Tags(TagsCommand::Rm(args)) => commands::tags_rm::run(ctx, args).await,
+        Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(ctx, args).await,
+        Command::Manifest(ManifestCommand::Put(args)) => commands::manifest::put(ctx, args).await,
+        Command::Cleanup(args) => commands::cleanup::run(ctx, args).await,
+        Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(ctx).await,
+        Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(ctx, args).await,
+        Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(ctx).await,
+        Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(args),
     }
 }
 

@@ -1,56 +1,199 @@
-//! What every command shares: the options, the HTTP client, the runtime and
-//! the catalog, made once per process.
+//! What every command shares, made once per process and only when first
+//! needed: the settings, the HTTP client, the WebAssembly runtime, the
+//! plugin catalog, and opening a provider for a target.
 
-use crate::catalog::Catalog;
-use crate::cli::Global;
+use crate::catalog::{self, Catalog, Plugin, info_cache};
 use crate::error::{Error, Result};
+use crate::imports::HostContext;
+use crate::model::{Capability, PluginInfo, Probe};
 use crate::net::{Client, NetConfig};
-use crate::runtime::{Limits, Runtime};
+use crate::provider::{self, Provider, Selection};
+use crate::runtime::{Limits, LoadedPlugin, Runtime};
+use crate::settings::Settings;
+use crate::target::Target;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use tokio::sync::OnceCell;
 
 pub struct Context {
-    pub global: Global,
+    pub settings: Settings,
     pub client: Client,
     /// Made on first use: listing plugins or printing help needs no engine.
     runtime: OnceLock<Arc<Runtime>>,
-    pub cache_dir: Option<PathBuf>,
-    pub catalog: Catalog,
+    catalog: OnceCell<Catalog>,
+    cache_dir: Option<PathBuf>,
     pub limits: Limits,
 }
 
 impl Context {
-    pub fn new(global: Global) -> Result<Self> {
+    pub fn new(settings: Settings) -> Result<Self> {
         let client = Client::new(NetConfig {
-            timeout: global.timeout,
-            insecure: global.insecure,
-            ca_file: global.ca_file.clone(),
+            timeout: settings.timeout,
+            insecure: settings.insecure,
+            ca_file: settings.ca_file.clone(),
             ..NetConfig::default()
         })
         .map_err(|e| Error::usage(e.to_string()))?;
-        let catalog = Catalog::load(&global.plugin_dirs)?;
         let limits = Limits {
-            deadline: global.plugin_timeout,
+            deadline: settings.plugin_timeout,
             ..Limits::default()
         };
         Ok(Context {
-            global,
+            settings,
             client,
             runtime: OnceLock::new(),
+            catalog: OnceCell::new(),
             cache_dir: cache_dir(),
-            catalog,
             limits,
         })
     }
-}
 
-impl Context {
     pub fn runtime(&self) -> Result<&Arc<Runtime>> {
         if let Some(runtime) = self.runtime.get() {
             return Ok(runtime);
         }
         let runtime = Runtime::new(self.cache_dir.clone())?;
         Ok(self.runtime.get_or_init(|| runtime))
+    }
+
+    /// The built-in plugins and the drop-ins, each drop-in named.
+    pub async fn catalog(&self) -> Result<&Catalog> {
+        self.catalog
+            .get_or_try_init(|| async {
+                let mut drop_ins = catalog::read_drop_ins(&self.settings.plugin_dirs)?;
+                for plugin in drop_ins
+                    .iter_mut()
+                    .filter(|p| !p.listed && p.refused.is_none())
+                {
+                    let declared = self.info(plugin).await.map(|info| info.name.clone());
+                    match declared {
+                        Ok(name) => plugin.name = name,
+                        Err(e) => crate::log::warn(&format!(
+                            "{}: {}; named by its file",
+                            plugin.source.describe(),
+                            e.message
+                        )),
+                    }
+                }
+                Catalog::assemble(drop_ins)
+            })
+            .await
+    }
+
+    /// The plugin compiled (or loaded from the compile cache), once.
+    pub async fn loaded(&self, plugin: &Plugin) -> Result<Arc<LoadedPlugin>> {
+        plugin.usable()?;
+        let loaded = plugin
+            .loaded
+            .get_or_try_init(|| async {
+                let runtime = self.runtime()?;
+                LoadedPlugin::load(runtime, &plugin.name, &plugin.sha256, plugin.wasm())
+                    .map(Arc::new)
+            })
+            .await?;
+        Ok(loaded.clone())
+    }
+
+    /// What a plugin says about itself: from the on-disk cache, else asked
+    /// of a fresh instance that is granted nothing, checked, and cached. A
+    /// catalog entry that names another API version refuses the plugin.
+    pub async fn info<'a>(&self, plugin: &'a Plugin) -> Result<&'a PluginInfo> {
+        plugin.usable()?;
+        let info = plugin
+            .info
+            .get_or_try_init(|| async {
+                let cached = self
+                    .cache_dir
+                    .as_deref()
+                    .and_then(|dir| info_cache::load(dir, &plugin.sha256));
+                if let Some(info) = cached {
+                    return Ok::<_, Error>(info);
+                }
+                let loaded = self.loaded(plugin).await?;
+                let host = Arc::new(HostContext::bare(&plugin.name, self.client.clone()));
+                let mut instance = loaded.instantiate(host, self.limits, None).await?;
+                let said = instance
+                    .info()
+                    .await
+                    .map_err(|e| Error::failed(format!("plugin {} {e}", plugin.name)))?;
+                let info = provider::check::info(&plugin.name, said)
+                    .map_err(|f| Error::failed(f.message()))?;
+                if let Some(dir) = &self.cache_dir {
+                    info_cache::store(dir, &plugin.sha256, &info);
+                }
+                Ok(info)
+            })
+            .await?;
+        match &plugin.entry.api {
+            Some(api) if *api != info.api => Err(Error::failed(format!(
+                "plugin {} refused: {} says it is built for API {api}, but it is built for {}",
+                plugin.name, plugin.catalog, info.api
+            ))
+            .hint(format!("correct `api` of its entry in {}", plugin.catalog))),
+            _ => Ok(info),
+        }
+    }
+
+    /// Which provider serves `target` (see `provider::select`).
+    pub async fn select(&self, target: &Target, probe: bool) -> Result<Selection<'_>> {
+        let catalog = self.catalog().await?;
+        let forced = self.settings.provider.as_str();
+        let detect = async |plugin: &Plugin, probe: &Probe| -> Result<u8> {
+            let loaded = self.loaded(plugin).await?;
+            let host = Arc::new(HostContext::bare(&plugin.name, self.client.clone()));
+            let mut instance = loaded.instantiate(host, self.limits, None).await?;
+            instance
+                .detect(&target.call_target(), Some(probe))
+                .await
+                .map_err(|e| Error::failed(format!("plugin {} {e}", plugin.name)))
+        };
+        provider::select(catalog, &self.client, target, forced, probe, detect).await
+    }
+
+    /// Opens the provider `plugin` for `target`, refusing before any
+    /// request when it lacks one of the capabilities `needs`.
+    pub async fn open(
+        &self,
+        plugin: &Plugin,
+        target: &Target,
+        needs: &[Capability],
+        dry_run: bool,
+    ) -> Result<Provider> {
+        let info = self.info(plugin).await?.clone();
+        if let Some(missing) = needs.iter().find(|c| !info.has(**c)) {
+            return Err(Error::failed(format!(
+                "plugin {} {} cannot do this: it does not declare the {missing} capability",
+                info.name, info.version
+            ))
+            .hint(format!(
+                "`berth plugins info {}` lists what it can do",
+                plugin.name
+            )));
+        }
+        let loaded = self.loaded(plugin).await?;
+        provider::open(provider::Opening {
+            plugin,
+            info,
+            loaded,
+            target,
+            client: &self.client,
+            settings: &self.settings,
+            limits: self.limits,
+            dry_run,
+        })
+        .await
+    }
+
+    /// Selects and opens the provider for `target` in one step, as most
+    /// commands do.
+    pub async fn provider(
+        &self,
+        target: &Target,
+        needs: &[Capability],
+        dry_run: bool,
+    ) -> Result<Provider> {
+        let selection = self.select(target, true).await?;
+        self.open(selection.plugin, target, needs, dry_run).await
     }
 }
 

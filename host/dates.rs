@@ -4,7 +4,8 @@
 //! tags on one known digest share one manifest fetch, and images sharing a
 //! config share one config fetch.
 
-use crate::provider::{Provider, Tag};
+use crate::model::Tag;
+use crate::provider::Provider;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Deserialize;

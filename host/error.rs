@@ -42,12 +42,6 @@ impl Error {
         self
     }
 
-    /// Prefixes the message with what was being done.
-    pub fn context(mut self, context: impl fmt::Display) -> Self {
-        self.message = format!("{context}: {}", self.message);
-        self
-    }
-
     pub fn exit_code(&self) -> u8 {
         match self.status {
             Status::Failed => 1,

@@ -2,25 +2,34 @@
 //!
 //! The host parses addresses, finds and grants plugins, performs HTTP with
 //! the operator's credentials, and turns results into text or JSON. Each
-//! registry family is a plugin implementing the WIT package in `wit/`.
+//! registry family is a plugin implementing the WIT package in `wit/`; the
+//! host speaks its own types (`model`), and each WIT version is an adapter
+//! in `runtime`. The binary is `cli::main`; nothing else is public, so the
+//! compiler reports what nothing calls.
 
-pub mod auth;
-pub mod catalog;
+mod auth;
+mod catalog;
 pub mod cli;
-pub mod commands;
-pub mod context;
-pub mod dates;
-pub mod duration;
-pub mod error;
-pub mod imports;
-pub mod interrupt;
-pub mod link;
-pub mod log;
-pub mod net;
-pub mod output;
-pub mod policy;
-pub mod provider;
-pub use berth_parse::reference;
-pub mod registry;
-pub mod removal;
-pub mod runtime;
+mod commands;
+mod context;
+mod dates;
+mod digest;
+mod duration;
+mod error;
+mod imports;
+mod interrupt;
+mod link;
+mod log;
+mod model;
+mod net;
+mod output;
+mod policy;
+mod provider;
+mod registry;
+mod removal;
+mod runtime;
+mod settings;
+mod target;
+mod text;
+
+use berth_parse::reference;

@@ -37,7 +37,7 @@ fn a_plugin_from_the_template_builds_and_serves() {
         .run();
     let info = info.success().json();
     assert_eq!(info["name"], "acme");
-    assert_eq!(info["api"], "0.1.0");
+    assert_eq!(info["api"], "0.3.0");
     assert_eq!(info["options"][0]["name"], "token");
     assert_eq!(info["options"][0]["env"], "BERTH_ACME_TOKEN");
 

@@ -19,7 +19,7 @@ fn ls_shows_builtins_in_json() {
         .find(|p| p["name"] == "default")
         .unwrap();
     assert_eq!(default["source"], "builtin");
-    assert_eq!(default["api"], "0.1.0");
+    assert_eq!(default["api"], "0.3.0");
     assert_eq!(
         default["sha256"],
         hex::encode(Sha256::digest(default_wasm()))

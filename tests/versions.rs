@@ -1,8 +1,9 @@
-//! Plugin API versions: a plugin built for 0.2.0 (plugins/fixtures/v0_2,
-//! straight from wit/0.2.0) serves beside the 0.1.0 built-ins, and a plugin
-//! built for an API this berth does not know is refused before it runs.
+//! Plugin API versions: plugins built for 0.1.0 and 0.2.0
+//! (plugins/fixtures/v0_1 and v0_2, straight from their WIT) serve beside
+//! the 0.3.0 built-ins, and a plugin built for an API this berth does not
+//! know is refused before it runs.
 
-use crate::support::{Image, Registry, RegistryOptions, Sandbox};
+use crate::support::{Image, Proxy, Registry, RegistryOptions, Sandbox};
 
 fn plugin_wasm(file: &str) -> Vec<u8> {
     crate::support::built_plugin(file)
@@ -79,7 +80,44 @@ fn a_0_2_0_plugin_lists_and_removes_tags() {
             .clone()
     };
     assert_eq!(api("fixture-v02"), "0.2.0");
-    assert_eq!(api("default"), "0.1.0");
+    assert_eq!(api("default"), "0.3.0");
+}
+
+#[test]
+fn a_0_1_0_plugin_lists_and_removes_tags() {
+    let (sandbox, dir) = with_drop_in("fixture-v01", &plugin_wasm("berth_plugin_fixture_v01.wasm"));
+    let registry = Registry::start(RegistryOptions::default());
+    let seeder = registry.seeder();
+    let image = seeder.push_image("app", "a", &Image::new().unique());
+    seeder.tag("app", "a", "b");
+    let proxy = Proxy::start(&registry.url());
+    let repo = format!("{}/app", proxy.addr());
+    let run = |args: &[&str]| {
+        sandbox
+            .berth()
+            .args(["--plugin-dir", &dir, "--provider", "fixture-v01"])
+            .args(args)
+            .run()
+    };
+
+    let listed = run(&["tags", "ls", &repo]);
+    assert_eq!(listed.success().sorted_lines(), ["a", "b"]);
+    let removed = run(&["tags", "rm", &repo, "a", "-o", "json"]);
+    let report = removed.success().json();
+    assert_eq!(report["deleted"], serde_json::json!(["a"]));
+    assert_eq!(seeder.tags("app"), ["b"]);
+    assert_eq!(seeder.digest("app", "b").unwrap(), image.digest);
+
+    let info = run(&["plugins", "info", "fixture-v01", "-o", "json"]);
+    assert_eq!(info.success().json()["api"], "0.1.0");
+    // A 0.1.0 plugin cannot declare what later APIs added: such a command
+    // is refused before any request, naming the plugin and what it lacks.
+    proxy.clear_requests();
+    let refused = run(&["cp", &format!("{repo}:b"), &format!("{repo}:c")]);
+    let stderr = refused.failure();
+    assert!(stderr.contains("plugin fixture-v01"), "{stderr}");
+    assert!(stderr.contains("pull-blobs"), "{stderr}");
+    assert_eq!(proxy.requests().len(), 0);
 }
 
 #[test]
@@ -118,7 +156,7 @@ fn a_0_2_0_plugin_removes_many_tags_in_one_call() {
 
 #[test]
 fn an_unknown_api_version_is_refused_before_it_runs() {
-    const EXPORT: &[u8] = b"berth:provider/provider@0.1.0";
+    const EXPORT: &[u8] = b"berth:provider/provider@0.3.0";
     const CLAIMED: &[u8] = b"berth:provider/provider@9.9.9";
     let mut wasm = plugin_wasm("berth_plugin_default.wasm");
     let mut patched = 0;
@@ -145,7 +183,7 @@ fn an_unknown_api_version_is_refused_before_it_runs() {
     assert!(
         stderr.contains(
             "plugin future refused: it was built for berth plugin API 9.9.9; \
-             this berth supports 0.1.0 to 0.2.0"
+             this berth supports 0.1.0 to 0.3.0"
         ),
         "{stderr}"
     );
@@ -156,7 +194,7 @@ fn an_unknown_api_version_is_refused_before_it_runs() {
     assert!(stderr.contains("hint: "), "{stderr}");
     assert!(stderr.contains("supported API"), "{stderr}");
 
-    // Built-ins, all 0.1.0, are unaffected.
+    // Built-ins, all 0.3.0, are unaffected.
     let out = sandbox
         .berth()
         .args([
@@ -169,5 +207,5 @@ fn an_unknown_api_version_is_refused_before_it_runs() {
             "json",
         ])
         .run();
-    assert_eq!(out.success().json()["api"], "0.1.0");
+    assert_eq!(out.success().json()["api"], "0.3.0");
 }

@@ -1,15 +1,23 @@
 //! Finding plugins: the built-ins, then every plugin directory, each with
-//! the `plugin-registry.toml` beside it. A drop-in with a built-in's name
-//! replaces it; a pinned file whose sha256 differs is refused.
+//! the `plugin-registry.toml` beside it. A drop-in is named by its catalog
+//! entry, else by what its `info` declares (its file name only when it
+//! cannot say); one with a built-in's name replaces it, two drop-ins that
+//! claim one name are both refused, and a pinned file whose sha256 differs
+//! is refused.
 
 mod builtin;
+pub mod info_cache;
 
 use berth_parse::catalog as entry;
-pub use berth_parse::catalog::{Entry, Pattern, Probe};
+pub use berth_parse::catalog::{Entry, Probe};
 
 use crate::error::{Error, Result};
+use crate::model::PluginInfo;
+use crate::runtime::LoadedPlugin;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 pub const CATALOG_FILE: &str = "plugin-registry.toml";
 
@@ -39,6 +47,12 @@ pub struct Plugin {
     pub catalog: String,
     /// Why berth will not run this plugin, if it will not.
     pub refused: Option<String>,
+    /// Whether a catalog entry names it (built-ins and listed drop-ins).
+    pub listed: bool,
+    /// Compiled once per run, on first use.
+    pub loaded: OnceCell<Arc<LoadedPlugin>>,
+    /// What its `info` said, once per run.
+    pub info: OnceCell<PluginInfo>,
 }
 
 enum Wasm {
@@ -81,14 +95,26 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The built-ins, overridden by the drop-ins in `dirs` (earlier first).
-    pub fn load(dirs: &[PathBuf]) -> Result<Catalog> {
+    /// The drop-ins in `dirs` (earlier first) and then the built-ins, a
+    /// drop-in replacing the built-in of its name. `drop_ins` have their
+    /// final names (see [`read_drop_ins`]).
+    pub fn assemble(drop_ins: Vec<Plugin>) -> Result<Catalog> {
         let mut plugins: Vec<Plugin> = Vec::new();
-        for dir in dirs {
-            for plugin in load_dir(dir)? {
-                if !plugins.iter().any(|p| p.name == plugin.name) {
+        for mut plugin in drop_ins {
+            match plugins.iter_mut().find(|p| p.name == plugin.name) {
+                Some(first) => {
+                    let why = format!(
+                        "{} and {} both claim the name {}",
+                        first.source.describe(),
+                        plugin.source.describe(),
+                        plugin.name
+                    );
+                    first.refused.get_or_insert_with(|| why.clone());
+                    plugin.refused.get_or_insert(why);
+                    // Kept apart so that both are listed and refused.
                     plugins.push(plugin);
                 }
+                None => plugins.push(plugin),
             }
         }
         for mut plugin in builtins()? {
@@ -137,8 +163,22 @@ fn builtins() -> Result<Vec<Plugin>> {
             entry,
             catalog: "the built-in plugin-registry.toml".into(),
             refused: None,
+            listed: true,
+            loaded: OnceCell::new(),
+            info: OnceCell::new(),
         })
         .collect())
+}
+
+/// Every drop-in of `dirs`, in order. A file its directory's catalog lists
+/// is named there; the others are named by their file stem until
+/// [`Plugin::listed`] says their `info` must name them.
+pub fn read_drop_ins(dirs: &[PathBuf]) -> Result<Vec<Plugin>> {
+    let mut plugins = Vec::new();
+    for dir in dirs {
+        plugins.extend(load_dir(dir)?);
+    }
+    Ok(plugins)
 }
 
 fn load_dir(dir: &Path) -> Result<Vec<Plugin>> {
@@ -175,11 +215,12 @@ fn load_dir(dir: &Path) -> Result<Vec<Plugin>> {
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        let entry = entries.iter().find(|e| e.file == file_name).cloned();
+        let listed = entries.iter().find(|e| e.file == file_name).cloned();
         let bytes = std::fs::read(&path)
             .map_err(|e| Error::failed(format!("cannot read plugin {}: {e}", path.display())))?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        let entry = entry.unwrap_or_else(|| Entry {
+        let is_listed = listed.is_some();
+        let entry = listed.unwrap_or_else(|| Entry {
             name: path
                 .file_stem()
                 .unwrap_or_default()
@@ -207,6 +248,9 @@ fn load_dir(dir: &Path) -> Result<Vec<Plugin>> {
             entry,
             catalog: catalog_path.display().to_string(),
             refused,
+            listed: is_listed,
+            loaded: OnceCell::new(),
+            info: OnceCell::new(),
         });
     }
     Ok(plugins)
@@ -251,7 +295,7 @@ mod tests {
 
     #[test]
     fn builtin_addresses_pick_their_plugin() {
-        let catalog = Catalog::load(&[]).unwrap();
+        let catalog = Catalog::assemble(Vec::new()).unwrap();
         let pick = |host: &str| {
             catalog
                 .plugins

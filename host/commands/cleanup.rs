@@ -3,10 +3,11 @@
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::model::Capability;
 use crate::policy::{Candidate, Policy, Verdict};
-use crate::provider::{Target, select};
 use crate::reference::parse_repository;
-use crate::removal::Kept;
+use crate::removal::{self, Kept};
+use crate::target::Target;
 use regex::Regex;
 use std::path::PathBuf;
 
@@ -44,10 +45,11 @@ pub struct Args {
 pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let address = parse_repository(&args.repo)?;
     let policy = policy(&args)?;
-    let target = Target::new(&address, ctx.global.plain_http);
-    let selection = select(ctx, &target, true).await?;
-    let provider = ctx.open(selection.plugin, &target).await?;
-    let all = super::tags_ls::list_all(&provider, &target).await?;
+    let target = Target::new(&address, ctx.settings.plain_http);
+    let needs = [Capability::ListTags, Capability::DeleteTag];
+    let provider = ctx.provider(&target, &needs, args.dry_run).await?;
+    let repo = target.canonical();
+    let all = provider.all_tags(&repo, target.registry()).await?;
 
     let dates = if policy.needs_dates() {
         let selected: Vec<_> = all
@@ -55,7 +57,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
             .filter(|t| policy.selects(&t.name))
             .cloned()
             .collect();
-        crate::dates::resolve(&provider, &selected, usize::from(ctx.global.concurrency)).await
+        crate::dates::resolve(&provider, &selected, usize::from(ctx.settings.concurrency)).await
     } else {
         Default::default()
     };
@@ -79,8 +81,8 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
         }
     }
     let mut report = if doomed.is_empty() {
-        crate::removal::Report {
-            repo: target.canonical(),
+        removal::Report {
+            repo,
             provider: provider.name().to_string(),
             dry_run: args.dry_run,
             deleted: Vec::new(),
@@ -89,7 +91,12 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
             kept: None,
         }
     } else {
-        super::tags_rm::remove(ctx, &provider, &target, &all, &doomed, args.dry_run).await
+        let options = removal::Options {
+            dry_run: args.dry_run,
+            quiet: ctx.settings.quiet,
+            concurrency: usize::from(ctx.settings.concurrency),
+        };
+        removal::remove(&provider, &repo, &all, &doomed, &options).await
     };
     report.kept = Some(kept);
     if let Some(path) = &args.report {
@@ -97,7 +104,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
         std::fs::write(path, json)
             .map_err(|e| Error::failed(format!("cannot write report {}: {e}", path.display())))?;
     }
-    report.print(ctx.global.output, false);
+    report.print(ctx.settings.output, false);
     Ok(report.exit_code(false))
 }
 

@@ -3,8 +3,8 @@
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::{self, Format};
-use crate::provider::{Target, select};
 use crate::reference::parse_repository;
+use crate::target::Target;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,9 +18,9 @@ pub struct Args {
 
 pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let address = parse_repository(&args.repo)?;
-    let target = Target::new(&address, ctx.global.plain_http);
-    let selection = select(ctx, &target, !args.no_probe).await?;
-    match ctx.global.output {
+    let target = Target::new(&address, ctx.settings.plain_http);
+    let selection = ctx.select(&target, !args.no_probe).await?;
+    match ctx.settings.output {
         Format::Text => output::lines([&selection.plugin.name]),
         Format::Json => output::json(&serde_json::json!({
             "repo": target.canonical(),

@@ -2,9 +2,10 @@
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::model::Capability;
 use crate::output::{self, Format};
-use crate::provider::{Target, select};
 use crate::reference::{Reference, parse_manifest};
+use crate::target::Target;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
@@ -30,15 +31,15 @@ pub struct PutArgs {
 
 pub async fn get(ctx: &Context, args: GetArgs) -> Result<u8> {
     let parsed = parse_manifest(&args.reference)?;
-    let target = Target::new(&parsed.address, ctx.global.plain_http);
-    let selection = select(ctx, &target, true).await?;
-    let provider = ctx.open(selection.plugin, &target).await?;
+    let target = Target::new(&parsed.address, ctx.settings.plain_http);
+    let needs = [Capability::GetManifest];
+    let provider = ctx.provider(&target, &needs, false).await?;
     let reference = parsed.reference.to_string();
     let manifest = provider
         .get_manifest(&reference)
         .await
         .map_err(|f| f.into_error(&parsed.canonical(), target.registry()))?;
-    match ctx.global.output {
+    match ctx.settings.output {
         Format::Text => {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(&manifest.bytes).and_then(|()| out.flush());
@@ -69,21 +70,16 @@ pub async fn put(ctx: &Context, args: PutArgs) -> Result<u8> {
         None => media_type(&bytes)?,
     };
     if let Reference::Digest(d) = &parsed.reference {
-        let actual = crate::registry::sha256_digest(&bytes);
-        if *d != actual {
-            return Err(Error::usage(format!(
-                "the manifest's digest is {actual}, not {d}"
-            )));
-        }
+        crate::digest::verify(d, &bytes).map_err(Error::usage)?;
     }
-    let target = Target::new(&parsed.address, ctx.global.plain_http);
-    let selection = select(ctx, &target, true).await?;
-    let provider = ctx.open(selection.plugin, &target).await?;
+    let target = Target::new(&parsed.address, ctx.settings.plain_http);
+    let needs = [Capability::PushManifest];
+    let provider = ctx.provider(&target, &needs, false).await?;
     let digest = provider
         .push_manifest(&parsed.reference.to_string(), &media_type, &bytes)
         .await
         .map_err(|f| f.into_error(&parsed.canonical(), target.registry()))?;
-    match ctx.global.output {
+    match ctx.settings.output {
         Format::Text => output::lines([&digest]),
         Format::Json => output::json(&serde_json::json!({ "digest": digest })),
     }

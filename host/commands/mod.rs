@@ -1,4 +1,7 @@
-//! One file per command.
+//! The commands: one file each, or one per group whose subcommands share
+//! their parts (`manifest get|put`, `plugins ls|info|verify`). A command
+//! never calls another; what two share lives below them (`removal`,
+//! `provider`).
 
 pub mod cleanup;
 pub mod detect;

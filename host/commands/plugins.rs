@@ -16,9 +16,9 @@ pub struct InfoArgs {
 pub async fn ls(ctx: &Context) -> Result<u8> {
     let mut rows = Vec::new();
     let mut failed = false;
-    for plugin in &ctx.catalog.plugins {
-        let (version, api) = match ctx.meta(plugin).await {
-            Ok(meta) => (meta.version, meta.api),
+    for plugin in &ctx.catalog().await?.plugins {
+        let (version, api) = match ctx.info(plugin).await {
+            Ok(info) => (info.version.clone(), info.api.clone()),
             Err(e) => {
                 failed = true;
                 output::error(&e);
@@ -34,7 +34,7 @@ pub async fn ls(ctx: &Context) -> Result<u8> {
             "hosts": plugin.entry.patterns,
         }));
     }
-    match ctx.global.output {
+    match ctx.settings.output {
         Format::Json => output::json(&rows),
         Format::Text => output::lines(rows.iter().map(|r| {
             let patterns: Vec<&str> = r["hosts"]
@@ -58,8 +58,8 @@ pub async fn ls(ctx: &Context) -> Result<u8> {
 }
 
 pub async fn info(ctx: &Context, args: InfoArgs) -> Result<u8> {
-    let plugin = ctx.catalog.require(&args.name)?;
-    let meta = ctx.meta(plugin).await?;
+    let plugin = ctx.catalog().await?.require(&args.name)?;
+    let meta = ctx.info(plugin).await?;
     let granted: Vec<String> = std::iter::once("the target registry".to_string())
         .chain(plugin.entry.hosts.iter().cloned())
         .collect();
@@ -83,14 +83,14 @@ pub async fn info(ctx: &Context, args: InfoArgs) -> Result<u8> {
         "source": plugin.source.describe(),
         "sha256": plugin.sha256,
         "pinned": plugin.is_pinned(),
-        "catalog": plugin.catalog,
+        "catalog": plugin.listed.then_some(&plugin.catalog),
         "hosts": plugin.entry.patterns,
         "capabilities": meta.capabilities,
         "options": options,
         "granted_hosts": granted,
         "granted_env": plugin.entry.env,
     });
-    match ctx.global.output {
+    match ctx.settings.output {
         Format::Json => output::json(&value),
         Format::Text => {
             let mut lines = vec![
@@ -102,7 +102,14 @@ pub async fn info(ctx: &Context, args: InfoArgs) -> Result<u8> {
                     plugin.sha256,
                     if plugin.is_pinned() { " (pinned)" } else { "" }
                 ),
-                format!("catalog:       {}", plugin.catalog),
+                if plugin.listed {
+                    format!("catalog:       {}", plugin.catalog)
+                } else {
+                    format!(
+                        "catalog:       none (an entry in {} would list it)",
+                        plugin.catalog
+                    )
+                },
                 format!("addresses:     {}", list_or_none(&plugin.entry.patterns)),
                 format!("capabilities:  {}", list_or_none(&meta.capabilities)),
                 format!("network:       {}", granted.join(", ")),
@@ -129,16 +136,16 @@ pub async fn info(ctx: &Context, args: InfoArgs) -> Result<u8> {
 }
 
 pub async fn verify(ctx: &Context) -> Result<u8> {
-    let mut problems = missing_files(&ctx.global.plugin_dirs);
+    let mut problems = missing_files(&ctx.settings.plugin_dirs);
     let mut rows = Vec::new();
-    for plugin in &ctx.catalog.plugins {
+    for plugin in &ctx.catalog().await?.plugins {
         let status = status(plugin);
         if let Some(why) = &plugin.refused {
             problems.push(why.clone());
         }
         rows.push(json!({"name": plugin.name, "source": plugin.source.describe(), "sha256": plugin.sha256, "status": status}));
     }
-    match ctx.global.output {
+    match ctx.settings.output {
         Format::Json => output::json(&json!({"plugins": rows, "problems": problems})),
         Format::Text => output::lines(rows.iter().map(|r| {
             format!(

@@ -1,7 +1,6 @@
 //! `berth plugins new NAME`: writes a ready provider crate, with the SDK and
 //! the WIT contract beside it, that builds with plain cargo.
 
-use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::runtime::ApiVersion;
 use std::path::{Path, PathBuf};
@@ -104,12 +103,12 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../plugins/sdk/src/provider.rs"),
     ),
     (
-        "berth-sdk/wit/0.1.0/provider.wit",
-        include_str!("../../wit/0.1.0/provider.wit"),
+        "berth-sdk/wit/0.3.0/provider.wit",
+        include_str!("../../wit/0.3.0/provider.wit"),
     ),
 ];
 
-pub async fn new(_ctx: &Context, args: NewArgs) -> Result<u8> {
+pub fn new(args: NewArgs) -> Result<u8> {
     let name = &args.name;
     let valid = !name.is_empty()
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -125,8 +124,8 @@ pub async fn new(_ctx: &Context, args: NewArgs) -> Result<u8> {
     if root.exists() {
         return Err(Error::usage(format!("{} already exists", root.display())));
     }
-    // The SDK's contract, which need not be the newest this berth serves.
-    let api = ApiVersion::V0_1_0.as_str();
+    // The SDK speaks the newest API this berth serves.
+    let api = ApiVersion::NEWEST.as_str();
     for (path, text) in FILES {
         let text = fill(text, name, api);
         write(&root.join(path), &text)?;
@@ -148,7 +147,7 @@ fn fill(text: &str, name: &str, api: &str) -> String {
         .replace("{{api}}", api)
         // The SDK finds the contract beside it, not two levels up as in
         // berth's own tree; and it stands alone, outside berth's workspace.
-        .replace("\"../../wit/0.1.0\"", "\"wit/0.1.0\"")
+        .replace("\"../../wit/0.3.0\"", "\"wit/0.3.0\"")
         .replace("version.workspace = true", "version = \"0.1.0\"")
         .replace("edition.workspace = true", "edition = \"2024\"")
         .replace("license.workspace = true", "license = \"Apache-2.0\"")

@@ -2,9 +2,10 @@
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::provider::{Target, select};
+use crate::model::Capability;
 use crate::reference::{is_valid_tag, parse_repository};
-use crate::removal::{self, Report};
+use crate::removal;
+use crate::target::Target;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -46,47 +47,19 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     if named.is_empty() {
         return Err(Error::usage("no tags named").hint("name tags after REPO, or give --from-file"));
     }
-    let target = Target::new(&address, ctx.global.plain_http);
-    let selection = select(ctx, &target, true).await?;
-    let provider = ctx.open(selection.plugin, &target).await?;
-    let all = super::tags_ls::list_all(&provider, &target).await?;
-    let report = remove(ctx, &provider, &target, &all, &named, args.dry_run).await;
-    report.print(ctx.global.output, args.ignore_missing);
+    let target = Target::new(&address, ctx.settings.plain_http);
+    let needs = [Capability::ListTags, Capability::DeleteTag];
+    let provider = ctx.provider(&target, &needs, args.dry_run).await?;
+    let repo = target.canonical();
+    let all = provider.all_tags(&repo, target.registry()).await?;
+    let options = removal::Options {
+        dry_run: args.dry_run,
+        quiet: ctx.settings.quiet,
+        concurrency: usize::from(ctx.settings.concurrency),
+    };
+    let report = removal::remove(&provider, &repo, &all, &named, &options).await;
+    report.print(ctx.settings.output, args.ignore_missing);
     Ok(report.exit_code(args.ignore_missing))
-}
-
-/// Plans and runs the removal of `named`, reporting in the order named.
-pub async fn remove(
-    ctx: &Context,
-    provider: &crate::provider::Provider,
-    target: &Target,
-    all: &[crate::provider::Tag],
-    named: &[String],
-    dry_run: bool,
-) -> Report {
-    let plan = removal::plan(provider, all, named, dry_run).await;
-    let outcome = removal::execute(
-        provider,
-        &plan,
-        dry_run,
-        ctx.global.quiet,
-        usize::from(ctx.global.concurrency),
-    )
-    .await;
-    let position = |t: &String| named.iter().position(|n| n == t);
-    let mut deleted = outcome.deleted;
-    deleted.sort_by_key(position);
-    let mut failed = outcome.failed;
-    failed.sort_by_key(|f| position(&f.tag));
-    Report {
-        repo: target.canonical(),
-        provider: provider.name().to_string(),
-        dry_run,
-        deleted,
-        missing: plan.missing,
-        failed,
-        kept: None,
-    }
 }
 
 /// Tags from a file or stdin: one per line, blank lines and `#` comments

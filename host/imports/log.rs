@@ -1,19 +1,13 @@
-use crate::runtime::State;
-use crate::runtime::v0_1_0::berth::provider::log::{Host, Level};
+//! A plugin's log lines: filtered by `-v`/`-q`, redacted, and named.
 
-impl Host for State {
-    async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        let level = match level {
-            Level::Error => crate::log::Level::Error,
-            Level::Warn => crate::log::Level::Warn,
-            Level::Info => crate::log::Level::Info,
-            Level::Debug => crate::log::Level::Debug,
-            Level::Trace => crate::log::Level::Trace,
-        };
+use super::HostContext;
+use crate::log::Level;
+
+impl HostContext {
+    pub fn log(&self, level: Level, message: &str) {
         if crate::log::enabled(level) {
-            let clean = self.host.redact(&message);
-            crate::log::write(level, &format!("plugin {}: {clean}", self.host.plugin));
+            let clean = self.redact(message);
+            crate::log::write(level, &format!("plugin {}: {clean}", self.plugin));
         }
-        Ok(())
     }
 }

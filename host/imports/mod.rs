@@ -1,8 +1,11 @@
-//! The host interfaces a plugin imports, one file each. Every capability a
-//! plugin has passes through here, so this is where grants are enforced.
+//! The host services a plugin imports, in the host's own types: HTTP, the
+//! native OCI client, configuration and logging. Each API version's adapter
+//! (`runtime/v*`) serves its import names from these. Every capability a
+//! plugin has passes through here, so this is where grants, the dry run and
+//! redaction are enforced.
 
 mod config;
-mod convert;
+mod dry_run;
 mod http;
 mod log;
 mod oci;
@@ -33,6 +36,8 @@ pub struct HostContext {
     /// Values of secret options and granted environment variables, kept out
     /// of anything the plugin says.
     pub secret_values: Vec<String>,
+    /// In a dry run every write the plugin attempts is refused.
+    pub dry_run: bool,
 }
 
 impl HostContext {
@@ -48,6 +53,7 @@ impl HostContext {
             env: HashMap::new(),
             concurrency: 1,
             secret_values: Vec::new(),
+            dry_run: false,
         }
     }
 }

@@ -1,90 +1,246 @@
-//! Plugin results are untrusted input: checked before use, with errors that
-//! name the plugin.
+//! Plugin results are untrusted input: checked before the host uses them,
+//! strings cleaned before they can reach a terminal, digests verified
+//! against the bytes, and errors that name the plugin.
 
-use super::{Failure, Manifest, Page, Tag};
+use super::Failure;
+use crate::model::{
+    Descriptor, Manifest, ManifestEntry, OptionSpec, Page, Permissions, PluginInfo, Referrer, Tag,
+};
 use crate::reference::{is_valid_digest, is_valid_tag};
-use crate::runtime::v0_1_0::berth::provider::types as wit;
+use crate::text::clean;
 
-/// More tags than any registry sends in one page.
+/// More entries than any registry sends in one page.
 pub const MAX_PAGE: usize = 100_000;
+/// Longest page cursor accepted.
+const MAX_CURSOR: usize = 8192;
+/// Longest one-line text (a description, a media type) shown.
+const LINE: usize = 200;
+/// Most options, notes or hints taken from a plugin.
+const MAX_ITEMS: usize = 64;
 
 fn junk(plugin: &str, what: String) -> Failure {
     Failure::Plugin(format!("plugin {plugin} returned {what}"))
 }
 
-pub fn page(plugin: &str, page: wit::TagPage) -> Result<Page, Failure> {
-    if page.tags.len() > MAX_PAGE {
+fn shown(s: &str) -> String {
+    clean(s, 80)
+}
+
+/// A provider name: lower-case letters, digits and `-`, as `--provider`
+/// takes it and `BERTH_<NAME>_...` variables are built from it.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+}
+
+pub fn info(plugin: &str, info: PluginInfo) -> Result<PluginInfo, Failure> {
+    if !is_valid_name(&info.name) {
         return Err(junk(
             plugin,
             format!(
-                "a page of {} tags (at most {MAX_PAGE} are accepted)",
-                page.tags.len()
+                "the name {:?} (a provider name is lower-case letters, digits and -)",
+                shown(&info.name)
             ),
         ));
     }
-    let mut tags = Vec::with_capacity(page.tags.len());
-    for tag in page.tags {
-        if !is_valid_tag(&tag.name) {
-            let shown: String = tag.name.chars().take(80).collect();
-            return Err(junk(plugin, format!("an invalid tag name {shown:?}")));
+    if info.options.len() > MAX_ITEMS {
+        return Err(junk(plugin, format!("{} options", info.options.len())));
+    }
+    let mut options = Vec::with_capacity(info.options.len());
+    for o in info.options {
+        if !is_valid_name(&o.name) {
+            return Err(junk(
+                plugin,
+                format!("an option named {:?}", shown(&o.name)),
+            ));
         }
+        options.push(OptionSpec {
+            name: o.name,
+            description: clean(&o.description, LINE),
+            secret: o.secret,
+        });
+    }
+    Ok(PluginInfo {
+        name: info.name,
+        version: clean(&info.version, 64),
+        api: info.api,
+        description: clean(&info.description, LINE),
+        capabilities: info.capabilities,
+        options,
+    })
+}
+
+fn page_size<T>(plugin: &str, page: &Page<T>, what: &str) -> Result<(), Failure> {
+    if page.items.len() > MAX_PAGE {
+        return Err(junk(
+            plugin,
+            format!(
+                "a page of {} {what} (at most {MAX_PAGE} are accepted)",
+                page.items.len()
+            ),
+        ));
+    }
+    if page.next.as_ref().is_some_and(|n| n.len() > MAX_CURSOR) {
+        return Err(junk(plugin, "a page cursor longer than 8 KiB".into()));
+    }
+    Ok(())
+}
+
+fn time(plugin: &str, created: &Option<String>, of: &str) -> Result<(), Failure> {
+    match created {
+        Some(c) if crate::dates::parse(c).is_none() => Err(junk(
+            plugin,
+            format!("an invalid creation time {:?} for {of}", shown(c)),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn tag_name(plugin: &str, name: &str) -> Result<(), Failure> {
+    if is_valid_tag(name) {
+        Ok(())
+    } else {
+        Err(junk(
+            plugin,
+            format!("an invalid tag name {:?}", shown(name)),
+        ))
+    }
+}
+
+pub fn tag_page(plugin: &str, page: Page<Tag>) -> Result<Page<Tag>, Failure> {
+    page_size(plugin, &page, "tags")?;
+    for tag in &page.items {
+        tag_name(plugin, &tag.name)?;
         if let Some(d) = &tag.digest {
             digest(plugin, d)?;
         }
-        if let Some(c) = &tag.created
-            && chrono::DateTime::parse_from_rfc3339(c).is_err()
-        {
-            return Err(junk(
-                plugin,
-                format!(
-                    "an invalid creation time {:?} for tag {}",
-                    trunc(c),
-                    tag.name
-                ),
-            ));
-        }
-        tags.push(Tag {
-            name: tag.name,
-            digest: tag.digest,
-            created: tag.created,
-        });
+        time(plugin, &tag.created, &format!("tag {}", tag.name))?;
     }
-    if page.next.as_ref().is_some_and(|n| n.len() > 8192) {
-        return Err(junk(plugin, "a page cursor longer than 8 KiB".into()));
+    Ok(page)
+}
+
+pub fn manifest_page(
+    plugin: &str,
+    page: Page<ManifestEntry>,
+) -> Result<Page<ManifestEntry>, Failure> {
+    page_size(plugin, &page, "manifests")?;
+    for m in &page.items {
+        digest(plugin, &m.digest)?;
+        for tag in &m.tags {
+            tag_name(plugin, tag)?;
+        }
+        if let Some(subject) = &m.subject {
+            digest(plugin, subject)?;
+        }
+        time(plugin, &m.created, &m.digest)?;
     }
     Ok(Page {
-        tags,
+        items: page
+            .items
+            .into_iter()
+            .map(|m| ManifestEntry {
+                media_type: m.media_type.map(|t| clean(&t, LINE)),
+                ..m
+            })
+            .collect(),
         next: page.next,
     })
+}
+
+pub fn repository_page(plugin: &str, page: Page<String>) -> Result<Page<String>, Failure> {
+    page_size(plugin, &page, "repositories")?;
+    for name in &page.items {
+        if !crate::reference::is_valid_path(name) {
+            return Err(junk(
+                plugin,
+                format!("an invalid repository name {:?}", shown(name)),
+            ));
+        }
+    }
+    Ok(page)
 }
 
 pub fn digest(plugin: &str, d: &str) -> Result<(), Failure> {
     if is_valid_digest(d) {
         Ok(())
     } else {
-        Err(junk(plugin, format!("an invalid digest {:?}", trunc(d))))
+        Err(junk(plugin, format!("an invalid digest {:?}", shown(d))))
     }
 }
 
-pub fn manifest(plugin: &str, reference: &str, m: wit::Manifest) -> Result<Manifest, Failure> {
-    digest(plugin, &m.digest)?;
-    let actual = crate::registry::sha256_digest(&m.bytes);
-    if m.digest.starts_with("sha256:") && m.digest != actual {
-        return Err(junk(
-            plugin,
-            format!(
-                "manifest bytes for {reference} whose digest is {actual}, not {}",
-                m.digest
-            ),
-        ));
+/// Asked by digest, the answer must be about that digest.
+fn same_digest(plugin: &str, reference: &str, digest: &str) -> Result<(), Failure> {
+    if reference.contains(':') && reference != digest {
+        return Err(junk(plugin, format!("{digest} when asked for {reference}")));
     }
-    Ok(Manifest {
-        digest: m.digest,
-        media_type: m.media_type,
-        bytes: m.bytes,
+    Ok(())
+}
+
+pub fn descriptor(plugin: &str, reference: &str, d: Descriptor) -> Result<Descriptor, Failure> {
+    digest(plugin, &d.digest)?;
+    same_digest(plugin, reference, &d.digest)?;
+    Ok(Descriptor {
+        media_type: clean(&d.media_type, LINE),
+        ..d
     })
 }
 
-fn trunc(s: &str) -> String {
-    s.chars().take(80).collect()
+/// The bytes must have the digest the plugin claims, and the one asked for.
+pub fn manifest(plugin: &str, reference: &str, m: Manifest) -> Result<Manifest, Failure> {
+    digest(plugin, &m.digest)?;
+    same_digest(plugin, reference, &m.digest)?;
+    if let Err(why) = crate::digest::verify(&m.digest, &m.bytes) {
+        return Err(junk(
+            plugin,
+            format!("manifest bytes for {reference}: {why}"),
+        ));
+    }
+    Ok(Manifest {
+        media_type: clean(&m.media_type, LINE),
+        ..m
+    })
+}
+
+pub fn blob(plugin: &str, digest: &str, bytes: Vec<u8>) -> Result<Vec<u8>, Failure> {
+    match crate::digest::verify(digest, &bytes) {
+        Ok(()) => Ok(bytes),
+        Err(why) => Err(junk(plugin, format!("blob {digest}: {why}"))),
+    }
+}
+
+pub fn referrers(plugin: &str, referrers: Vec<Referrer>) -> Result<Vec<Referrer>, Failure> {
+    if referrers.len() > MAX_PAGE {
+        return Err(junk(plugin, format!("{} referrers", referrers.len())));
+    }
+    referrers
+        .into_iter()
+        .map(|r| {
+            digest(plugin, &r.digest)?;
+            Ok(Referrer {
+                media_type: clean(&r.media_type, LINE),
+                artifact_type: r.artifact_type.map(|t| clean(&t, LINE)),
+                annotations: r
+                    .annotations
+                    .into_iter()
+                    .take(MAX_ITEMS)
+                    .map(|(k, v)| (clean(&k, LINE), clean(&v, 1000)))
+                    .collect(),
+                ..r
+            })
+        })
+        .collect()
+}
+
+pub fn permissions(p: Permissions) -> Permissions {
+    let lines = |v: Vec<String>| v.iter().take(MAX_ITEMS).map(|l| clean(l, 300)).collect();
+    Permissions {
+        credential_source: p.credential_source.map(|s| clean(&s, LINE)),
+        notes: lines(p.notes),
+        hints: lines(p.hints),
+        ..p
+    }
 }

@@ -1,7 +1,12 @@
 //! Why a provider call failed, and how that reads to the user.
 
 use crate::error::Error;
-use crate::registry::RegistryError;
+use crate::model::RegistryError;
+
+/// Most hints taken from one plugin error, and the longest of each: a
+/// plugin must not flood the terminal.
+const MAX_HINTS: usize = 5;
+const HINT_CHARS: usize = 300;
 
 #[derive(Debug, Clone)]
 pub enum Failure {
@@ -67,20 +72,15 @@ impl Failure {
 }
 
 /// A plugin's message may end in hints, each after a line break and
-/// `hint: `; they are cut off the message, one line each, without control
-/// characters.
+/// `hint: `; they are cut off the message, at most [`MAX_HINTS`] of them,
+/// one line each, control characters escaped.
 fn split_hints(message: &str) -> (&str, Vec<String>) {
     let mut parts = message.split("\nhint: ");
     let message = parts.next().unwrap_or_default();
     let hints = parts
-        .map(|h| {
-            h.chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect::<String>()
-                .trim()
-                .to_string()
-        })
+        .map(|h| crate::text::clean(h.trim(), HINT_CHARS))
         .filter(|h| !h.is_empty())
+        .take(MAX_HINTS)
         .collect();
     (message, hints)
 }
@@ -110,10 +110,22 @@ mod tests {
         assert_eq!(failure.message(), "unauthorized (no credentials)");
         let error = failure.into_error("r/app", "r");
         assert_eq!(error.message, "r/app: unauthorized (no credentials)");
-        assert_eq!(error.hints, ["set TOKEN", "or X [31m"]);
+        assert_eq!(error.hints, ["set TOKEN", "or X\\u{1b}[31m"]);
         let plain =
             Failure::Registry(RegistryError::Unauthorized("no".into())).into_error("r/app", "r");
         assert!(plain.hints[0].contains("docker login r"));
+    }
+
+    #[test]
+    fn hints_are_capped_in_number_and_length() {
+        let flood = format!("no\n{}", "hint: x\n".repeat(50_000));
+        let long = format!("no\nhint: {}", "y".repeat(10_000));
+        let failure = Failure::Registry(RegistryError::Other(flood + &long));
+        let error = failure.into_error("r/app", "r");
+        assert_eq!(error.hints.len(), MAX_HINTS);
+        let failure = Failure::Registry(RegistryError::Other(long));
+        let error = failure.into_error("r/app", "r");
+        assert_eq!(error.hints[0].chars().count(), HINT_CHARS + 1);
     }
 
     #[test]

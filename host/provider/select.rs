@@ -1,16 +1,16 @@
 //! Which provider serves a target: `--provider`, else address patterns (no
-//! network), else the plugins' verdict on one `GET /v2/` probe, else
-//! `default`.
+//! network), else one `GET /v2/` probe, else `default`. A probe answer is
+//! judged in one place per plugin: by the header rules of its catalog
+//! entry (the host decides, the plugin does not run), or, for a plugin
+//! without rules that asks for probes (and every unlisted drop-in), by its
+//! `detect`. Earlier plugins in the catalog win ties; drop-ins come first.
 
-use super::open::Target;
-use crate::catalog::{Plugin, Probe, Source};
-use crate::context::Context;
+use crate::catalog::{Catalog, Plugin, Probe as Rules, Source};
 use crate::error::Result;
-use crate::imports::HostContext;
-use crate::net::Request;
-use crate::runtime::v0_1_0::berth::provider::types as wit;
+use crate::model::Probe;
+use crate::net::{Client, Request};
+use crate::target::Target;
 use reqwest::Method as HttpMethod;
-use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -26,63 +26,74 @@ pub struct Selection<'a> {
     pub method: Method,
 }
 
-pub async fn select<'a>(ctx: &'a Context, target: &Target, probe: bool) -> Result<Selection<'a>> {
-    let provider = ctx.global.provider.as_str();
-    if provider != "auto" {
-        return Ok(Selection {
-            plugin: ctx.catalog.require(provider)?,
-            method: Method::Explicit,
-        });
+/// The confidence a matching header rule stands for.
+const CLAIMED: u8 = 100;
+
+/// `forced` is `--provider` (`auto` detects); `detect` asks a plugin about
+/// a probe answer.
+pub async fn select<'a>(
+    catalog: &'a Catalog,
+    client: &Client,
+    target: &Target,
+    forced: &str,
+    probe: bool,
+    detect: impl AsyncFn(&Plugin, &Probe) -> Result<u8>,
+) -> Result<Selection<'a>> {
+    let chosen = |plugin, method| Ok(Selection { plugin, method });
+    if forced != "auto" {
+        return chosen(catalog.require(forced)?, Method::Explicit);
     }
     let base = match target {
-        Target::Layout { .. } => {
-            return Ok(Selection {
-                plugin: ctx.catalog.require("oci-layout")?,
-                method: Method::Address,
-            });
-        }
+        Target::Layout { .. } => return chosen(catalog.require("oci-layout")?, Method::Address),
         Target::Registry { base, .. } => base,
     };
     let host = target.registry();
-    if let Some(plugin) = ctx.catalog.plugins.iter().find(|p| p.matches_host(host)) {
-        return Ok(Selection {
-            plugin,
-            method: Method::Address,
-        });
+    if let Some(plugin) = catalog.plugins.iter().find(|p| p.matches_host(host)) {
+        return chosen(plugin, Method::Address);
     }
-    if probe && let Some(plugin) = by_probe(ctx, target, base).await {
-        return Ok(Selection {
-            plugin,
-            method: Method::Probe,
-        });
+    if probe && let Some(plugin) = by_probe(catalog, client, target, base, detect).await {
+        return chosen(plugin, Method::Probe);
     }
-    Ok(Selection {
-        plugin: ctx.catalog.require("default")?,
-        method: Method::Default,
-    })
+    chosen(catalog.require("default")?, Method::Default)
 }
 
-/// Offers the registry's answer to `GET /v2/` to every plugin that detects
-/// by probe; the most confident wins, earlier plugins on a tie. Without such
-/// a plugin no request is sent.
+/// How a plugin judges a probe, if it does.
+enum Judge<'a> {
+    Rules(&'a Rules),
+    Detect,
+}
+
+fn judge(plugin: &Plugin) -> Option<Judge<'_>> {
+    if plugin.name == "default" || plugin.refused.is_some() {
+        return None;
+    }
+    match &plugin.entry.probe {
+        Rules::Headers(_) => Some(Judge::Rules(&plugin.entry.probe)),
+        Rules::Always(true) => Some(Judge::Detect),
+        Rules::Always(false) if !plugin.listed && plugin.source != Source::Builtin => {
+            Some(Judge::Detect)
+        }
+        Rules::Always(false) => None,
+    }
+}
+
 async fn by_probe<'a>(
-    ctx: &'a Context,
+    catalog: &'a Catalog,
+    client: &Client,
     target: &Target,
     base: &reqwest::Url,
+    detect: impl AsyncFn(&Plugin, &Probe) -> Result<u8>,
 ) -> Option<&'a Plugin> {
-    let candidates: Vec<&Plugin> = ctx
-        .catalog
+    let judges: Vec<(&Plugin, Judge)> = catalog
         .plugins
         .iter()
-        .filter(|p| p.name != "default" && p.refused.is_none())
-        .filter(|p| !matches!(p.entry.probe, Probe::Always(false)) || p.source != Source::Builtin)
+        .filter_map(|p| judge(p).map(|j| (p, j)))
         .collect();
-    if candidates.is_empty() {
+    if judges.is_empty() {
         return None;
     }
     let url = base.join("/v2/").ok()?;
-    let response = match ctx
-        .client
+    let response = match client
         .send(Request::new(HttpMethod::GET, url), None, None)
         .await
     {
@@ -92,7 +103,7 @@ async fn by_probe<'a>(
             return None;
         }
     };
-    let probe = wit::Probe {
+    let probe = Probe {
         status: response.status,
         headers: response
             .headers
@@ -105,43 +116,25 @@ async fn by_probe<'a>(
             })
             .collect(),
     };
-    // Only plugins whose probe rules match the answer are instantiated.
-    let judges = candidates
-        .into_iter()
-        .filter(|p| p.source != Source::Builtin || p.entry.probe.wants(&probe.headers));
-    let wit_target = target.wit();
     let mut best: Option<(&Plugin, u8)> = None;
-    for plugin in judges {
-        let confidence = match confidence(ctx, plugin, &wit_target, &probe).await {
-            Ok(c) => c.min(100),
-            Err(e) => {
-                crate::log::warn(&format!(
-                    "plugin {} could not judge the probe: {}",
-                    plugin.name, e.message
-                ));
-                continue;
-            }
+    for (plugin, judge) in judges {
+        let confidence = match judge {
+            Judge::Rules(rules) if rules.claims(&probe.headers) => CLAIMED,
+            Judge::Rules(_) => 0,
+            Judge::Detect => match detect(plugin, &probe).await {
+                Ok(c) => c.min(100),
+                Err(e) => {
+                    crate::log::warn(&format!(
+                        "plugin {} could not judge the probe: {}",
+                        plugin.name, e.message
+                    ));
+                    continue;
+                }
+            },
         };
         if confidence > 0 && best.is_none_or(|(_, c)| confidence > c) {
             best = Some((plugin, confidence));
         }
     }
     best.map(|(p, _)| p)
-}
-
-async fn confidence(
-    ctx: &Context,
-    plugin: &Plugin,
-    target: &wit::Target,
-    probe: &wit::Probe,
-) -> Result<u8> {
-    let loaded = ctx
-        .runtime()?
-        .load(&plugin.name, &plugin.sha256, plugin.wasm())?;
-    let host = Arc::new(HostContext::bare(&plugin.name, ctx.client.clone()));
-    let mut instance = loaded.instantiate(host, ctx.limits, None).await?;
-    instance
-        .detect(target, Some(probe))
-        .await
-        .map_err(|e| crate::error::Error::failed(format!("plugin {} {e}", plugin.name)))
 }

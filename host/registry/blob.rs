@@ -1,7 +1,7 @@
 //! Blobs: get (verified) and push (monolithic, skipped when present).
 
-use super::manifest::sha256_digest;
-use super::{RegistryError, Repo};
+use super::Repo;
+use crate::model::RegistryError;
 use crate::net::Request;
 use reqwest::Method;
 
@@ -14,16 +14,14 @@ impl Repo {
         if !response.is_success() {
             return Err(RegistryError::from_response(&what, &response));
         }
-        if digest.starts_with("sha256:") && sha256_digest(&response.body) != digest {
-            return Err(RegistryError::Invalid(format!(
-                "{what}: the blob's content does not match its digest"
-            )));
+        if let Err(why) = crate::digest::verify(digest, &response.body) {
+            return Err(RegistryError::Invalid(format!("{what}: {why}")));
         }
         Ok(response.body)
     }
 
     pub async fn push_blob(&self, bytes: Vec<u8>) -> Result<String, RegistryError> {
-        let digest = sha256_digest(&bytes);
+        let digest = crate::digest::sha256(&bytes);
         let head = self
             .send(self.request(Method::HEAD, &format!("blobs/{digest}")))
             .await?;
@@ -55,5 +53,51 @@ impl Repo {
             ));
         }
         Ok(digest)
+    }
+}
+
+impl Repo {
+    /// The blob's size, or `None` when the repository does not have it.
+    pub async fn blob_size(&self, digest: &str) -> Result<Option<u64>, RegistryError> {
+        let response = self
+            .send(self.request(Method::HEAD, &format!("blobs/{digest}")))
+            .await?;
+        match response.status {
+            200..=299 => Ok(Some(
+                response
+                    .header("content-length")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(0),
+            )),
+            404 => Ok(None),
+            _ => Err(RegistryError::from_response(
+                &format!("HEAD {}@{digest}", self.name),
+                &response,
+            )),
+        }
+    }
+
+    /// Mounts `digest` from repository `from` of the same registry; false
+    /// when the registry did not (it then opened an upload, which is left to
+    /// expire).
+    pub async fn mount_blob(&self, digest: &str, from: &str) -> Result<bool, RegistryError> {
+        let mut request = self.request(Method::POST, "blobs/uploads/");
+        request
+            .url
+            .query_pairs_mut()
+            .append_pair("mount", digest)
+            .append_pair("from", from);
+        let response = self.send(request).await?;
+        match response.status {
+            201 => Ok(true),
+            202 => Ok(false),
+            _ => Err(RegistryError::from_response(
+                &format!(
+                    "POST {}/blobs/uploads/?mount={digest}&from={from}",
+                    self.name
+                ),
+                &response,
+            )),
+        }
     }
 }

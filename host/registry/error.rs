@@ -1,21 +1,7 @@
-//! Registry failures in the shape of the WIT `error` variant.
+//! A registry's error answer as a [`RegistryError`] that quotes it.
 
-use crate::net::{NetError, Response};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RegistryError {
-    Unauthorized(String),
-    Forbidden(String),
-    NotFound(String),
-    Unsupported(String),
-    RateLimited {
-        message: String,
-        retry_after: Option<u32>,
-    },
-    Invalid(String),
-    Transport(String),
-    Other(String),
-}
+use crate::model::RegistryError;
+use crate::net::Response;
 
 impl RegistryError {
     /// An error answer to `what` (e.g. "GET /v2/x/tags/list"): the status
@@ -40,55 +26,6 @@ impl RegistryError {
             },
             400..=499 => RegistryError::Invalid(message),
             _ => RegistryError::Other(message),
-        }
-    }
-
-    /// The same kind of error with its message rewritten.
-    pub fn map_message(self, f: impl FnOnce(&str) -> String) -> Self {
-        match self {
-            RegistryError::Unauthorized(m) => RegistryError::Unauthorized(f(&m)),
-            RegistryError::Forbidden(m) => RegistryError::Forbidden(f(&m)),
-            RegistryError::NotFound(m) => RegistryError::NotFound(f(&m)),
-            RegistryError::Unsupported(m) => RegistryError::Unsupported(f(&m)),
-            RegistryError::RateLimited {
-                message,
-                retry_after,
-            } => RegistryError::RateLimited {
-                message: f(&message),
-                retry_after,
-            },
-            RegistryError::Invalid(m) => RegistryError::Invalid(f(&m)),
-            RegistryError::Transport(m) => RegistryError::Transport(f(&m)),
-            RegistryError::Other(m) => RegistryError::Other(f(&m)),
-        }
-    }
-
-    pub fn message(&self) -> &str {
-        match self {
-            RegistryError::Unauthorized(m)
-            | RegistryError::Forbidden(m)
-            | RegistryError::NotFound(m)
-            | RegistryError::Unsupported(m)
-            | RegistryError::Invalid(m)
-            | RegistryError::Transport(m)
-            | RegistryError::Other(m) => m,
-            RegistryError::RateLimited { message, .. } => message,
-        }
-    }
-}
-
-impl std::fmt::Display for RegistryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.message())
-    }
-}
-
-impl From<NetError> for RegistryError {
-    fn from(e: NetError) -> Self {
-        match e {
-            NetError::Denied(m) => RegistryError::Forbidden(m),
-            NetError::Auth(m) => RegistryError::Unauthorized(m),
-            other => RegistryError::Transport(other.to_string()),
         }
     }
 }
@@ -117,4 +54,15 @@ fn oci_errors(body: &[u8]) -> Option<String> {
         .filter(|s| !s.is_empty())
         .collect();
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+impl From<crate::net::NetError> for RegistryError {
+    fn from(e: crate::net::NetError) -> Self {
+        use crate::net::NetError;
+        match e {
+            NetError::Denied(m) => RegistryError::Forbidden(m),
+            NetError::Auth(m) => RegistryError::Unauthorized(m),
+            other => RegistryError::Transport(other.to_string()),
+        }
+    }
 }

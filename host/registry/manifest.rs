@@ -1,8 +1,8 @@
 //! Manifests: resolve (`HEAD`), get, put and delete.
 
-use super::{RegistryError, Repo};
+use super::Repo;
+use crate::model::{Descriptor, Manifest, RegistryError};
 use reqwest::Method;
-use sha2::{Digest, Sha256};
 
 /// Every manifest kind berth reads; registries pick what they stored.
 pub const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, \
@@ -10,22 +10,6 @@ application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.oci.artifact.manifest.v1+json";
-
-pub struct Descriptor {
-    pub media_type: String,
-    pub digest: String,
-    pub size: u64,
-}
-
-pub struct Manifest {
-    pub digest: String,
-    pub media_type: String,
-    pub bytes: Vec<u8>,
-}
-
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
 
 impl Repo {
     pub async fn resolve(&self, reference: &str) -> Result<Descriptor, RegistryError> {
@@ -67,12 +51,14 @@ impl Repo {
         if !response.is_success() {
             return Err(RegistryError::from_response(&what, &response));
         }
-        let digest = sha256_digest(&response.body);
-        if reference.starts_with("sha256:") && reference != digest {
-            return Err(RegistryError::Invalid(format!(
-                "{what}: the registry sent a manifest whose digest is {digest}"
-            )));
-        }
+        // Asked by digest, the bytes must have it, whatever its algorithm.
+        let digest = if reference.contains(':') {
+            crate::digest::verify(reference, &response.body)
+                .map_err(|why| RegistryError::Invalid(format!("{what}: {why}")))?;
+            reference.to_string()
+        } else {
+            crate::digest::sha256(&response.body)
+        };
         let media_type = response
             .header("content-type")
             .map(|t| t.split(';').next().unwrap_or(t).trim().to_string())
@@ -93,7 +79,13 @@ impl Repo {
         bytes: Vec<u8>,
     ) -> Result<String, RegistryError> {
         let what = format!("PUT {}:{reference}", self.name);
-        let digest = sha256_digest(&bytes);
+        let digest = if reference.contains(':') {
+            crate::digest::verify(reference, &bytes)
+                .map_err(|why| RegistryError::Invalid(format!("{what}: {why}")))?;
+            reference.to_string()
+        } else {
+            crate::digest::sha256(&bytes)
+        };
         let request = self
             .request(Method::PUT, &format!("manifests/{reference}"))
             .header("content-type", media_type)

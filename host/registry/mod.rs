@@ -2,19 +2,22 @@
 //! operation. Errors quote what the registry said.
 
 mod blob;
+mod catalog;
 mod error;
 mod manifest;
+mod permissions;
+mod referrers;
 mod tags;
 mod untag;
 
-pub use error::RegistryError;
-pub use manifest::{MANIFEST_TYPES, media_type_of, sha256_digest};
-
 use crate::auth::RegistryAuth;
+use crate::model::{Manifest, RegistryError};
 use crate::net::{Client, Grants, Request, Response};
 use reqwest::{Method, Url};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8};
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU8;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
 /// One repository on one registry, as a plugin's `oci` import sees it.
 pub struct Repo {
@@ -32,8 +35,13 @@ pub struct Repo {
 pub struct Learned {
     /// 0 unknown, 1 the registry deletes tags, 2 it does not.
     pub tag_delete: AtomicU8,
-    /// The throwaway manifest's config blob is in the repository.
-    pub empty_blob: AtomicBool,
+    /// The throwaway manifest's config blob was uploaded: once per
+    /// repository, however many removals run at once, because concurrent
+    /// uploads of one blob can make distribution refuse a manifest that
+    /// names it.
+    pub empty_blob: OnceCell<()>,
+    /// Where each tag moved to a throwaway was before, to put it back.
+    pub moved: Mutex<HashMap<String, Manifest>>,
 }
 
 impl Repo {

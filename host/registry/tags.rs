@@ -1,21 +1,17 @@
 //! `GET /v2/<name>/tags/list`, one page at a time.
 
-use super::{RegistryError, Repo};
+use super::Repo;
+use crate::model::{Page, RegistryError};
 use crate::net::Request;
 use reqwest::{Method, Url};
 
 /// Asked per page; ECR refuses more than 1000.
 const PAGE: u32 = 1000;
 
-pub struct Page {
-    pub tags: Vec<String>,
-    /// The next page's URL, from the `Link` header.
-    pub next: Option<String>,
-}
-
 impl Repo {
-    /// The page at `cursor` (a URL from a previous page), or the first one.
-    pub async fn list_tags(&self, cursor: Option<&str>) -> Result<Page, RegistryError> {
+    /// The page at `cursor` (a URL from a previous page, from its `Link`
+    /// header), or the first one.
+    pub async fn list_tags(&self, cursor: Option<&str>) -> Result<Page<String>, RegistryError> {
         let url = match cursor {
             Some(cursor) => self
                 .base
@@ -45,7 +41,7 @@ impl Repo {
         let links = response.header_all("link");
         let next = crate::link::next_link(&links, &response.url).map(|u| u.to_string());
         Ok(Page {
-            tags: list.tags.unwrap_or_default(),
+            items: list.tags.unwrap_or_default(),
             next,
         })
     }

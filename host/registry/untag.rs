@@ -4,10 +4,11 @@
 //! generic way is: the OCI tag delete where the registry supports it, else
 //! move the tag to a throwaway manifest unique to it and delete that. If the
 //! throwaway cannot be deleted, the tag is put back: a tag never stays on a
-//! throwaway.
+//! throwaway. Providers that delete through their own API use the two halves,
+//! [`Repo::move_to_throwaway`] and [`Repo::put_back`], themselves.
 
-use super::manifest::Manifest;
-use super::{RegistryError, Repo};
+use super::Repo;
+use crate::model::{Manifest, RegistryError};
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,6 +20,9 @@ const EMPTY: &[u8] = b"{}";
 const EMPTY_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// Pushes of one throwaway, when a cut-short delete leaves doubt.
+const ATTEMPTS: usize = 3;
 
 impl Repo {
     pub async fn untag(&self, tag: &str) -> Result<(), RegistryError> {
@@ -40,37 +44,77 @@ impl Repo {
                 Err(e) => return Err(e),
             }
         }
-        let original = self.get_manifest(tag).await?;
-        self.untag_by_throwaway(tag, original).await
-    }
-
-    async fn untag_by_throwaway(&self, tag: &str, original: Manifest) -> Result<(), RegistryError> {
-        if !self.learned.empty_blob.load(Ordering::Relaxed) {
-            self.push_blob(EMPTY.to_vec()).await?;
-            self.learned.empty_blob.store(true, Ordering::Relaxed);
-        }
-        let throwaway = throwaway_manifest(tag);
         // A delete that was cut short and retried may have removed the
         // manifest but left the tag on it, invisibly to HEAD; pushing the
         // throwaway again and deleting it once more settles it.
         for _ in 0..ATTEMPTS {
-            let digest = match self
-                .push_manifest(tag, OCI_MANIFEST, throwaway.clone())
-                .await
-            {
-                Ok(digest) => digest,
-                Err(e) => return Err(self.restore(tag, original, e).await),
-            };
+            let digest = self.move_to_throwaway(tag).await?;
             match self.delete_once(&digest).await {
-                Ok(Settled::Clean) => return Ok(()),
+                Ok(Settled::Clean) => {
+                    self.forget(tag);
+                    return Ok(());
+                }
                 Ok(Settled::Unsure) => continue,
-                Err(e) => return Err(self.restore(tag, original, e).await),
+                Err(e) => return Err(self.put_back_after(tag, e).await),
             }
         }
         let e = RegistryError::Other(format!(
             "the registry did not cleanly delete the throwaway manifest for {tag} in {ATTEMPTS} attempts"
         ));
-        Err(self.restore(tag, original, e).await)
+        Err(self.put_back_after(tag, e).await)
+    }
+
+    /// Moves `tag` onto a manifest unique to it and returns that manifest's
+    /// digest. The manifest it was on is remembered for [`Repo::put_back`]
+    /// (the first time only: a second move starts from the throwaway).
+    pub async fn move_to_throwaway(&self, tag: &str) -> Result<String, RegistryError> {
+        if !self.learned.moved.lock().unwrap().contains_key(tag) {
+            let original = self.get_manifest(tag).await?;
+            self.learned
+                .moved
+                .lock()
+                .unwrap()
+                .insert(tag.to_string(), original);
+        }
+        self.learned
+            .empty_blob
+            .get_or_try_init(|| async { self.push_blob(EMPTY.to_vec()).await.map(|_| ()) })
+            .await?;
+        match self
+            .push_manifest(tag, OCI_MANIFEST, throwaway_manifest(tag))
+            .await
+        {
+            Ok(digest) => Ok(digest),
+            Err(e) => Err(self.put_back_after(tag, e).await),
+        }
+    }
+
+    /// Returns a tag moved by [`Repo::move_to_throwaway`] to the manifest it
+    /// was on.
+    pub async fn put_back(&self, tag: &str) -> Result<(), RegistryError> {
+        let original = self.learned.moved.lock().unwrap().remove(tag);
+        let Some(original) = original else {
+            return Err(RegistryError::Invalid(format!(
+                "tag {tag} was not moved to a throwaway manifest in this run"
+            )));
+        };
+        let pushed = self
+            .push_manifest(tag, &original.media_type, original.bytes.clone())
+            .await;
+        if pushed.is_err() {
+            // Kept, so that another attempt can still put it back.
+            self.learned
+                .moved
+                .lock()
+                .unwrap()
+                .insert(tag.to_string(), original);
+        }
+        pushed.map(|_| ())
+    }
+
+    /// The tag is gone for good: nothing to put back.
+    fn forget(&self, tag: &str) {
+        self.learned.moved.lock().unwrap().remove(tag);
     }
 
     /// Deletes a manifest and says whether the answer can be trusted.
@@ -88,17 +132,21 @@ impl Repo {
         }
     }
 
-    /// Puts the tag back on its original manifest, so a failure leaves it
-    /// as it was.
-    async fn restore(&self, tag: &str, original: Manifest, cause: RegistryError) -> RegistryError {
-        match self
-            .push_manifest(tag, &original.media_type, original.bytes)
-            .await
-        {
-            Ok(_) => cause,
+    /// Puts the tag back after `cause` stopped its removal, so a failure
+    /// leaves it as it was; says so when that fails too.
+    async fn put_back_after(&self, tag: &str, cause: RegistryError) -> RegistryError {
+        let original = self
+            .learned
+            .moved
+            .lock()
+            .unwrap()
+            .get(tag)
+            .map(|m: &Manifest| m.digest.clone());
+        match self.put_back(tag).await {
+            Ok(()) => cause,
             Err(r) => RegistryError::Other(format!(
                 "{cause}; restoring tag {tag} to {} also failed: {r}",
-                original.digest
+                original.unwrap_or_default()
             )),
         }
     }
@@ -108,8 +156,6 @@ enum Settled {
     Clean,
     Unsure,
 }
-
-const ATTEMPTS: usize = 3;
 
 /// distribution 2.x parses the tag as a digest and answers 400
 /// `DIGEST_INVALID`; others say `UNSUPPORTED` or 405.

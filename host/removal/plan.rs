@@ -7,7 +7,8 @@
 //! tags, but only when that costs at most two lookups per removal. Every other
 //! removal is a plain untag, which is always safe.
 
-use crate::provider::{Provider, Tag};
+use crate::model::Tag;
+use crate::provider::Provider;
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -3,6 +3,7 @@
 
 use super::plan::{Plan, Unit};
 use super::report::Failed;
+use crate::model::Removal;
 use crate::provider::{MAX_BATCH, Provider};
 use futures_util::StreamExt;
 use std::io::IsTerminal;
@@ -100,9 +101,15 @@ async fn remove(provider: &Provider, units: &[&Unit]) -> (Vec<String>, Vec<Faile
         .iter()
         .flat_map(|u| u.tags.iter().enumerate().map(move |(i, t)| (*u, i, t)))
         .collect();
-    let removals: Vec<(&str, Option<&str>, bool)> = entries
+    let removals: Vec<(String, Removal)> = entries
         .iter()
-        .map(|(u, _, t)| (t.as_str(), u.digest.as_deref(), u.exclusive))
+        .map(|(u, _, t)| {
+            let removal = Removal {
+                digest: u.digest.clone(),
+                exclusive: u.exclusive,
+            };
+            (t.to_string(), removal)
+        })
         .collect();
     let results = provider.delete_tags(&removals).await;
     let mut deleted = Vec::new();

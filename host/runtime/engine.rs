@@ -1,8 +1,8 @@
-//! The engine, its epoch clock, and loading a plugin from the compile cache.
+//! The engine, its epoch clock, the linker with every API version's
+//! imports, and compiling (or loading from the cache) a plugin.
 
 use super::cache::CompileCache;
-use super::instance::State;
-use super::loaded::LoadedPlugin;
+use super::state::State;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,8 +29,7 @@ impl Runtime {
             .map_err(|e| Error::failed(format!("cannot start the WebAssembly engine: {e}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .and_then(|()| super::v0_1_0::Plugin::add_to_linker::<State, State>(&mut linker, |s| s))
-            .and_then(|()| super::v0_2_0::add_imports(&mut linker))
+            .and_then(|()| super::api::add_to_linker(&mut linker))
             .map_err(|e| Error::failed(format!("cannot link host interfaces: {e}")))?;
         let ticker = engine.weak();
         std::thread::spawn(move || {
@@ -58,7 +57,7 @@ impl Runtime {
 
     /// The compiled component for these bytes: from the cache when present,
     /// else compiled now and stored.
-    pub fn component(&self, name: &str, sha256: &str, wasm: &[u8]) -> Result<Component> {
+    pub(super) fn component(&self, name: &str, sha256: &str, wasm: &[u8]) -> Result<Component> {
         if let Some(cache) = &self.cache
             && let Some(component) = cache.load(&self.engine, sha256)
         {
@@ -73,11 +72,5 @@ impl Runtime {
             cache.store(&component, sha256);
         }
         Ok(component)
-    }
-
-    /// Compiles (or loads) a plugin and checks its API version.
-    pub fn load(self: &Arc<Self>, name: &str, sha256: &str, wasm: &[u8]) -> Result<LoadedPlugin> {
-        let component = self.component(name, sha256, wasm)?;
-        LoadedPlugin::new(self.clone(), name, component)
     }
 }

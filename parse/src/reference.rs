@@ -690,7 +690,7 @@ mod tests {
             manifest_error("x@sha256:abc"),
             r#"invalid digest "sha256:abc" (sha256 needs 64 lowercase hex digits)"#
         );
-        assert!(manifest_error("x@md5").contains("berth accepts sha256:"));
+        assert!(manifest_error("x@md5").contains("berth accepts sha256: with 64"));
         assert!(manifest_error("example.com/Foo:1").contains(r#"component "Foo""#));
     }
 

@@ -24,18 +24,27 @@ pub struct Entry {
     /// Environment variables handed to the plugin.
     #[serde(default)]
     pub env: Vec<String>,
+    /// Options that hold an API base URL the operator may point the plugin
+    /// at; the URL's host is granted along with it.
+    #[serde(default, rename = "url-options")]
+    pub url_options: Vec<String>,
+    /// Granted environment variables that hold such a base URL.
+    #[serde(default, rename = "url-env")]
+    pub url_env: Vec<String>,
     /// Option values set for the plugin.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
-    /// Whether this plugin is offered the registry's answer to `GET /v2/`
-    /// when no pattern matched (drop-ins always are).
+    /// How the registry's answer to `GET /v2/` identifies this plugin when
+    /// no pattern matched: header rules decided by the host, or `true` to
+    /// ask the plugin's `detect` (unlisted drop-ins always are asked).
     #[serde(default)]
     pub probe: Probe,
 }
 
-/// `probe = true` asks the plugin about every probe; a table of header
-/// name to regular expression asks it only when one of those headers
-/// matches, so the common case needs no plugin at all.
+/// `probe = true` asks the plugin's `detect` about every probe; a table of
+/// header name to regular expression claims the registry when one of those
+/// headers matches, decided by the host without running the plugin. One or
+/// the other, never both.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Probe {
@@ -50,11 +59,11 @@ impl Default for Probe {
 }
 
 impl Probe {
-    /// Whether a probe answer with these headers is worth showing the plugin.
-    /// A rule's pattern is compiled only when its header is present.
-    pub fn wants(&self, headers: &[(String, String)]) -> bool {
+    /// Whether the header rules claim a probe answer with these headers. A
+    /// rule's pattern is compiled only when its header is present.
+    pub fn claims(&self, headers: &[(String, String)]) -> bool {
         match self {
-            Probe::Always(yes) => *yes,
+            Probe::Always(_) => false,
             Probe::Headers(rules) => rules.iter().any(|(name, pattern)| {
                 headers
                     .iter()
@@ -146,15 +155,17 @@ api-url = "https://api.github.com"
             "[[plugin]]\nname = \"n\"\nfile = \"n.wasm\"\n[plugin.probe]\nserver = '^Nexus/'\n";
         let entry = &parse(text, Path::new("x.toml")).unwrap()[0];
         let h = |n: &str, v: &str| vec![(n.to_string(), v.to_string())];
-        assert!(entry.probe.wants(&h("Server", "Nexus/3.70.1-02 (OSS)")));
-        assert!(!entry.probe.wants(&h("Server", "nginx")));
-        assert!(!entry.probe.wants(&h("X-Other", "Nexus/3")));
+        assert!(entry.probe.claims(&h("Server", "Nexus/3.70.1-02 (OSS)")));
+        assert!(!entry.probe.claims(&h("Server", "nginx")));
+        assert!(!entry.probe.claims(&h("X-Other", "Nexus/3")));
         let always = &parse(
             "[[plugin]]\nname = \"a\"\nfile = \"a.wasm\"\nprobe = true\n",
             Path::new("x.toml"),
         )
         .unwrap()[0];
-        assert!(always.probe.wants(&[]));
+        // `probe = true` leaves the verdict to the plugin's detect.
+        assert!(matches!(always.probe, Probe::Always(true)));
+        assert!(!always.probe.claims(&h("Server", "Nexus/3")));
     }
 
     #[test]

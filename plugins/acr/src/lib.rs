@@ -14,10 +14,9 @@
 
 mod token;
 
-use berth_sdk::challenge;
 use berth_sdk::http::{Request, Response};
 use berth_sdk::time::is_rfc3339;
-use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, Tag, TagPage, Target};
+use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, Tag, TagPage, Target};
 use serde::Deserialize;
 use token::Access;
 
@@ -49,24 +48,6 @@ impl Provider for Acr {
             "the Azure AD tenant of aad-token, when it is not the registry's",
         )
         .build()
-    }
-
-    /// ACR's challenge names its own `/oauth2/token` as the realm and its
-    /// host as the service.
-    fn detect(target: Target, probe: Option<Probe>) -> u8 {
-        let Some(challenge) = probe.and_then(|p| challenge::bearer(&p.headers)) else {
-            return 0;
-        };
-        let own_realm = challenge
-            .realm
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest == format!("{}/oauth2/token", target.registry));
-        let service = challenge.service.unwrap_or_default();
-        if own_realm && service.eq_ignore_ascii_case(&target.registry) {
-            70
-        } else {
-            0
-        }
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
@@ -292,20 +273,5 @@ mod tests {
             acr_error("GET x", &response(&[], 401, "")),
             Error::Unauthorized(_)
         ));
-    }
-
-    #[test]
-    fn detect_by_challenge() {
-        let probe = |challenge: &str| {
-            Some(Probe {
-                status: 401,
-                headers: vec![("Www-Authenticate".into(), challenge.into())],
-            })
-        };
-        let own = "Bearer realm=\"https://contoso.azurecr.io/oauth2/token\",service=\"contoso.azurecr.io\"";
-        assert_eq!(Acr::detect(target(), probe(own)), 70);
-        let other = "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\"";
-        assert_eq!(Acr::detect(target(), probe(other)), 0);
-        assert_eq!(Acr::detect(target(), None), 0);
     }
 }

@@ -14,7 +14,7 @@
 //! `HOST/docker-local/app`, a subdomain per repository, or a port per
 //! repository), and only the operator knows which.
 
-use berth_sdk::{Capability, Info, Probe, Provider, Target, probe_header};
+use berth_sdk::{Capability, Info, Provider};
 
 struct Artifactory;
 
@@ -33,44 +33,6 @@ impl Provider for Artifactory {
         ])
         .build()
     }
-
-    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        detect_headers(
-            probe_header(&probe, "x-artifactory-id"),
-            probe_header(&probe, "x-jfrog-version"),
-        )
-    }
-}
-
-/// 95 when Artifactory's own headers are there; `X-JFrog-Version` alone
-/// could be another JFrog product, which still serves Docker the same way.
-fn detect_headers(artifactory_id: Option<&str>, jfrog_version: Option<&str>) -> u8 {
-    let id = artifactory_id.is_some_and(|v| !v.trim().is_empty());
-    let version = jfrog_version.map(str::trim).unwrap_or_default();
-    if id || version.starts_with("Artifactory/") {
-        95
-    } else if !version.is_empty() {
-        70
-    } else {
-        0
-    }
 }
 
 berth_sdk::provider!(Artifactory);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers() {
-        assert_eq!(detect_headers(Some("c2f6b4ab1d3e"), None), 95);
-        assert_eq!(
-            detect_headers(None, Some("Artifactory/7.77.5 77705900")),
-            95
-        );
-        assert_eq!(detect_headers(None, Some("Xray/3.1")), 70);
-        assert_eq!(detect_headers(None, None), 0);
-        assert_eq!(detect_headers(Some(" "), Some("")), 0);
-    }
-}

@@ -7,9 +7,7 @@
 mod hub;
 mod login;
 
-use berth_sdk::{
-    Capability, Error, Info, Probe, Provider, Removal, Result, TagPage, Target, probe_header,
-};
+use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, TagPage, Target};
 
 /// A Docker Hub repository: `namespace/name`.
 pub struct Repo {
@@ -73,19 +71,6 @@ impl Provider for DockerHub {
             "personal access token, or organisation access token (dckr_pat_..., dckr_oat_...)",
         )
         .build()
-    }
-
-    /// Docker Hub's registry challenges with its own token service.
-    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        let challenge = probe_header(&probe, "www-authenticate")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if challenge.contains("://auth.docker.io/") || challenge.contains("\"registry.docker.io\"")
-        {
-            100
-        } else {
-            0
-        }
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {

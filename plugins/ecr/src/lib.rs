@@ -24,8 +24,8 @@ mod time;
 use api::Api;
 use berth_sdk::log::{Level, log};
 use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Probe, Provider, Removal, Result, Tag, TagPage,
-    Target, oci,
+    Capability, Descriptor, Error, Info, Manifest, Provider, Removal, Result, Tag, TagPage, Target,
+    oci,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -62,18 +62,6 @@ impl Provider for Ecr {
             Capability::PushManifest,
         ])
         .build()
-    }
-
-    /// ECR answers `GET /v2/` with a Basic challenge for the service
-    /// `ecr.amazonaws.com`: this tells a registry reached under another name
-    /// (a proxy, a tunnel) when no address pattern matched.
-    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        let challenge = berth_sdk::probe_header(&probe, "www-authenticate").unwrap_or("");
-        if challenge.contains("service=\"ecr.amazonaws.com\"") {
-            90
-        } else {
-            0
-        }
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {

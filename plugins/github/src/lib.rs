@@ -10,8 +10,7 @@ mod untag;
 
 use api::{Api, TOKEN_HINT};
 use berth_sdk::{
-    Capability, Error, Info, Probe, Provider, Removal, Result, Tag, TagPage, Target, log, oci,
-    probe_header,
+    Capability, Error, Info, Provider, Removal, Result, Tag, TagPage, Target, log, oci,
 };
 use std::cell::Cell;
 
@@ -40,18 +39,6 @@ impl Provider for GitHub {
             "GitHub token with read:packages, write:packages and delete:packages (default $GITHUB_TOKEN, else the docker config password)",
         )
         .build()
-    }
-
-    /// ghcr.io challenges with its own token service.
-    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        let challenge = probe_header(&probe, "www-authenticate")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if challenge.contains("://ghcr.io/token") || challenge.contains("service=\"ghcr.io\"") {
-            100
-        } else {
-            0
-        }
     }
 
     /// One page of package versions, each giving its tags the version's

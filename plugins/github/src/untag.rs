@@ -10,7 +10,7 @@
 use crate::api::Api;
 use crate::package::{self, Package, Version};
 use berth_sdk::{Error, Result, oci};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Looks for the throwaway's version; GitHub may list it a moment late.
 const LOOKUPS: u32 = 5;
@@ -50,19 +50,14 @@ pub fn remove(api: &Api, package: &Package, tag: &str) -> Result<()> {
 /// went.
 fn by_throwaway(api: &Api, package: &Package, version: &Version, tag: &str) -> Result<()> {
     crate::registry_login(api)?;
-    let original = oci::get_manifest(tag)?;
-    // The nonce makes the throwaway, and so its version, new each time.
-    let nonce = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let throwaway = berth_sdk::move_to_throwaway(tag, &original, Some(&nonce.to_string()))?;
+    // The host's throwaway is new each time, and so is its version.
+    let throwaway = oci::move_to_throwaway(tag)?;
     match delete_throwaway(api, package, &throwaway, tag) {
         Ok(()) => {
             package::tag_moved(package, version.id, tag);
             Ok(())
         }
-        Err(e) => Err(berth_sdk::put_back(tag, &original, e)),
+        Err(e) => Err(berth_sdk::put_back(tag, e)),
     }
 }
 

@@ -19,10 +19,9 @@
 
 mod api;
 
-use berth_sdk::challenge;
 use berth_sdk::http::{Request, encode_component};
 use berth_sdk::log::{Level, log};
-use berth_sdk::{Capability, Info, Probe, Provider, Removal, Result, Target, oci};
+use berth_sdk::{Capability, Info, Provider, Removal, Result, Target, oci};
 
 struct GitLab;
 
@@ -48,21 +47,6 @@ impl Provider for GitLab {
             "access token with the `api` scope for the API v4 (default: CI_JOB_TOKEN)",
         )
         .build()
-    }
-
-    /// GitLab's registry sends `GET /v2/` to GitLab's own token endpoint,
-    /// `/jwt/auth`, for the service `container_registry`.
-    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        match challenge::of_probe(&probe) {
-            Some(c) if challenge::path_of(&c.realm).ends_with("/jwt/auth") => {
-                if c.service.as_deref() == Some("container_registry") {
-                    95
-                } else {
-                    60
-                }
-            }
-            _ => 0,
-        }
     }
 
     fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {

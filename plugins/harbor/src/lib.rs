@@ -17,9 +17,7 @@
 
 mod api;
 
-use berth_sdk::challenge;
-
-use berth_sdk::{Capability, Info, Probe, Provider, Removal, Result, TagPage, Target};
+use berth_sdk::{Capability, Info, Provider, Removal, Result, TagPage, Target};
 
 struct Harbor;
 
@@ -38,21 +36,6 @@ impl Provider for Harbor {
             Capability::PushManifest,
         ])
         .build()
-    }
-
-    /// Harbor answers `GET /v2/` with a Bearer challenge from its own token
-    /// service, `/service/token`, for the service `harbor-registry`.
-    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        match challenge::of_probe(&probe) {
-            Some(c) if challenge::path_of(&c.realm).ends_with("/service/token") => {
-                if c.service.as_deref() == Some("harbor-registry") {
-                    95
-                } else {
-                    80
-                }
-            }
-            _ => 0,
-        }
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {

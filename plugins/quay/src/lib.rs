@@ -17,10 +17,8 @@
 
 mod api;
 
-use berth_sdk::challenge;
-
 use berth_sdk::config;
-use berth_sdk::{Capability, Error, Info, Probe, Provider, Removal, Result, TagPage, Target, oci};
+use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, TagPage, Target, oci};
 
 struct Quay;
 
@@ -43,14 +41,6 @@ impl Provider for Quay {
             "OAuth access token for Quay's API (repo:read to list, repo:write to delete)",
         )
         .build()
-    }
-
-    /// Quay answers `GET /v2/` with a Bearer challenge whose realm is its
-    /// own `/v2/auth`.
-    fn detect(_target: Target, probe: Option<Probe>) -> u8 {
-        challenge::of_probe(&probe)
-            .filter(|c| challenge::path_of(&c.realm).trim_end_matches('/') == "/v2/auth")
-            .map_or(0, |_| 60)
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {

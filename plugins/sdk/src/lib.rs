@@ -17,6 +17,8 @@
 //!             .build()
 //!     }
 //!
+//!     // Asked only when its catalog entry says `probe = true`; with
+//!     // header rules in the catalog instead, berth decides without it.
 //!     fn detect(_target: Target, probe: Option<Probe>) -> u8 {
 //!         berth_sdk::probe_header(&probe, "x-example-registry").map_or(0, |_| 90)
 //!     }
@@ -33,7 +35,7 @@
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/0.1.0",
+        path: "../../wit/0.3.0",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin",
@@ -56,14 +58,13 @@ pub use bindings::berth::provider::config;
 pub use bindings::berth::provider::log;
 pub use bindings::berth::provider::oci;
 pub use bindings::berth::provider::types::{
-    Capability, Descriptor, Error, Manifest, OptionSpec, PluginInfo as Info, Probe, RateLimit,
-    Removal, Tag, TagPage, Target,
+    Access, Capability, Descriptor, Error, Manifest, ManifestEntry, ManifestPage, OptionSpec,
+    Permissions, PluginInfo as Info, Probe, RateLimit, Referrer, Removal, RepositoryPage, Tag,
+    TagPage, Target,
 };
 pub use error::{Result, distribution_errors, from_status, quote, status_error};
 pub use info::{InfoBuilder, info};
-pub use provider::{
-    Provider, default_delete_tag, move_to_throwaway, probe_header, put_back, refuses_tag_delete,
-};
+pub use provider::{Provider, default_delete_tag, probe_header, put_back, refuses_tag_delete};
 
 /// Whether `s` is a digest the host accepts: `sha256:` and 64, or `sha512:`
 /// and 128, lower-case hex digits.
@@ -72,4 +73,4 @@ pub fn is_digest(s: &str) -> bool {
 }
 
 /// The API version of the WIT package this SDK is built against.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.3.0";

@@ -1,4 +1,7 @@
-use crate::{Descriptor, Error, Info, Manifest, Probe, Removal, Result, TagPage, Target, oci};
+use crate::{
+    Descriptor, Error, Info, Manifest, ManifestPage, Permissions, Probe, Referrer, Removal,
+    RepositoryPage, Result, TagPage, Target, oci,
+};
 
 /// A registry provider. Defaults forward to the host's OCI client, which
 /// already handles paging, authentication and the safe untag.
@@ -8,7 +11,9 @@ pub trait Provider {
 
     /// Confidence (0..=100) that this provider serves `target`, given the
     /// registry's answer to `GET /v2/`. Called only when no address pattern of
-    /// the catalog matched.
+    /// the catalog matched, and only for a plugin whose catalog entry says
+    /// `probe = true` (or that no catalog lists); header rules in the catalog
+    /// decide without the plugin.
     fn detect(_target: Target, _probe: Option<Probe>) -> u8 {
         0
     }
@@ -68,6 +73,81 @@ pub trait Provider {
         Self::prepare_oci(&target)?;
         default_delete_tag(&tag, &removal).map_err(|e| Self::explain(&target, e))
     }
+
+    /// Removes several tags, for a registry with a batch delete API. The
+    /// default has none: every entry answers `unsupported`, untouched, and
+    /// the host removes them one by one with [`Provider::delete_tag`].
+    fn delete_tags(_target: Target, tags: Vec<(String, Removal)>) -> Vec<Result<()>> {
+        tags.iter()
+            .map(|_| Err(Error::Unsupported("no batch delete".into())))
+            .collect()
+    }
+
+    /// Readies the registry's OCI API for the host's own blob transfers:
+    /// runs [`Provider::prepare_oci`], where a provider hands over a
+    /// credential it obtains itself.
+    fn connect(target: Target) -> Result<()> {
+        Self::prepare_oci(&target)
+    }
+
+    /// For a store that is not an OCI API (a layout): a blob's size. The
+    /// host transfers a registry's blobs itself, so the default refuses.
+    fn blob_size(_target: Target, _digest: String) -> Result<Option<u64>> {
+        Err(Error::Unsupported("blobs go through the OCI API".into()))
+    }
+
+    /// For a store that is not an OCI API: part of a blob.
+    fn read_blob(_target: Target, _digest: String, _offset: u64, _length: u32) -> Result<Vec<u8>> {
+        Err(Error::Unsupported("blobs go through the OCI API".into()))
+    }
+
+    /// For a store that is not an OCI API: the next part of a blob.
+    fn write_blob(
+        _target: Target,
+        _digest: String,
+        _offset: u64,
+        _bytes: Vec<u8>,
+        _last: bool,
+    ) -> Result<()> {
+        Err(Error::Unsupported("blobs go through the OCI API".into()))
+    }
+
+    /// Every manifest, tagged or not. The OCI API cannot list manifests, so
+    /// the default is `unsupported`; a provider whose registry can overrides
+    /// it (and declares [`Capability::ListManifests`](crate::Capability)).
+    fn list_manifests(_target: Target, _cursor: Option<String>) -> Result<ManifestPage> {
+        Err(Error::Unsupported(
+            "the registry cannot list manifests that no tag points at".into(),
+        ))
+    }
+
+    /// Deletes a manifest by digest with every tag on it (the host calls it
+    /// only when nothing kept reaches it): the OCI delete by default.
+    fn delete_manifest(target: Target, digest: String) -> Result<()> {
+        Self::prepare_oci(&target)?;
+        oci::delete_manifest(&digest).map_err(|e| Self::explain(&target, e))
+    }
+
+    /// The manifests whose `subject` is `digest`: the host's referrers API
+    /// client, with the fallback tag, by default.
+    fn list_referrers(target: Target, digest: String) -> Result<Vec<Referrer>> {
+        Self::prepare_oci(&target)?;
+        oci::referrers(&digest).map_err(|e| Self::explain(&target, e))
+    }
+
+    /// One page of the registry's repositories under `target.repository`:
+    /// the OCI catalog (`/v2/_catalog`) by default.
+    fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
+        Self::prepare_oci(&target)?;
+        oci::list_repositories(cursor.as_deref()).map_err(|e| Self::explain(&target, e))
+    }
+
+    /// What the credential may do on the repository: by default, what the
+    /// registry's token service grants when asked for everything.
+    fn permissions(target: Target) -> Result<Permissions> {
+        Self::prepare_oci(&target)?;
+        oci::check_permissions().map_err(|e| Self::explain(&target, e))
+    }
 }
 
 /// Removes one tag with the host's OCI client, which is what
@@ -97,63 +177,16 @@ pub fn refuses_tag_delete(error: &Error) -> bool {
     }
 }
 
-/// The media type of a throwaway manifest.
-const OCI_IMAGE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-/// The OCI empty descriptor's content, the config of a throwaway manifest.
-const EMPTY_CONFIG: &[u8] = b"{}";
-
-/// Moves `tag` off `original` (its manifest, from `oci::get_manifest(tag)`)
-/// onto a manifest made for this removal, and returns that manifest's
-/// digest. Nothing else points at it, so deleting it by digest removes the
-/// tag and nothing else: how a provider removes a tag itself where the host's
-/// [`oci::untag`] does not fit. If a later step fails, [`put_back`] returns
-/// the tag to `original`.
-///
-/// The throwaway is an OCI image manifest with the empty config (pushed
-/// first) and no layers, annotated `io.berth.throwaway` (the tag),
-/// `io.berth.replaces` (the original digest) and, when given,
-/// `io.berth.nonce`, which makes it unique even to another removal of the
-/// same tag from the same manifest.
-pub fn move_to_throwaway(tag: &str, original: &Manifest, nonce: Option<&str>) -> Result<String> {
-    let config = oci::push_blob(EMPTY_CONFIG)?;
-    let manifest = throwaway_manifest(tag, &original.digest, &config, nonce);
-    oci::push_manifest(tag, OCI_IMAGE_MANIFEST, &manifest)
-}
-
-fn throwaway_manifest(tag: &str, replaces: &str, config: &str, nonce: Option<&str>) -> Vec<u8> {
-    let mut annotations = serde_json::json!({
-        "io.berth.throwaway": tag,
-        "io.berth.replaces": replaces,
-    });
-    if let Some(nonce) = nonce {
-        annotations["io.berth.nonce"] = nonce.into();
-    }
-    serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_IMAGE_MANIFEST,
-        "config": {
-            "mediaType": "application/vnd.oci.empty.v1+json",
-            "digest": config,
-            "size": EMPTY_CONFIG.len(),
-        },
-        "layers": [],
-        "annotations": annotations,
-    })
-    .to_string()
-    .into_bytes()
-}
-
-/// Puts `tag` back on `original` after `cause` stopped a removal that had
-/// moved it ([`move_to_throwaway`]), so the tag is left as it was. Returns
-/// `cause`, or, when putting the tag back fails too, an `other` error that
-/// says both.
-pub fn put_back(tag: &str, original: &Manifest, cause: Error) -> Error {
-    match oci::push_manifest(tag, &original.media_type, &original.bytes) {
-        Ok(_) => cause,
+/// Puts `tag` back where it was after `cause` stopped a removal that had
+/// moved it to a throwaway ([`oci::move_to_throwaway`]), so the tag is left
+/// as it was. Returns `cause`, or, when putting the tag back fails too, an
+/// `other` error that says both.
+pub fn put_back(tag: &str, cause: Error) -> Error {
+    match oci::put_back(tag) {
+        Ok(()) => cause,
         Err(again) => Error::Other(format!(
-            "{}; putting tag {tag} back on {} also failed: {}",
+            "{}; putting tag {tag} back also failed: {}",
             cause.message(),
-            original.digest,
             again.message()
         )),
     }
@@ -219,6 +252,59 @@ macro_rules! provider {
             ) -> $crate::Result<()> {
                 <$ty as $crate::Provider>::delete_tag(target, tag, removal)
             }
+            fn delete_tags(
+                target: $crate::Target,
+                tags: Vec<(String, $crate::Removal)>,
+            ) -> Vec<$crate::Result<()>> {
+                <$ty as $crate::Provider>::delete_tags(target, tags)
+            }
+            fn connect(target: $crate::Target) -> $crate::Result<()> {
+                <$ty as $crate::Provider>::connect(target)
+            }
+            fn blob_size(target: $crate::Target, digest: String) -> $crate::Result<Option<u64>> {
+                <$ty as $crate::Provider>::blob_size(target, digest)
+            }
+            fn read_blob(
+                target: $crate::Target,
+                digest: String,
+                offset: u64,
+                length: u32,
+            ) -> $crate::Result<Vec<u8>> {
+                <$ty as $crate::Provider>::read_blob(target, digest, offset, length)
+            }
+            fn write_blob(
+                target: $crate::Target,
+                digest: String,
+                offset: u64,
+                bytes: Vec<u8>,
+                last: bool,
+            ) -> $crate::Result<()> {
+                <$ty as $crate::Provider>::write_blob(target, digest, offset, bytes, last)
+            }
+            fn list_manifests(
+                target: $crate::Target,
+                cursor: Option<String>,
+            ) -> $crate::Result<$crate::ManifestPage> {
+                <$ty as $crate::Provider>::list_manifests(target, cursor)
+            }
+            fn delete_manifest(target: $crate::Target, digest: String) -> $crate::Result<()> {
+                <$ty as $crate::Provider>::delete_manifest(target, digest)
+            }
+            fn list_referrers(
+                target: $crate::Target,
+                digest: String,
+            ) -> $crate::Result<Vec<$crate::Referrer>> {
+                <$ty as $crate::Provider>::list_referrers(target, digest)
+            }
+            fn list_repositories(
+                target: $crate::Target,
+                cursor: Option<String>,
+            ) -> $crate::Result<$crate::RepositoryPage> {
+                <$ty as $crate::Provider>::list_repositories(target, cursor)
+            }
+            fn check_permissions(target: $crate::Target) -> $crate::Result<$crate::Permissions> {
+                <$ty as $crate::Provider>::permissions(target)
+            }
         }
 
         $crate::__export_plugin!(__BerthExport with_types_in $crate::bindings);
@@ -228,52 +314,6 @@ macro_rules! provider {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ORIGINAL: &str =
-        "sha256:57583a1b9c0a7509d3417387b4f43acf80d08cdcf5266ac87987be3f8f919d5d";
-    const EMPTY: &str = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
-
-    #[test]
-    fn throwaways_name_the_tag_and_what_it_replaces() {
-        let bytes = throwaway_manifest("v1.2", ORIGINAL, EMPTY, None);
-        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(v["schemaVersion"], 2);
-        assert_eq!(v["mediaType"], OCI_IMAGE_MANIFEST);
-        assert_eq!(v["config"]["digest"], EMPTY);
-        assert_eq!(v["config"]["size"], 2);
-        assert_eq!(v["layers"], serde_json::json!([]));
-        assert_eq!(v["annotations"]["io.berth.throwaway"], "v1.2");
-        assert_eq!(v["annotations"]["io.berth.replaces"], ORIGINAL);
-        assert!(v["annotations"].get("io.berth.nonce").is_none());
-        let unique = throwaway_manifest("v1.2", ORIGINAL, EMPTY, Some("17"));
-        let v: serde_json::Value = serde_json::from_slice(&unique).unwrap();
-        assert_eq!(v["annotations"]["io.berth.nonce"], "17");
-    }
-
-    #[test]
-    fn throwaway_bytes_are_stable() {
-        // The same bytes as one JSON document written out in full, whichever
-        // way serde_json orders keys.
-        let expected = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {
-                "mediaType": "application/vnd.oci.empty.v1+json",
-                "digest": EMPTY,
-                "size": 2,
-            },
-            "layers": [],
-            "annotations": {
-                "io.berth.throwaway": "t",
-                "io.berth.replaces": ORIGINAL,
-                "io.berth.nonce": "9",
-            },
-        })
-        .to_string();
-        let bytes = throwaway_manifest("t", ORIGINAL, EMPTY, Some("9"));
-        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
-        assert!(!expected.contains(char::is_whitespace));
-    }
 
     #[test]
     fn tag_delete_refusals() {

@@ -1,15 +1,13 @@
-//! Bindings for `berth:provider@0.2.0`, which adds `provider.delete-tags`.
-//!
-//! Its `types`, `http`, `oci`, `config` and `log` interfaces are 0.1.0's
-//! under a new package version, so `with` maps them onto the 0.1.0 modules:
-//! the provider export speaks the host's types, and [`add_imports`] serves
-//! the 0.2.0 import names with the 0.1.0 implementations. Component types
-//! are checked structurally when a plugin is linked, so a divergence between
-//! the two WIT files refuses the plugin rather than misreading it; the test
-//! below keeps the shared interfaces identical.
+//! `berth:provider@0.2.0`: 0.1.0's interfaces under a new package version,
+//! plus `provider.delete-tags`. `with` maps the shared interfaces onto the
+//! 0.1.0 bindings, so their conversions and import implementations are
+//! 0.1.0's; component types are checked structurally when a plugin is
+//! linked, so a divergence between the two WIT files refuses the plugin
+//! rather than misreading it, and the test below keeps them identical.
 
-use super::instance::State;
+use super::state::State;
 use super::v0_1_0::berth::provider as shared;
+use super::v0_1_0::provider::exports_0_1;
 use wasmtime::component::Linker;
 
 wasmtime::component::bindgen!({
@@ -26,10 +24,9 @@ wasmtime::component::bindgen!({
     },
 });
 
-/// Defines the 0.2.0 imports in `linker`. (`Plugin::add_to_linker` would
-/// define the mapped modules under their 0.1.0 names, which are already
-/// there.)
-pub fn add_imports(linker: &mut Linker<State>) -> wasmtime::Result<()> {
+/// Defines the 0.2.0 import names. (`Plugin::add_to_linker` would define
+/// the mapped modules under their 0.1.0 names, which are already there.)
+pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
     fn get(s: &mut State) -> &mut State {
         s
     }
@@ -56,13 +53,37 @@ pub fn add_imports(linker: &mut Linker<State>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+exports_0_1!(
+    Plugin,
+    "0.2.0",
+    async fn delete_tags(
+        &self,
+        store: &mut Store<State>,
+        target: &CallTarget,
+        tags: &[(String, Removal)],
+    ) -> wasmtime::Result<Vec<Result<(), crate::model::RegistryError>>> {
+        let tags: Vec<_> = tags
+            .iter()
+            .map(|(tag, removal)| (tag.clone(), convert::removal(removal)))
+            .collect();
+        let results = self
+            .berth_provider_provider()
+            .call_delete_tags(store, &convert::target(target), &tags)
+            .await?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.map_err(convert::into_error))
+            .collect())
+    }
+);
+
 #[cfg(test)]
 mod tests {
     /// The interfaces mapped onto 0.1.0 must read the same in both files.
     #[test]
     fn shared_interfaces_match_0_1_0() {
-        let old = include_str!("../../wit/0.1.0/provider.wit");
-        let new = include_str!("../../wit/0.2.0/provider.wit");
+        let old = include_str!("../../../wit/0.1.0/provider.wit");
+        let new = include_str!("../../../wit/0.2.0/provider.wit");
         for name in ["types", "http", "oci", "config", "log"] {
             assert_eq!(
                 interface(old, name),

@@ -2,8 +2,8 @@
 //! and keyed by the wasm's sha256 and berth's version (not the engine), so
 //! listing plugins needs neither an engine nor an instance.
 
-use super::loaded::PluginMeta;
 use crate::log;
+use crate::model::PluginInfo;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -12,18 +12,18 @@ fn path(dir: &Path, sha256: &str) -> PathBuf {
     dir.join(format!("{}.info.json", hex::encode(&key[..16])))
 }
 
-pub fn load(dir: &Path, sha256: &str) -> Option<PluginMeta> {
+pub fn load(dir: &Path, sha256: &str) -> Option<PluginInfo> {
     let bytes = std::fs::read(path(dir, sha256)).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
-pub fn store(dir: &Path, sha256: &str, meta: &PluginMeta) {
+pub fn store(dir: &Path, sha256: &str, info: &PluginInfo) {
     let path = path(dir, sha256);
     let written = (|| -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         // Write then rename, so a concurrent berth never reads a partial file.
         let mut file = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer(&mut file, meta)?;
+        serde_json::to_writer(&mut file, info)?;
         file.persist(&path).map_err(|e| e.error)?;
         Ok(())
     })();
