@@ -12,6 +12,7 @@ mod auth;
 mod authoring;
 mod cleanup;
 mod cli;
+mod credentials;
 mod detect;
 mod dockerhub;
 mod ecr;

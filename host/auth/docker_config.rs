@@ -9,12 +9,13 @@ use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::{ExitStatus, Output, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command;
 
 use base64::Engine as _;
 use base64::alphabet;
@@ -240,7 +241,12 @@ pub enum ConfigError {
     #[error("failed to run credential helper {helper}: {error}")]
     HelperSpawn { helper: String, error: io::Error },
     #[error("credential helper {helper} did not finish within {timeout:?}")]
-    HelperTimeout { helper: String, timeout: Duration },
+    HelperTimeout {
+        helper: String,
+        timeout: Duration,
+        /// What it was asked about, for the hint.
+        server_url: String,
+    },
     #[error("credential helper {helper} failed ({status}): {output:?}")]
     HelperFailed {
         helper: String,
@@ -253,6 +259,44 @@ pub enum ConfigError {
         helper: String,
         error: serde_json::Error,
     },
+}
+
+impl ConfigError {
+    /// What the operator can do about it.
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            ConfigError::HelperTimeout {
+                helper, server_url, ..
+            } => vec![format!(
+                "run it by hand to see what it waits for: `echo {server_url} | {helper} get`"
+            )],
+            ConfigError::HelperFailed { helper, .. }
+            | ConfigError::HelperResponse { helper, .. } => {
+                vec![format!(
+                    "run it by hand to see what it says: `echo <registry> | {helper} get`"
+                )]
+            }
+            ConfigError::HelperNotFound { helper } => vec![format!(
+                "install {helper}, or remove it from `credsStore`/`credHelpers` in the docker config"
+            )],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A config file that cannot be read is the operator's input (exit 2); a
+/// credential that cannot be had is a failed operation (exit 1).
+impl From<ConfigError> for crate::error::Error {
+    fn from(error: ConfigError) -> Self {
+        let hints = error.hints();
+        let base = match error {
+            ConfigError::NoHomeDir | ConfigError::Read { .. } | ConfigError::Parse { .. } => {
+                crate::error::Error::usage(error.to_string())
+            }
+            _ => crate::error::Error::failed(error.to_string()),
+        };
+        hints.into_iter().fold(base, crate::error::Error::hint)
+    }
 }
 
 /// Docker's client configuration, as far as registry credentials go.
@@ -311,7 +355,7 @@ impl DockerConfig {
     /// As in the Docker CLI, a credential helper (`credHelpers` for this
     /// registry, else `credsStore`) takes precedence over `auths`; a helper
     /// holding nothing for the registry defers to `auths`.
-    pub fn credential(&self, registry: &str) -> Result<Option<Credential>, ConfigError> {
+    pub async fn credential(&self, registry: &str) -> Result<Option<Credential>, ConfigError> {
         let host = registry_host(registry);
         if let Some(name) = self.helper_for(&host) {
             let server_url = if host == docker_hub::NAME {
@@ -319,7 +363,8 @@ impl DockerConfig {
             } else {
                 &host
             };
-            let found = ask_helper(name, server_url, self.path_var.as_deref(), HELPER_TIMEOUT)?;
+            let found =
+                ask_helper(name, server_url, self.path_var.as_deref(), HELPER_TIMEOUT).await?;
             if found.is_some() {
                 return Ok(found);
             }
@@ -374,7 +419,6 @@ const HELPER_NOT_FOUND: &str = "credentials not found in native keychain";
 const TOKEN_USERNAME: &str = "<token>";
 /// Longest helper output quoted in an error, in characters.
 const MAX_QUOTED_OUTPUT: usize = 500;
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
 #[derive(Deserialize)]
 struct HelperReply {
@@ -387,7 +431,7 @@ struct HelperReply {
 /// Asks helper `name` for the credential stored for `server_url`; `Ok(None)`
 /// means it holds none. The helper is looked up in, and runs with, the search
 /// path `path_var`.
-fn ask_helper(
+async fn ask_helper(
     name: &str,
     server_url: &str,
     path_var: Option<&OsStr>,
@@ -399,7 +443,7 @@ fn ask_helper(
     };
     let path_var = path_var.ok_or_else(not_found)?;
     let executable = find_executable(&program, path_var).ok_or_else(not_found)?;
-    let output = run_helper(&program, &executable, path_var, server_url, timeout)?;
+    let output = run_helper(&program, &executable, path_var, server_url, timeout).await?;
 
     if !output.status.success() {
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -460,8 +504,10 @@ fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
-/// Runs `executable get`, killing it once `timeout` has passed.
-fn run_helper(
+/// Runs `executable get` with `server_url` on its stdin. A helper still
+/// running at `timeout` is killed and then waited for, so that it leaves no
+/// zombie behind.
+async fn run_helper(
     program: &str,
     executable: &Path,
     path_var: &OsStr,
@@ -472,64 +518,59 @@ fn run_helper(
         helper: program.to_owned(),
         error,
     };
-    let timed_out = || ConfigError::HelperTimeout {
-        helper: program.to_owned(),
-        timeout,
-    };
-    let deadline = Instant::now() + timeout;
     let mut child = Command::new(executable)
         .arg("get")
         .env("PATH", path_var)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Should berth itself give up on the helper (Ctrl-C), it goes too.
+        .kill_on_drop(true)
         .spawn()
         .map_err(spawn_error)?;
-    // Both pipes are drained concurrently so that neither can fill up and
-    // stall the helper.
-    let stdout = read_in_background(child.stdout.take());
-    let stderr = read_in_background(child.stderr.take());
-    if let Some(mut stdin) = child.stdin.take() {
-        // A helper that exits without reading closes the pipe early; its exit
-        // status and output say more than the failed write would.
-        let _ = stdin.write_all(server_url.as_bytes());
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let feed = async {
+        if let Some(mut stdin) = stdin {
+            // A helper that exits without reading closes the pipe early; its
+            // exit status and output say more than the failed write would.
+            let _ = stdin.write_all(server_url.as_bytes()).await;
+        }
+    };
+    // Both pipes are drained while the helper runs, so that neither can fill
+    // up and stall it; something it started may hold them open after it
+    // exits, which the deadline covers too.
+    let talk = async {
+        let ((), stdout, stderr, status) =
+            tokio::join!(feed, read_all(stdout), read_all(stderr), child.wait());
+        Ok(Output {
+            status: status?,
+            stdout,
+            stderr,
+        })
+    };
+    match tokio::time::timeout(timeout, talk).await {
+        Ok(output) => output.map_err(spawn_error),
+        Err(_) => {
+            // `kill` also waits for the process to end.
+            let _ = child.kill().await;
+            Err(ConfigError::HelperTimeout {
+                helper: program.to_owned(),
+                timeout,
+                server_url: server_url.to_owned(),
+            })
+        }
     }
-
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(spawn_error)? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(timed_out());
-        }
-        thread::sleep(POLL_INTERVAL);
-    };
-    // Something the helper started may still hold its output open; that must
-    // not hang berth either.
-    let collect = |pipe: mpsc::Receiver<Vec<u8>>| {
-        pipe.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .map_err(|_| timed_out())
-    };
-    Ok(Output {
-        status,
-        stdout: collect(stdout)?,
-        stderr: collect(stderr)?,
-    })
 }
 
-fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut output = Vec::new();
-        if let Some(mut pipe) = pipe {
-            // A read error keeps what arrived so far; the exit status decides.
-            let _ = pipe.read_to_end(&mut output);
-        }
-        let _ = sender.send(output);
-    });
-    receiver
+/// A read error keeps what arrived so far; the exit status decides.
+async fn read_all(pipe: Option<impl AsyncRead + Unpin>) -> Vec<u8> {
+    let mut output = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut output).await;
+    }
+    output
 }
 
 /// A failing helper's output, fit for an error message. Helpers report
@@ -581,9 +622,13 @@ mod tests {
     }
 
     /// The credential for `registry` from a config whose only `auths` entry is `key`.
-    fn lookup(key: &str, entry: Value, registry: &str) -> Result<Option<Credential>, ConfigError> {
+    async fn lookup(
+        key: &str,
+        entry: Value,
+        registry: &str,
+    ) -> Result<Option<Credential>, ConfigError> {
         let dir = config_dir(&json!({ "auths": { key: entry } }).to_string());
-        load(&dir).credential(registry)
+        load(&dir).credential(registry).await
     }
 
     fn basic(username: &str, password: &str) -> Credential {
@@ -599,18 +644,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn missing_file_is_an_empty_config() {
+    #[tokio::test]
+    async fn missing_file_is_an_empty_config() {
         let dir = TempDir::new().unwrap();
         let config = load(&dir);
         assert_eq!(config.path(), dir.path().join("config.json"));
-        assert_eq!(config.credential("docker.io").unwrap(), None);
+        assert_eq!(config.credential("docker.io").await.unwrap(), None);
     }
 
-    #[test]
-    fn blank_file_is_an_empty_config() {
+    #[tokio::test]
+    async fn blank_file_is_an_empty_config() {
         let dir = config_dir(" \n");
-        assert_eq!(load(&dir).credential("docker.io").unwrap(), None);
+        assert_eq!(load(&dir).credential("docker.io").await.unwrap(), None);
     }
 
     #[test]
@@ -626,42 +671,52 @@ mod tests {
         }
     }
 
-    #[test]
-    fn auth_decodes_to_username_and_password() {
+    #[tokio::test]
+    async fn auth_decodes_to_username_and_password() {
         let entry = json!({ "auth": STANDARD.encode("bob:pa:ss") });
-        let found = lookup("registry.example.com", entry, "registry.example.com").unwrap();
+        let found = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap();
         assert_eq!(found, Some(basic("bob", "pa:ss")));
     }
 
-    #[test]
-    fn auth_without_padding_is_accepted() {
+    #[tokio::test]
+    async fn auth_without_padding_is_accepted() {
         let entry = json!({ "auth": STANDARD_NO_PAD.encode("bob:pw") });
-        let found = lookup("registry.example.com", entry, "registry.example.com").unwrap();
+        let found = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap();
         assert_eq!(found, Some(basic("bob", "pw")));
     }
 
-    #[test]
-    fn auth_takes_precedence_over_username_and_password() {
+    #[tokio::test]
+    async fn auth_takes_precedence_over_username_and_password() {
         let entry = json!({
             "auth": STANDARD.encode("bob:from-auth"),
             "username": "alice",
             "password": "from-fields",
         });
-        let found = lookup("registry.example.com", entry, "registry.example.com").unwrap();
+        let found = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap();
         assert_eq!(found, Some(basic("bob", "from-auth")));
     }
 
-    #[test]
-    fn username_and_password_fields() {
+    #[tokio::test]
+    async fn username_and_password_fields() {
         let entry = json!({ "username": "alice", "password": "pw", "email": "a@example.com" });
-        let found = lookup("registry.example.com", entry, "registry.example.com").unwrap();
+        let found = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap();
         assert_eq!(found, Some(basic("alice", "pw")));
     }
 
-    #[test]
-    fn identity_token_with_username_from_auth() {
+    #[tokio::test]
+    async fn identity_token_with_username_from_auth() {
         let entry = json!({ "auth": STANDARD.encode("bob:"), "identitytoken": "refresh" });
-        let found = lookup("registry.example.com", entry, "registry.example.com").unwrap();
+        let found = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap();
         let expected = Credential::IdentityToken {
             username: Some("bob".to_owned()),
             token: "refresh".to_owned(),
@@ -669,10 +724,12 @@ mod tests {
         assert_eq!(found, Some(expected));
     }
 
-    #[test]
-    fn identity_token_alone() {
+    #[tokio::test]
+    async fn identity_token_alone() {
         let entry = json!({ "identitytoken": "refresh" });
-        let found = lookup("registry.example.com", entry, "registry.example.com").unwrap();
+        let found = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap();
         let expected = Credential::IdentityToken {
             username: None,
             token: "refresh".to_owned(),
@@ -680,15 +737,17 @@ mod tests {
         assert_eq!(found, Some(expected));
     }
 
-    #[test]
-    fn entry_without_credentials_is_none() {
+    #[tokio::test]
+    async fn entry_without_credentials_is_none() {
         let entry = json!({ "auth": "", "email": "a@example.com" });
-        let found = lookup("registry.example.com", entry, "registry.example.com").unwrap();
+        let found = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap();
         assert_eq!(found, None);
     }
 
-    #[test]
-    fn keys_match_with_scheme_path_and_case_ignored() {
+    #[tokio::test]
+    async fn keys_match_with_scheme_path_and_case_ignored() {
         let cases = [
             ("registry.example.com", "registry.example.com"),
             ("https://registry.example.com/v1/", "registry.example.com"),
@@ -706,13 +765,13 @@ mod tests {
         ];
         for (key, registry) in cases {
             let entry = json!({ "auth": STANDARD.encode("bob:pw") });
-            let found = lookup(key, entry, registry).unwrap();
+            let found = lookup(key, entry, registry).await.unwrap();
             assert_eq!(found, Some(basic("bob", "pw")), "key {key} for {registry}");
         }
     }
 
-    #[test]
-    fn keys_for_other_registries_do_not_match() {
+    #[tokio::test]
+    async fn keys_for_other_registries_do_not_match() {
         let cases = [
             ("registry.example.com", "registry.example.com:5000"),
             ("registry.example.com:5000", "registry.example.com"),
@@ -722,15 +781,15 @@ mod tests {
         for (key, registry) in cases {
             let entry = json!({ "auth": STANDARD.encode("bob:pw") });
             assert_eq!(
-                lookup(key, entry, registry).unwrap(),
+                lookup(key, entry, registry).await.unwrap(),
                 None,
                 "key {key} for {registry}"
             );
         }
     }
 
-    #[test]
-    fn docker_hub_keys_match_docker_io() {
+    #[tokio::test]
+    async fn docker_hub_keys_match_docker_io() {
         let keys = [
             "https://index.docker.io/v1/",
             "index.docker.io",
@@ -739,13 +798,13 @@ mod tests {
         ];
         for key in keys {
             let entry = json!({ "auth": STANDARD.encode("bob:pw") });
-            let found = lookup(key, entry, "docker.io").unwrap();
+            let found = lookup(key, entry, "docker.io").await.unwrap();
             assert_eq!(found, Some(basic("bob", "pw")), "key {key}");
         }
     }
 
-    #[test]
-    fn first_matching_key_with_a_credential_wins() {
+    #[tokio::test]
+    async fn first_matching_key_with_a_credential_wins() {
         // `docker login` with a credsStore leaves an empty entry behind.
         let config = json!({ "auths": {
             "https://index.docker.io/v1/": {},
@@ -754,17 +813,20 @@ mod tests {
         }});
         let dir = config_dir(&config.to_string());
         assert_eq!(
-            load(&dir).credential("docker.io").unwrap(),
+            load(&dir).credential("docker.io").await.unwrap(),
             Some(basic("bob", "pw"))
         );
     }
 
-    #[test]
-    fn invalid_base64_is_an_error_naming_key_and_file() {
+    #[tokio::test]
+    async fn invalid_base64_is_an_error_naming_key_and_file() {
         let dir = config_dir(
             &json!({ "auths": { "registry.example.com": { "auth": SECRET } } }).to_string(),
         );
-        let error = load(&dir).credential("registry.example.com").unwrap_err();
+        let error = load(&dir)
+            .credential("registry.example.com")
+            .await
+            .unwrap_err();
         let message = error.to_string();
         assert!(
             matches!(error, ConfigError::InvalidAuth { .. }),
@@ -782,38 +844,44 @@ mod tests {
         assert_secret_free(&error);
     }
 
-    #[test]
-    fn truncated_base64_is_an_error() {
+    #[tokio::test]
+    async fn truncated_base64_is_an_error() {
         let auth = STANDARD.encode(format!("bob:{SECRET}"));
         let entry = json!({ "auth": &auth[..auth.len() - 3] });
-        let error = lookup("registry.example.com", entry, "registry.example.com").unwrap_err();
+        let error = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap_err();
         assert!(error.to_string().contains("not valid base64"), "{error}");
         assert_secret_free(&error);
     }
 
-    #[test]
-    fn auth_without_colon_is_an_error() {
+    #[tokio::test]
+    async fn auth_without_colon_is_an_error() {
         let entry = json!({ "auth": STANDARD.encode(SECRET) });
-        let error = lookup("registry.example.com", entry, "registry.example.com").unwrap_err();
+        let error = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap_err();
         assert!(error.to_string().contains("`username:password`"), "{error}");
         assert_secret_free(&error);
     }
 
-    #[test]
-    fn auth_that_is_not_utf8_is_an_error() {
+    #[tokio::test]
+    async fn auth_that_is_not_utf8_is_an_error() {
         let entry = json!({ "auth": STANDARD.encode(b"bob:\xff\xfe") });
-        let error = lookup("registry.example.com", entry, "registry.example.com").unwrap_err();
+        let error = lookup("registry.example.com", entry, "registry.example.com")
+            .await
+            .unwrap_err();
         assert!(error.to_string().contains("UTF-8"), "{error}");
     }
 
-    #[test]
-    fn bad_auth_for_another_registry_does_not_matter() {
+    #[tokio::test]
+    async fn bad_auth_for_another_registry_does_not_matter() {
         let config = json!({ "auths": {
             "broken.example.com": { "auth": "!!!" },
             "registry.example.com": { "auth": STANDARD.encode("bob:pw") },
         }});
         let dir = config_dir(&config.to_string());
-        let found = load(&dir).credential("registry.example.com").unwrap();
+        let found = load(&dir).credential("registry.example.com").await.unwrap();
         assert_eq!(found, Some(basic("bob", "pw")));
     }
 
@@ -861,8 +929,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn debug_output_redacts_secrets() {
+    #[tokio::test]
+    async fn debug_output_redacts_secrets() {
         let credential = basic("bob", SECRET);
         assert_eq!(
             format!("{credential:?}"),
@@ -896,6 +964,7 @@ mod tests {
         use super::*;
 
         use std::os::unix::fs::PermissionsExt;
+        use std::time::Instant;
 
         /// A helper that answers with its input as the username.
         const ECHO_URL: &str = r#"read -r url
@@ -943,7 +1012,7 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
             let draft = dir.join(format!("{name}.draft"));
             fs::write(&draft, contents).unwrap();
             let target = dir.join(format!("docker-credential-{name}"));
-            let copied = Command::new("cp")
+            let copied = std::process::Command::new("cp")
                 .arg(&draft)
                 .arg(&target)
                 .status()
@@ -958,40 +1027,68 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
             dir
         }
 
-        fn get_from(dir: &TempDir, server_url: &str) -> Result<Option<Credential>, ConfigError> {
+        async fn get_from(
+            dir: &TempDir,
+            server_url: &str,
+        ) -> Result<Option<Credential>, ConfigError> {
             ask_helper(
                 "test",
                 server_url,
                 Some(dir.path().as_os_str()),
                 HELPER_TIMEOUT,
             )
+            .await
         }
 
-        #[test]
-        fn creds_store_takes_precedence_over_auths() {
+        async fn get_from_within(
+            dir: &TempDir,
+            timeout: Duration,
+        ) -> Result<Option<Credential>, ConfigError> {
+            ask_helper(
+                "test",
+                "registry.example.com",
+                Some(dir.path().as_os_str()),
+                timeout,
+            )
+            .await
+        }
+
+        #[tokio::test]
+        async fn creds_store_takes_precedence_over_auths() {
             let setup = setup(json!({
                 "credsStore": "store",
                 "auths": { "registry.example.com": { "auth": STANDARD.encode("bob:pw") } },
             }));
             setup.helper("store", ECHO_URL);
-            let found = setup.config.credential("registry.example.com").unwrap();
+            let found = setup
+                .config
+                .credential("registry.example.com")
+                .await
+                .unwrap();
             assert_eq!(found, Some(basic("registry.example.com", "from-helper")));
         }
 
-        #[test]
-        fn creds_store_without_entry_falls_back_to_auths() {
+        #[tokio::test]
+        async fn creds_store_without_entry_falls_back_to_auths() {
             let setup = setup(json!({
                 "credsStore": "store",
                 "auths": { "registry.example.com": { "auth": STANDARD.encode("bob:pw") } },
             }));
             setup.helper("store", NOT_FOUND);
-            let found = setup.config.credential("registry.example.com").unwrap();
+            let found = setup
+                .config
+                .credential("registry.example.com")
+                .await
+                .unwrap();
             assert_eq!(found, Some(basic("bob", "pw")));
-            assert_eq!(setup.config.credential("other.example.com").unwrap(), None);
+            assert_eq!(
+                setup.config.credential("other.example.com").await.unwrap(),
+                None
+            );
         }
 
-        #[test]
-        fn cred_helpers_take_precedence_over_creds_store() {
+        #[tokio::test]
+        async fn cred_helpers_take_precedence_over_creds_store() {
             let setup = setup(json!({
                 "credsStore": "store",
                 "credHelpers": {
@@ -1002,38 +1099,46 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
             setup
                 .helper("per-registry", ECHO_URL)
                 .helper("store", r#"printf '{"Username":"store","Secret":"s"}'"#);
-            let found = setup.config.credential("registry.example.com").unwrap();
+            let found = setup
+                .config
+                .credential("registry.example.com")
+                .await
+                .unwrap();
             assert_eq!(found, Some(basic("registry.example.com", "from-helper")));
             for registry in ["other.example.com", "empty.example.com"] {
-                let found = setup.config.credential(registry).unwrap();
+                let found = setup.config.credential(registry).await.unwrap();
                 assert_eq!(found, Some(basic("store", "s")), "{registry}");
             }
         }
 
-        #[test]
-        fn cred_helper_without_entry_falls_back_to_auths() {
+        #[tokio::test]
+        async fn cred_helper_without_entry_falls_back_to_auths() {
             let setup = setup(json!({
                 "credHelpers": { "registry.example.com": "per-registry" },
                 "auths": { "registry.example.com": { "username": "bob", "password": "pw" } },
             }));
             setup.helper("per-registry", NOT_FOUND);
-            let found = setup.config.credential("registry.example.com").unwrap();
+            let found = setup
+                .config
+                .credential("registry.example.com")
+                .await
+                .unwrap();
             assert_eq!(found, Some(basic("bob", "pw")));
         }
 
-        #[test]
-        fn docker_hub_helpers_get_the_index_url() {
+        #[tokio::test]
+        async fn docker_hub_helpers_get_the_index_url() {
             let setup = setup(json!({ "credHelpers": { "index.docker.io": "hub" } }));
             setup.helper("hub", ECHO_URL);
-            let found = setup.config.credential("docker.io").unwrap();
+            let found = setup.config.credential("docker.io").await.unwrap();
             assert_eq!(
                 found,
                 Some(basic("https://index.docker.io/v1/", "from-helper"))
             );
         }
 
-        #[test]
-        fn helper_token_user_is_an_identity_token() {
+        #[tokio::test]
+        async fn helper_token_user_is_an_identity_token() {
             let setup = setup(json!({ "credsStore": "store" }));
             setup.helper(
                 "store",
@@ -1044,26 +1149,26 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
                 token: "refresh".to_owned(),
             };
             assert_eq!(
-                setup.config.credential("docker.io").unwrap(),
+                setup.config.credential("docker.io").await.unwrap(),
                 Some(expected)
             );
         }
 
-        #[test]
-        fn missing_helper_is_an_error() {
+        #[tokio::test]
+        async fn missing_helper_is_an_error() {
             let setup = setup(json!({ "credsStore": "absent" }));
-            let error = setup.config.credential("docker.io").unwrap_err();
+            let error = setup.config.credential("docker.io").await.unwrap_err();
             assert_eq!(
                 error.to_string(),
                 "credential helper docker-credential-absent not found on PATH"
             );
         }
 
-        #[test]
-        fn failing_helper_is_an_error() {
+        #[tokio::test]
+        async fn failing_helper_is_an_error() {
             let setup = setup(json!({ "credsStore": "store" }));
             setup.helper("store", "echo 'keychain is locked'; exit 3");
-            let error = setup.config.credential("docker.io").unwrap_err();
+            let error = setup.config.credential("docker.io").await.unwrap_err();
             assert_eq!(
                 error.to_string(),
                 r#"credential helper docker-credential-store failed (exit status: 3): "keychain is locked""#
@@ -1072,26 +1177,26 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
 
         // The helper protocol itself, without a config file.
 
-        #[test]
-        fn sends_server_url_on_stdin_and_parses_the_response() {
+        #[tokio::test]
+        async fn sends_server_url_on_stdin_and_parses_the_response() {
             let dir = helper_dir(
                 r#"[ "$1" = get ] || exit 9
     read -r url
     printf '{"ServerURL":"%s","Username":"%s","Secret":"pw"}' "$url" "$url""#,
             );
-            let found = get_from(&dir, "registry.example.com:5000").unwrap();
+            let found = get_from(&dir, "registry.example.com:5000").await.unwrap();
             assert_eq!(found, Some(basic("registry.example.com:5000", "pw")));
         }
 
-        #[test]
-        fn runs_with_the_given_search_path() {
+        #[tokio::test]
+        async fn runs_with_the_given_search_path() {
             let dir = helper_dir(r#"printf '{"Username":"%s","Secret":"pw"}' "$PATH""#);
-            let found = get_from(&dir, "registry.example.com").unwrap();
+            let found = get_from(&dir, "registry.example.com").await.unwrap();
             assert_eq!(found, Some(basic(&dir.path().to_string_lossy(), "pw")));
         }
 
-        #[test]
-        fn token_username_marks_an_identity_token() {
+        #[tokio::test]
+        async fn token_username_marks_an_identity_token() {
             let dir =
                 helper_dir(r#"printf '{"ServerURL":"x","Username":"<token>","Secret":"refresh"}'"#);
             let expected = Credential::IdentityToken {
@@ -1099,40 +1204,40 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
                 token: "refresh".to_owned(),
             };
             assert_eq!(
-                get_from(&dir, "registry.example.com").unwrap(),
+                get_from(&dir, "registry.example.com").await.unwrap(),
                 Some(expected)
             );
         }
 
-        #[test]
-        fn not_found_answer_is_no_credential() {
+        #[tokio::test]
+        async fn not_found_answer_is_no_credential() {
             let dir = helper_dir("echo 'credentials not found in native keychain'; exit 1");
-            assert_eq!(get_from(&dir, "registry.example.com").unwrap(), None);
+            assert_eq!(get_from(&dir, "registry.example.com").await.unwrap(), None);
         }
 
-        #[test]
-        fn empty_secret_is_no_credential() {
+        #[tokio::test]
+        async fn empty_secret_is_no_credential() {
             let dir = helper_dir(r#"printf '{"Username":"","Secret":""}'"#);
-            assert_eq!(get_from(&dir, "registry.example.com").unwrap(), None);
+            assert_eq!(get_from(&dir, "registry.example.com").await.unwrap(), None);
         }
 
-        #[test]
-        fn failure_quotes_stdout_and_stderr() {
+        #[tokio::test]
+        async fn failure_quotes_stdout_and_stderr() {
             let dir =
                 helper_dir("echo '  not logged in '; echo 'gpg: decryption failed' >&2; exit 1");
-            let error = get_from(&dir, "registry.example.com").unwrap_err();
+            let error = get_from(&dir, "registry.example.com").await.unwrap_err();
             assert_eq!(
                 error.to_string(),
                 r#"credential helper docker-credential-test failed (exit status: 1): "not logged in; gpg: decryption failed""#
             );
         }
 
-        #[test]
-        fn failure_withholds_a_credential_response() {
+        #[tokio::test]
+        async fn failure_withholds_a_credential_response() {
             let dir = helper_dir(&format!(
                 r#"printf '{{"Username":"bob","Secret":"{SECRET}"}}'; echo 'store is read-only' >&2; exit 1"#
             ));
-            let error = get_from(&dir, "registry.example.com").unwrap_err();
+            let error = get_from(&dir, "registry.example.com").await.unwrap_err();
             assert!(
                 error
                     .to_string()
@@ -1142,36 +1247,37 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
             assert_secret_free(&error);
         }
 
-        #[test]
-        fn failure_without_output() {
+        #[tokio::test]
+        async fn failure_without_output() {
             let dir = helper_dir("exit 2");
-            let error = get_from(&dir, "registry.example.com").unwrap_err();
+            let error = get_from(&dir, "registry.example.com").await.unwrap_err();
             assert!(
                 error.to_string().ends_with(r#"(exit status: 2): """#),
                 "{error}"
             );
         }
 
-        #[test]
-        fn long_failure_output_is_shortened() {
+        #[tokio::test]
+        async fn long_failure_output_is_shortened() {
             let dir = helper_dir(
                 "i=0; while [ $i -lt 100 ]; do printf 'abcdefghij'; i=$((i+1)); done; exit 1",
             );
-            let ConfigError::HelperFailed { output, .. } = get_from(&dir, "x").unwrap_err() else {
+            let ConfigError::HelperFailed { output, .. } = get_from(&dir, "x").await.unwrap_err()
+            else {
                 panic!("expected a helper failure");
             };
             assert_eq!(output, format!("{}...", "abcdefghij".repeat(50)));
         }
 
-        #[test]
-        fn invalid_response_is_an_error_without_the_secret() {
+        #[tokio::test]
+        async fn invalid_response_is_an_error_without_the_secret() {
             for response in [
                 format!("Username=bob Secret={SECRET}"),
                 r#"{"Username":"bob","Secret":7654321}"#.to_owned(),
                 r#"{"Username":"bob"}"#.to_owned(),
             ] {
                 let dir = helper_dir(&format!("printf '%s' '{response}'"));
-                let error = get_from(&dir, "registry.example.com").unwrap_err();
+                let error = get_from(&dir, "registry.example.com").await.unwrap_err();
                 let message = error.to_string();
                 assert!(
                     message.starts_with(
@@ -1184,29 +1290,30 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
             }
         }
 
-        #[test]
-        fn without_search_path_no_helper_is_found() {
-            let error =
-                ask_helper("test", "registry.example.com", None, HELPER_TIMEOUT).unwrap_err();
+        #[tokio::test]
+        async fn without_search_path_no_helper_is_found() {
+            let error = ask_helper("test", "registry.example.com", None, HELPER_TIMEOUT)
+                .await
+                .unwrap_err();
             assert_eq!(
                 error.to_string(),
                 "credential helper docker-credential-test not found on PATH"
             );
         }
 
-        #[test]
-        fn non_executable_file_is_not_a_helper() {
+        #[tokio::test]
+        async fn non_executable_file_is_not_a_helper() {
             let dir = TempDir::new().unwrap();
             install(dir.path(), "test", "#!/bin/sh\nexit 0\n", 0o644);
-            let error = get_from(&dir, "registry.example.com").unwrap_err();
+            let error = get_from(&dir, "registry.example.com").await.unwrap_err();
             assert!(
                 matches!(error, ConfigError::HelperNotFound { .. }),
                 "{error:?}"
             );
         }
 
-        #[test]
-        fn helper_name_cannot_leave_the_search_path() {
+        #[tokio::test]
+        async fn helper_name_cannot_leave_the_search_path() {
             let dir = TempDir::new().unwrap();
             let nested = dir.path().join("docker-credential-x");
             fs::create_dir(&nested).unwrap();
@@ -1217,6 +1324,7 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
                 Some(dir.path().as_os_str()),
                 HELPER_TIMEOUT,
             )
+            .await
             .unwrap_err();
             assert!(
                 matches!(error, ConfigError::HelperNotFound { .. }),
@@ -1224,8 +1332,8 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
             );
         }
 
-        #[test]
-        fn later_search_path_entries_are_tried() {
+        #[tokio::test]
+        async fn later_search_path_entries_are_tried() {
             let empty = TempDir::new().unwrap();
             let dir = helper_dir(r#"printf '{"Username":"u","Secret":"s"}'"#);
             let path_var = std::env::join_paths([empty.path(), dir.path()]).unwrap();
@@ -1235,15 +1343,16 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
                 Some(&path_var),
                 HELPER_TIMEOUT,
             )
+            .await
             .unwrap();
             assert_eq!(found, Some(basic("u", "s")));
         }
 
-        #[test]
-        fn helper_that_cannot_start_is_an_error() {
+        #[tokio::test]
+        async fn helper_that_cannot_start_is_an_error() {
             let dir = TempDir::new().unwrap();
             install(dir.path(), "test", "#!/nonexistent/interpreter\n", 0o755);
-            let error = get_from(&dir, "registry.example.com").unwrap_err();
+            let error = get_from(&dir, "registry.example.com").await.unwrap_err();
             assert!(
                 matches!(error, ConfigError::HelperSpawn { .. }),
                 "{error:?}"
@@ -1256,8 +1365,8 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
             );
         }
 
-        #[test]
-        fn slow_helper_is_killed_after_the_timeout() {
+        #[tokio::test]
+        async fn slow_helper_is_killed_after_the_timeout() {
             let dir = helper_dir("while :; do :; done");
             let started = Instant::now();
             let error = ask_helper(
@@ -1266,12 +1375,73 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"from-helper"}' "$url" "$url"
                 Some(dir.path().as_os_str()),
                 Duration::from_millis(200),
             )
+            .await
             .unwrap_err();
             assert!(started.elapsed() < Duration::from_secs(10));
             assert_eq!(
                 error.to_string(),
                 "credential helper docker-credential-test did not finish within 200ms"
             );
+            assert_eq!(
+                error.hints(),
+                [
+                    "run it by hand to see what it waits for: `echo registry.example.com | docker-credential-test get`"
+                ]
+            );
+        }
+
+        /// The helper is gone once the error is returned: killed, and waited
+        /// for, so not even a zombie is left.
+        #[tokio::test]
+        async fn a_hung_helper_leaves_no_process_behind() {
+            let dir = helper_dir("echo $$ > \"${0%/*}/pid\"; exec /bin/sleep 600");
+            let error = get_from_within(&dir, Duration::from_millis(500))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, ConfigError::HelperTimeout { .. }),
+                "{error:?}"
+            );
+            let pid = fs::read_to_string(dir.path().join("pid")).unwrap();
+            let proc_entry = Path::new("/proc").join(pid.trim());
+            assert!(!proc_entry.exists(), "helper {} is still there", pid.trim());
+        }
+
+        /// Waiting for a helper leaves the runtime's one thread free for
+        /// other work.
+        #[tokio::test(flavor = "current_thread")]
+        async fn waiting_for_a_helper_does_not_block_the_runtime() {
+            let dir = helper_dir("/bin/sleep 1; printf '{\"Username\":\"u\",\"Secret\":\"s\"}'");
+            let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+            let counter = ticks.clone();
+            let ticker = tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            let found = get_from(&dir, "registry.example.com").await.unwrap();
+            ticker.abort();
+            assert_eq!(found, Some(basic("u", "s")));
+            let ticks = ticks.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(ticks >= 20, "the runtime ran {ticks} ticks in a second");
+        }
+
+        #[test]
+        fn errors_become_berth_errors_with_hints() {
+            let timeout = crate::error::Error::from(ConfigError::HelperTimeout {
+                helper: "docker-credential-x".into(),
+                timeout: Duration::from_secs(30),
+                server_url: "r.example".into(),
+            });
+            assert_eq!(timeout.exit_code(), 1);
+            assert_eq!(
+                timeout.message,
+                "credential helper docker-credential-x did not finish within 30s"
+            );
+            assert_eq!(timeout.hints.len(), 1);
+            let parse = crate::error::Error::from(ConfigError::NoHomeDir);
+            assert_eq!(parse.exit_code(), 2);
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::HostContext;
 use super::dry_run::is_read;
 use crate::model::{HttpRequest, HttpResponse, Method, RegistryError};
-use crate::net::Request;
+use crate::net::{BodyBudget, Request};
 use futures_util::StreamExt;
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -14,18 +14,36 @@ const MAX_BATCH: usize = 10_000;
 
 impl HostContext {
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, RegistryError> {
+        self.send_within(request, &self.body_budget()).await
+    }
+
+    /// What the host holds of the answers to one import call is bounded:
+    /// the bodies of a `send-all` share one response size limit.
+    fn body_budget(&self) -> BodyBudget {
+        BodyBudget::new(self.client.config().max_body)
+    }
+
+    async fn send_within(
+        &self,
+        request: HttpRequest,
+        budget: &BodyBudget,
+    ) -> Result<HttpResponse, RegistryError> {
         if self.dry_run && !is_read(&request) {
-            // The path says what was refused; a query may carry secrets.
-            let path = request.url.split('?').next().unwrap_or_default();
             return Err(RegistryError::Forbidden(format!(
-                "dry run: berth refused the plugin's {} {path}",
-                request.method.as_str()
+                "dry run: berth refused the plugin's {} {}",
+                request.method.as_str(),
+                crate::net::redact::text(&request.url)
             )));
         }
         let request = convert(request)?;
         let response = self
             .client
-            .send(request, Some(&self.grants), self.auth.as_deref())
+            .send_with(
+                request,
+                Some(&self.grants),
+                self.auth.as_deref(),
+                Some(budget),
+            )
             .await?;
         Ok(HttpResponse {
             status: response.status,
@@ -57,8 +75,9 @@ impl HostContext {
             ));
             return vec![Err(refusal); requests.len()];
         }
+        let budget = self.body_budget();
         futures_util::stream::iter(requests)
-            .map(|r| self.send(r))
+            .map(|r| self.send_within(r, &budget))
             .buffered(self.concurrency.max(1))
             .collect()
             .await
@@ -66,8 +85,10 @@ impl HostContext {
 }
 
 fn convert(request: HttpRequest) -> Result<Request, RegistryError> {
-    let url = Url::parse(&request.url)
-        .map_err(|e| RegistryError::Invalid(format!("invalid URL {:?}: {e}", request.url)))?;
+    let url = Url::parse(&request.url).map_err(|e| {
+        let shown = crate::net::redact::text(&request.url);
+        RegistryError::Invalid(format!("invalid URL {shown:?}: {e}"))
+    })?;
     let method = match request.method {
         Method::Get => reqwest::Method::GET,
         Method::Head => reqwest::Method::HEAD,

@@ -2,8 +2,10 @@
 //! configured it.
 
 use super::NetError;
+use super::limiter::Limiters;
 use rustls::pki_types::pem::PemObject;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -16,6 +18,9 @@ pub struct NetConfig {
     pub retries: u32,
     /// Longest `Retry-After` honoured; a longer one is returned to the caller.
     pub max_retry_wait: Duration,
+    /// The operator's cap on write requests (not GET or HEAD) per second to
+    /// any one host (`apply --rate N/s`).
+    pub write_rate: Option<f64>,
     pub insecure: bool,
     pub ca_file: Option<PathBuf>,
 }
@@ -27,16 +32,19 @@ impl Default for NetConfig {
             max_body: 64 << 20,
             retries: 4,
             max_retry_wait: Duration::from_secs(60),
+            write_rate: None,
             insecure: false,
             ca_file: None,
         }
     }
 }
 
+/// Cheap to clone; clones share the connection pool and the rate limiters.
 #[derive(Clone)]
 pub struct Client {
     pub(super) inner: reqwest::Client,
     pub(super) config: NetConfig,
+    pub(super) limiters: Arc<Limiters>,
 }
 
 impl Client {
@@ -70,7 +78,12 @@ impl Client {
             url: String::new(),
             message: format!("cannot set up HTTP: {e}"),
         })?;
-        Ok(Client { inner, config })
+        let limiters = Arc::new(Limiters::new(config.write_rate, config.max_retry_wait));
+        Ok(Client {
+            inner,
+            config,
+            limiters,
+        })
     }
 
     pub fn config(&self) -> &NetConfig {

@@ -40,9 +40,10 @@ impl Grants {
     pub fn check(&self, url: &Url) -> Result<(), NetError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(NetError::Denied(format!(
-                "plugin {} may not use the {} scheme ({url})",
+                "plugin {} may not use the {} scheme ({})",
                 self.plugin,
-                url.scheme()
+                url.scheme(),
+                super::redact::url(url)
             )));
         }
         let with_port = host_port(url);

@@ -1,16 +1,23 @@
 //! HTTP as the host performs it for itself and for plugins: one connection
-//! pool, grants checked on every hop, bounded retries, capped bodies, and the
-//! target registry's authentication.
+//! pool, grants checked on every hop, a rate limiter per host, bounded
+//! retries, capped bodies, and the target registry's authentication.
 
+mod budget;
 mod client;
 mod grants;
+mod limiter;
+mod quota;
+pub mod redact;
 mod retry;
 mod send;
+#[cfg(test)]
+pub(crate) mod test_server;
 mod tls;
 
+pub use budget::BodyBudget;
 pub use client::{Client, NetConfig};
 pub use grants::{Grants, host_port};
-pub use retry::retry_after;
+pub use quota::retry_after;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
@@ -94,8 +101,14 @@ pub enum NetError {
     Denied(String),
     #[error("{url}: no answer within {secs} s")]
     Timeout { url: String, secs: u64 },
-    #[error("{url}: answer larger than the {limit} byte limit")]
-    TooLarge { url: String, limit: u64 },
+    /// A body over its own cap, or over the budget the bodies of one
+    /// plugin call share (`shared`).
+    #[error("{url}: {} larger than the {} limit", if *.shared { "answers of one plugin call together" } else { "answer" }, size(*.limit))]
+    TooLarge {
+        url: String,
+        limit: u64,
+        shared: bool,
+    },
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
     /// The server's certificate was refused: asking again cannot help.
@@ -104,4 +117,13 @@ pub enum NetError {
     /// The registry's token service refused the credentials.
     #[error("{0}")]
     Auth(String),
+}
+
+/// `64 MiB`, `1 KiB`, or `1000 bytes`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} byte"),
+    }
 }

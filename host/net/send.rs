@@ -1,8 +1,9 @@
-//! One logical request: grants on every hop, the registry's authentication,
-//! bounded retries on throttling, 5xx and resets, and a capped body.
+//! One logical request: grants on every hop, the host's rate limiter, the
+//! registry's authentication, bounded retries on throttling, 5xx and resets,
+//! and a capped body.
 
-use super::retry::{backoff, retry_after};
-use super::{Client, Grants, NetError, Request, Response};
+use super::retry::backoff;
+use super::{BodyBudget, Client, Grants, NetError, Request, Response, redact};
 use crate::auth::RegistryAuth;
 use crate::log;
 use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, WWW_AUTHENTICATE};
@@ -19,6 +20,18 @@ impl Client {
         request: Request,
         grants: Option<&Grants>,
         auth: Option<&RegistryAuth>,
+    ) -> Result<Response, NetError> {
+        self.send_with(request, grants, auth, None).await
+    }
+
+    /// Like `send`, and the body is also charged to `budget`, which the
+    /// bodies of one plugin call share.
+    pub async fn send_with(
+        &self,
+        request: Request,
+        grants: Option<&Grants>,
+        auth: Option<&RegistryAuth>,
+        budget: Option<&BodyBudget>,
     ) -> Result<Response, NetError> {
         let Request {
             mut method,
@@ -42,14 +55,21 @@ impl Client {
             {
                 sent_headers.insert(AUTHORIZATION, value);
             }
+            let shown = redact::url(&url);
+            let permit = self
+                .limiters
+                .get(&super::host_port(&url))
+                .acquire(!matches!(method, Method::GET | Method::HEAD))
+                .await;
             let started = Instant::now();
             let sent = self.once(&method, &url, sent_headers, &body).await;
             let elapsed = started.elapsed().as_millis();
             let response = match sent {
                 Ok(response) => response,
                 Err(err) => {
+                    drop(permit);
                     log::debug(&format!(
-                        "HTTP {method} {url} failed after {elapsed} ms: {err}"
+                        "HTTP {method} {shown} failed after {elapsed} ms: {err}"
                     ));
                     if attempt < self.config.retries && is_transient(&err) {
                         tokio::time::sleep(backoff(attempt)).await;
@@ -60,7 +80,10 @@ impl Client {
                 }
             };
             let status = response.status().as_u16();
-            log::debug(&format!("HTTP {method} {url} -> {status} ({elapsed} ms)"));
+            log::debug(&format!("HTTP {method} {shown} -> {status} ({elapsed} ms)"));
+            // A throttle pauses every request to the host in the limiter, so
+            // the retry below waits there; other failures wait on their own.
+            let throttled = permit.answered(status, response.headers(), backoff(attempt));
 
             if status == 401
                 && !challenged
@@ -73,17 +96,20 @@ impl Client {
                 }
             }
             if attempt < self.config.retries {
-                let wait = match status {
-                    429 | 503 => Some(retry_after(response.headers()).unwrap_or(backoff(attempt))),
-                    500 | 502 | 504 => Some(backoff(attempt)),
+                let wait = match (status, throttled) {
+                    (_, Some(wait)) => Some((wait, false)),
+                    (500 | 502 | 503 | 504, None) => Some((backoff(attempt), true)),
                     _ => None,
                 };
-                if let Some(wait) = wait.filter(|w| *w <= self.config.max_retry_wait) {
+                if let Some((wait, alone)) = wait.filter(|(w, _)| *w <= self.config.max_retry_wait)
+                {
                     log::debug(&format!(
-                        "HTTP {status} from {url}: retrying in {} ms",
+                        "HTTP {status} from {shown}: retrying in {} ms",
                         wait.as_millis()
                     ));
-                    tokio::time::sleep(wait).await;
+                    if alone {
+                        tokio::time::sleep(wait).await;
+                    }
                     attempt += 1;
                     continue;
                 }
@@ -94,7 +120,7 @@ impl Client {
                 redirects += 1;
                 if redirects > MAX_REDIRECTS {
                     return Err(NetError::Transport {
-                        url: url.to_string(),
+                        url: shown,
                         message: format!("more than {MAX_REDIRECTS} redirects"),
                     });
                 }
@@ -109,7 +135,7 @@ impl Client {
                 continue;
             }
             let headers = response.headers().clone();
-            let body = self.read_body(&url, response).await?;
+            let body = self.read_body(&shown, response, budget).await?;
             return Ok(Response {
                 status,
                 headers,
@@ -137,59 +163,76 @@ impl Client {
         let timeout = self.config.timeout;
         match tokio::time::timeout(timeout, request.send()).await {
             Err(_) => Err(NetError::Timeout {
-                url: url.to_string(),
+                url: redact::url(url),
                 secs: timeout.as_secs(),
             }),
             Ok(Err(e)) if refused_certificate(&e) => Err(NetError::Certificate {
-                url: url.to_string(),
+                url: redact::url(url),
                 message: describe(&e),
             }),
             Ok(Err(e)) => Err(NetError::Transport {
-                url: url.to_string(),
+                url: redact::url(url),
                 message: describe(&e),
             }),
             Ok(Ok(response)) => Ok(response),
         }
     }
 
-    /// Reads the body within the size cap and the request timeout, so a server
-    /// that trickles bytes cannot hold berth.
+    /// Reads the body within the size cap, the budget if any, and the request
+    /// timeout, so that a server that trickles bytes cannot hold berth.
     async fn read_body(
         &self,
-        url: &Url,
+        shown: &str,
         mut response: reqwest::Response,
+        budget: Option<&BodyBudget>,
     ) -> Result<Vec<u8>, NetError> {
         let limit = self.config.max_body;
-        if response.content_length().is_some_and(|n| n > limit) {
-            return Err(NetError::TooLarge {
-                url: url.to_string(),
-                limit,
-            });
+        let too_large = |limit, shared| NetError::TooLarge {
+            url: shown.to_string(),
+            limit,
+            shared,
+        };
+        let announced = response.content_length().unwrap_or(0);
+        if announced > limit {
+            return Err(too_large(limit, false));
         }
+        if let Some(budget) = budget
+            && announced > budget.left()
+        {
+            return Err(too_large(budget.limit(), true));
+        }
+        let mut charge = budget.map(BodyBudget::charge);
         let read = async {
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| NetError::Transport {
-                url: url.to_string(),
+                url: shown.to_string(),
                 message: describe(&e),
             })? {
-                if body.len() as u64 + chunk.len() as u64 > limit {
-                    return Err(NetError::TooLarge {
-                        url: url.to_string(),
-                        limit,
-                    });
+                let n = chunk.len() as u64;
+                if body.len() as u64 + n > limit {
+                    return Err(too_large(limit, false));
+                }
+                if let Some(charge) = &mut charge
+                    && !charge.take(n)
+                {
+                    return Err(too_large(charge.limit(), true));
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(body)
         };
-        tokio::time::timeout(self.config.timeout, read)
+        let body = tokio::time::timeout(self.config.timeout, read)
             .await
             .unwrap_or_else(|_| {
                 Err(NetError::Timeout {
-                    url: url.to_string(),
+                    url: shown.to_string(),
                     secs: self.config.timeout.as_secs(),
                 })
-            })
+            })?;
+        if let Some(charge) = charge {
+            charge.keep();
+        }
+        Ok(body)
     }
 }
 

@@ -163,10 +163,8 @@ async fn registry_auth(settings: &Settings, repo: &Repository, base: &Url) -> Re
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     });
-    let config = DockerConfig::load(dir).map_err(|e| Error::usage(e.to_string()))?;
-    let credential = config
-        .credential(&repo.registry)
-        .map_err(|e| Error::failed(e.to_string()))?;
+    let config = DockerConfig::load(dir)?;
+    let credential = config.credential(&repo.registry).await?;
     let source = config.path().display().to_string();
     Ok(RegistryAuth::new(base, credential, &source))
 }
