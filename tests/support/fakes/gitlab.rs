@@ -21,6 +21,9 @@
 //!   or `JOB-TOKEN`; errors are `{"message": "404 Project Not Found"}`,
 //!   `{"message": "401 Unauthorized"}`, `{"message": "403 Forbidden"}`.
 //!
+//! A job token's registry token may not delete (the registry answers 401),
+//! unless the project allows it (`let_job_token_delete`), as the API does.
+//!
 //! distribution 2.8 cannot delete a tag, so where GitLab would, the fake
 //! moves the tag onto a manifest of its own and deletes that: the manifest
 //! and its other tags stay.
@@ -185,6 +188,15 @@ async fn handle(
         && !is_digest(reference)
         && generation == Generation::Current
     {
+        // The job token's registry token has no `delete`, unless the
+        // project lets it.
+        if req.user.as_deref() == Some(JOB_USER) && !state.job_may_delete.load(Ordering::Relaxed) {
+            return Ok(registry_error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "authentication required",
+            ));
+        }
         return Ok(untag(&shared, name, reference).await);
     }
     Err(req)
