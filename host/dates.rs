@@ -56,9 +56,12 @@ impl Memo {
 }
 
 /// Creation times by tag name; tags whose time cannot be found are absent.
+/// Without `readable` manifests (a provider that cannot get them), only the
+/// times the listing gave are known.
 pub async fn resolve(
     provider: &Provider,
     tags: &[Tag],
+    readable: bool,
     concurrency: usize,
 ) -> HashMap<String, DateTime<Utc>> {
     let manifests = Memo::default();
@@ -69,6 +72,9 @@ pub async fn resolve(
             async move {
                 if let Some(created) = tag.created.as_deref().and_then(parse) {
                     return (tag.name.clone(), Some(created));
+                }
+                if !readable {
+                    return (tag.name.clone(), None);
                 }
                 let reference = tag.digest.as_deref().unwrap_or(&tag.name);
                 let created = *manifests

@@ -13,6 +13,7 @@ pub mod cli;
 mod commands;
 mod context;
 mod dates;
+mod decision;
 mod digest;
 mod duration;
 mod error;

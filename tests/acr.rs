@@ -1,49 +1,24 @@
 //! The `acr` provider against a strict fake of Azure Container Registry's
-//! token and `/acr/v1/` APIs, in front of a real distribution.
+//! token and `/acr/v1/` APIs, in front of a real distribution, found by its
+//! challenge and logged in as `az acr login` leaves it.
 
 use crate::support::fakes::acr::{
-    AAD_TOKEN, ADMIN_PASSWORD, ADMIN_USER, AcrFake, AcrRequest, DEFAULT_TIME, REFRESH_TOKEN_USER,
+    AAD_TOKEN, ADMIN_PASSWORD, ADMIN_USER, AcrFake, DEFAULT_TIME, REFRESH_TOKEN_USER,
 };
-use crate::support::scenarios::{assert_detected_by_address, detect_by_probe, kept, sorted};
-use crate::support::{BerthCommand, Image, Sandbox};
+use crate::support::login::{basic, basic_auth};
+use crate::support::scenarios::{
+    after_probe, assert_detected_by_address, detect_by_probe, kept, sorted,
+};
+use crate::support::{Bed, Image, Repo, Seen, Setting, Vendor};
 use base64::Engine;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-fn basic(user: &str, password: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+fn acr() -> Bed {
+    Bed::start(Vendor::Acr)
 }
 
-/// A docker config with `entry` for the fake's address.
-fn docker_config(sandbox: &Sandbox, fake: &AcrFake, entry: Value) -> PathBuf {
-    let dir = sandbox.home().join(".docker");
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = json!({"auths": {fake.addr(): entry}});
-    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
-    dir
-}
-
-/// What `az acr login` leaves: the refresh-token user and an identity token.
-fn logged_in(sandbox: &Sandbox, fake: &AcrFake) -> String {
-    let token = fake.identity_token();
-    docker_config(
-        sandbox,
-        fake,
-        json!({"auth": basic(REFRESH_TOKEN_USER, ""), "identitytoken": token}),
-    );
-    token
-}
-
-fn acr(sandbox: &Sandbox) -> BerthCommand {
-    sandbox.berth().args(["--provider", "acr"])
-}
-
-fn repo(fake: &AcrFake, name: &str) -> String {
-    format!("{}/{name}", fake.addr())
-}
-
-fn bearer_of(request: &AcrRequest) -> &str {
+fn bearer_of(request: &Seen) -> &str {
     request
         .authorization
         .as_deref()
@@ -56,16 +31,15 @@ fn bearer_of(request: &AcrRequest) -> &str {
         })
 }
 
-/// Tags `a`..: each list shares one image.
-fn seed(fake: &AcrFake, name: &str, images: &[&[&str]]) -> BTreeMap<String, String> {
-    let seeder = fake.seeder();
+/// Tags `a`..: each list shares one image. Returns every tag's digest.
+fn seed(repo: &Repo, images: &[&[&str]]) -> BTreeMap<String, String> {
     for tags in images {
-        let first = seeder.push_image(name, tags[0], &Image::new().unique());
+        let first = repo.push(tags[0], &Image::new().unique());
         for tag in &tags[1..] {
-            seeder.tag(name, &first.digest, tag);
+            repo.tag(&first.digest, tag);
         }
     }
-    fake.digests(name).into_iter().collect()
+    repo.digests()
 }
 
 #[test]
@@ -79,14 +53,15 @@ fn detected_by_address_and_by_challenge() {
     ]);
     // On another address, ACR's challenge (its own /oauth2/token as the
     // realm, its host as the service) tells.
-    let fake = AcrFake::start();
-    detect_by_probe(&repo(&fake, "app"), "acr");
+    detect_by_probe(&acr().repo.address, "acr");
 }
 
 #[test]
 fn lists_tags_with_digests_and_times_across_pages() {
-    let fake = AcrFake::start();
-    let expected = seed(&fake, "team/app", &[&["a", "b"], &["c"], &["d"], &["e"]]);
+    let bed = acr();
+    let fake = bed.part::<AcrFake>();
+    let repo = bed.repo_named("team/app");
+    let expected = seed(&repo, &[&["a", "b"], &["c"], &["d"], &["e"]]);
     fake.set_times(
         "team/app",
         "a",
@@ -100,11 +75,10 @@ fn lists_tags_with_digests_and_times_across_pages() {
         "2022-03-04T05:06:07Z",
     );
     fake.max_page(2);
-    let sandbox = Sandbox::new();
-    logged_in(&sandbox, &fake);
 
-    let out = acr(&sandbox)
-        .args(["tags", "ls", &repo(&fake, "team/app"), "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["tags", "ls", &repo.address, "-o", "json"])
         .run();
     let listing = out.success().json();
     assert_eq!(listing["provider"], "acr");
@@ -130,8 +104,8 @@ fn lists_tags_with_digests_and_times_across_pages() {
     assert_eq!(created("c"), "2022-03-04T05:06:07Z");
     assert_eq!(created("e"), DEFAULT_TIME);
 
-    let requests = fake.requests();
-    let pages: Vec<&AcrRequest> = requests
+    let requests = after_probe(&bed.requests());
+    let pages: Vec<&Seen> = requests
         .iter()
         .filter(|r| r.route() == "/acr/v1/team/app/_tags")
         .collect();
@@ -149,7 +123,7 @@ fn lists_tags_with_digests_and_times_across_pages() {
         assert_eq!(page.status, 200);
         bearer_of(page);
     }
-    let tokens: Vec<&AcrRequest> = requests
+    let tokens: Vec<&Seen> = requests
         .iter()
         .filter(|r| r.route() == "/oauth2/token")
         .collect();
@@ -157,96 +131,94 @@ fn lists_tags_with_digests_and_times_across_pages() {
     for token in tokens {
         assert_eq!(token.method, "POST");
         assert_eq!(token.status, 200);
-        assert_eq!(token.field("grant_type"), Some("refresh_token"));
-        assert_eq!(token.field("service"), Some(fake.addr().as_str()));
+        assert_eq!(token.field("grant_type").as_deref(), Some("refresh_token"));
+        assert_eq!(token.field("service"), Some(fake.addr()));
         assert_eq!(
-            token.field("scope"),
+            token.field("scope").as_deref(),
             Some("repository:team/app:metadata_read")
         );
     }
     assert!(
         requests.iter().all(|r| !r.path.starts_with("/v2/")),
-        "listing needs no OCI call"
+        "listing needs no OCI call but the probe"
     );
 }
 
 #[test]
 fn untag_removes_only_the_named_tag() {
-    let fake = AcrFake::start();
-    let before = seed(&fake, "app", &[&["a", "b", "c"], &["d"]]);
-    let sandbox = Sandbox::new();
-    logged_in(&sandbox, &fake);
+    let bed = acr();
+    let before = seed(&bed.repo, &[&["a", "b", "c"], &["d"]]);
 
-    let out = acr(&sandbox)
-        .args(["tags", "rm", &repo(&fake, "app"), "b", "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &bed.repo.address, "b", "-o", "json"])
         .run();
     assert_eq!(out.success().json()["deleted"], json!(["b"]));
-    let after: BTreeMap<String, String> = fake.digests("app").into_iter().collect();
     let expected: BTreeMap<String, String> = before
         .iter()
         .filter(|(t, _)| *t != "b")
         .map(|(t, d)| (t.clone(), d.clone()))
         .collect();
     assert_eq!(
-        after, expected,
+        bed.repo.digests(),
+        expected,
         "a and c keep their manifest, d is untouched"
     );
 
-    let requests = fake.requests();
-    let deletes: Vec<&AcrRequest> = requests.iter().filter(|r| r.method == "DELETE").collect();
+    let requests = bed.requests();
+    let deletes: Vec<&Seen> = requests.iter().filter(|r| r.method == "DELETE").collect();
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert_eq!(deletes[0].path, "/acr/v1/app/_tags/b");
     assert_eq!(deletes[0].status, 202);
     bearer_of(deletes[0]);
-    let scopes: Vec<&str> = requests
+    let scopes: Vec<String> = requests
         .iter()
         .filter(|r| r.route() == "/oauth2/token")
         .filter_map(|r| r.field("scope"))
         .collect();
-    assert!(scopes.contains(&"repository:app:delete"), "{scopes:?}");
+    assert!(
+        scopes.iter().any(|s| s == "repository:app:delete"),
+        "{scopes:?}"
+    );
 
-    let out = acr(&sandbox)
-        .args(["tags", "rm", &repo(&fake, "app"), "nope", "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &bed.repo.address, "nope", "-o", "json"])
         .run();
     assert_eq!(out.code(), 1);
     assert_eq!(out.json()["missing"], json!(["nope"]));
-    assert_eq!(fake.digests("app").len(), 3);
+    assert_eq!(bed.repo.digests().len(), 3);
 }
 
 #[test]
 fn manifests_go_through_the_oci_api() {
-    let fake = AcrFake::start();
-    let seeder = fake.seeder();
-    let config = seeder.push_blob("app", b"{}");
+    let bed = acr();
+    let repo = &bed.repo;
+    let config = repo.push_blob(b"{}");
     let manifest = format!(
         "{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\
          \"config\":{{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"{config}\",\"size\":2}},\
          \"layers\":[]}}"
     );
-    let digest = format!(
-        "sha256:{}",
-        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(manifest.as_bytes()))
-    );
-    let sandbox = Sandbox::new();
-    logged_in(&sandbox, &fake);
+    let digest = crate::support::sha256(manifest.as_bytes());
 
-    let out = acr(&sandbox)
-        .args([
-            "manifest",
-            "put",
-            &format!("{}:v1", repo(&fake, "app")),
-            "-",
-        ])
+    let out = bed
+        .berth()
+        .args(["manifest", "put", &repo.tagged("v1"), "-"])
         .stdin(manifest.clone())
         .run();
     assert_eq!(out.success().stdout_str().trim(), digest);
-    assert_eq!(fake.digests("app"), [("v1".to_string(), digest.clone())]);
-    let out = acr(&sandbox)
-        .args(["manifest", "get", &format!("{}:v1", repo(&fake, "app"))])
+    assert_eq!(
+        repo.digests(),
+        BTreeMap::from([("v1".to_string(), digest.clone())])
+    );
+    let out = bed
+        .berth()
+        .args(["manifest", "get", &repo.tagged("v1")])
         .run();
     assert_eq!(out.success().stdout, manifest.as_bytes());
 
-    let requests = fake.requests();
+    let requests = bed.requests();
     let put = requests
         .iter()
         .find(|r| r.method == "PUT" && r.path == "/v2/app/manifests/v1" && r.status == 201)
@@ -255,14 +227,15 @@ fn manifests_go_through_the_oci_api() {
     // The host answered the challenge with the identity token, as ACR's
     // OAuth2 flow wants.
     assert!(requests.iter().any(|r| r.route() == "/oauth2/token"
-        && r.field("grant_type") == Some("refresh_token")
-        && r.field("scope") == Some("repository:app:pull,push")));
+        && r.field("grant_type").as_deref() == Some("refresh_token")
+        && r.field("scope").as_deref() == Some("repository:app:pull,push")));
 }
 
 #[test]
 fn cleanup_dry_run_uses_acr_times() {
-    let fake = AcrFake::start();
-    seed(&fake, "app", &[&["old"], &["older"], &["moved"], &["new"]]);
+    let bed = acr();
+    let fake = bed.part::<AcrFake>();
+    seed(&bed.repo, &[&["old"], &["older"], &["moved"], &["new"]]);
     let days_ago = |days: i64| {
         (chrono::Utc::now() - chrono::Duration::days(days))
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -272,12 +245,11 @@ fn cleanup_dry_run_uses_acr_times() {
     // Created long ago, but pointed at a new image yesterday.
     fake.set_times("app", "moved", &days_ago(500), &days_ago(1));
     fake.set_times("app", "new", &days_ago(2), &days_ago(2));
-    let before = fake.digests("app");
-    let sandbox = Sandbox::new();
-    logged_in(&sandbox, &fake);
+    let before = bed.repo.digests();
 
-    let out = acr(&sandbox)
-        .args(["cleanup", &repo(&fake, "app"), "--older-than", "30d"])
+    let out = bed
+        .berth()
+        .args(["cleanup", &bed.repo.address, "--older-than", "30d"])
         .args(["--match", ".*", "--dry-run", "-o", "json"])
         .run();
     let report = out.success().json();
@@ -290,32 +262,29 @@ fn cleanup_dry_run_uses_acr_times() {
             ("new".to_string(), "newer".to_string())
         ]
     );
-    assert_eq!(fake.digests("app"), before);
-    for request in fake.requests() {
-        let reads = request.method == "GET" || request.method == "HEAD";
+    assert_eq!(bed.repo.digests(), before);
+    for request in bed.requests() {
         let token = request.method == "POST" && request.route() == "/oauth2/token";
-        assert!(reads || token, "a dry run only reads: {request:?}");
+        assert!(
+            request.is_read() || token,
+            "a dry run only reads: {request:?}"
+        );
     }
 }
 
 #[test]
 fn admin_credentials_go_through_the_challenge() {
-    let fake = AcrFake::start();
-    let expected = seed(&fake, "app", &[&["a", "b"]]);
-    let sandbox = Sandbox::new();
-    docker_config(
-        &sandbox,
-        &fake,
-        json!({"auth": basic(ADMIN_USER, ADMIN_PASSWORD)}),
-    );
-    let out = acr(&sandbox)
-        .args(["tags", "ls", &repo(&fake, "app"), "-o", "json"])
+    let bed = acr();
+    let expected = seed(&bed.repo, &[&["a", "b"]]);
+    let admin = || bed.berth_as(ADMIN_USER, ADMIN_PASSWORD);
+    let out = admin()
+        .args(["tags", "ls", &bed.repo.address, "-o", "json"])
         .run();
     let listing = out.success().json();
     assert_eq!(listing["tags"].as_array().unwrap().len(), expected.len());
 
-    let requests = fake.requests();
-    let pages: Vec<&AcrRequest> = requests
+    let requests = bed.requests();
+    let pages: Vec<&Seen> = requests
         .iter()
         .filter(|r| r.route() == "/acr/v1/app/_tags")
         .collect();
@@ -333,7 +302,7 @@ fn admin_credentials_go_through_the_challenge() {
     assert_eq!(token.method, "GET");
     assert_eq!(
         token.authorization.as_deref(),
-        Some(format!("Basic {}", basic(ADMIN_USER, ADMIN_PASSWORD)).as_str())
+        Some(basic(ADMIN_USER, ADMIN_PASSWORD).as_str())
     );
     assert!(
         token
@@ -344,16 +313,16 @@ fn admin_credentials_go_through_the_challenge() {
     );
 
     // Removal too: the challenge of the tag delete names the scope it needs.
-    fake.clear_requests();
-    let out = acr(&sandbox)
-        .args(["tags", "rm", &repo(&fake, "app"), "a", "-o", "json"])
+    bed.clear_requests();
+    let out = admin()
+        .args(["tags", "rm", &bed.repo.address, "a", "-o", "json"])
         .run();
     assert_eq!(out.success().json()["deleted"], json!(["a"]));
     assert_eq!(
-        fake.digests("app"),
-        [("b".to_string(), expected["b"].clone())]
+        bed.repo.digests(),
+        BTreeMap::from([("b".to_string(), expected["b"].clone())])
     );
-    let requests = fake.requests();
+    let requests = bed.requests();
     let delete = requests
         .iter()
         .find(|r| r.method == "DELETE" && r.status == 202)
@@ -371,13 +340,14 @@ fn admin_credentials_go_through_the_challenge() {
 
 #[test]
 fn an_azure_ad_token_is_exchanged() {
-    let fake = AcrFake::start();
-    let expected = seed(&fake, "app", &[&["a"], &["b"]]);
-    let sandbox = Sandbox::new();
-    let out = acr(&sandbox)
+    let bed = acr();
+    let fake = bed.part::<AcrFake>();
+    let expected = seed(&bed.repo, &[&["a"], &["b"]]);
+    let out = bed
+        .anonymous()
         .args(["--opt", &format!("aad-token={AAD_TOKEN}")])
         .args(["--opt", "tenant=72f988bf-0000-0000-0000-2d7cd011db47"])
-        .args(["-vv", "tags", "ls", &repo(&fake, "app"), "-o", "json"])
+        .args(["-vv", "tags", "ls", &bed.repo.address, "-o", "json"])
         .run();
     let listing = out.success().json();
     assert_eq!(listing["tags"].as_array().unwrap().len(), expected.len());
@@ -386,8 +356,8 @@ fn an_azure_ad_token_is_exchanged() {
         "the AAD token is never shown"
     );
 
-    let requests = fake.requests();
-    let exchanges: Vec<&AcrRequest> = requests
+    let requests = bed.requests();
+    let exchanges: Vec<&Seen> = requests
         .iter()
         .filter(|r| r.route() == "/oauth2/exchange")
         .collect();
@@ -395,11 +365,14 @@ fn an_azure_ad_token_is_exchanged() {
     let exchange = exchanges[0];
     assert_eq!(exchange.method, "POST");
     assert_eq!(exchange.status, 200);
-    assert_eq!(exchange.field("grant_type"), Some("access_token"));
-    assert_eq!(exchange.field("service"), Some(fake.addr().as_str()));
-    assert_eq!(exchange.field("access_token"), Some(AAD_TOKEN));
     assert_eq!(
-        exchange.field("tenant"),
+        exchange.field("grant_type").as_deref(),
+        Some("access_token")
+    );
+    assert_eq!(exchange.field("service"), Some(fake.addr()));
+    assert_eq!(exchange.field("access_token").as_deref(), Some(AAD_TOKEN));
+    assert_eq!(
+        exchange.field("tenant").as_deref(),
         Some("72f988bf-0000-0000-0000-2d7cd011db47")
     );
     let token = requests
@@ -414,13 +387,14 @@ fn an_azure_ad_token_is_exchanged() {
     );
 
     // OCI calls use the exchanged refresh token too, handed to the host.
-    fake.clear_requests();
-    let out = acr(&sandbox)
+    bed.clear_requests();
+    let out = bed
+        .anonymous()
         .env("BERTH_ACR_AAD_TOKEN", AAD_TOKEN)
-        .args(["manifest", "get", &format!("{}:a", repo(&fake, "app"))])
+        .args(["manifest", "get", &bed.repo.tagged("a")])
         .run();
     out.success();
-    let requests = fake.requests();
+    let requests = bed.requests();
     let basic_token = requests
         .iter()
         .find(|r| r.route() == "/oauth2/token" && r.method == "GET")
@@ -441,9 +415,10 @@ fn an_azure_ad_token_is_exchanged() {
     );
 
     // A token ACR refuses names the option.
-    let out = acr(&sandbox)
+    let out = bed
+        .anonymous()
         .args(["--opt", "aad-token=expired.token.value"])
-        .args(["tags", "ls", &repo(&fake, "app")])
+        .args(["tags", "ls", &bed.repo.address])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("UNAUTHORIZED"), "{stderr}");
@@ -453,11 +428,11 @@ fn an_azure_ad_token_is_exchanged() {
 
 #[test]
 fn missing_or_wrong_credentials_exit_1_with_a_hint() {
-    let fake = AcrFake::start();
-    seed(&fake, "app", &[&["a"]]);
-    let sandbox = Sandbox::new();
-    let out = acr(&sandbox)
-        .args(["tags", "ls", &repo(&fake, "app")])
+    let bed = acr();
+    seed(&bed.repo, &[&["a"]]);
+    let out = bed
+        .anonymous()
+        .args(["tags", "ls", &bed.repo.address])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("unauthorized"), "{stderr}");
@@ -471,13 +446,13 @@ fn missing_or_wrong_credentials_exit_1_with_a_hint() {
     );
 
     // An identity token ACR no longer takes.
-    docker_config(
-        &sandbox,
-        &fake,
-        json!({"auth": basic(REFRESH_TOKEN_USER, ""), "identitytoken": "acr-refresh-revoked"}),
-    );
-    let out = acr(&sandbox)
-        .args(["tags", "ls", &repo(&fake, "app")])
+    let revoked = Setting::DockerAuth(json!({
+        "auth": basic_auth(REFRESH_TOKEN_USER, ""),
+        "identitytoken": "acr-refresh-revoked",
+    }));
+    let out = bed
+        .with(bed.anonymous(), &[revoked])
+        .args(["tags", "ls", &bed.repo.address])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("identity token"), "{stderr}");
@@ -491,17 +466,16 @@ fn missing_or_wrong_credentials_exit_1_with_a_hint() {
 
 #[test]
 fn throttled_requests_are_retried() {
-    let fake = AcrFake::start();
-    let expected = seed(&fake, "app", &[&["a"], &["b"]]);
-    let sandbox = Sandbox::new();
-    logged_in(&sandbox, &fake);
-    fake.throttle("/acr/v1/", 2, 1);
-    let out = acr(&sandbox)
-        .args(["tags", "ls", &repo(&fake, "app"), "-o", "json"])
+    let bed = acr();
+    let expected = seed(&bed.repo, &[&["a"], &["b"]]);
+    bed.part::<AcrFake>().throttle("/acr/v1/", 2, 1);
+    let out = bed
+        .berth()
+        .args(["tags", "ls", &bed.repo.address, "-o", "json"])
         .run();
     let listing = out.success().json();
     assert_eq!(listing["tags"].as_array().unwrap().len(), expected.len());
-    let statuses: Vec<u16> = fake
+    let statuses: Vec<u16> = bed
         .requests()
         .iter()
         .filter(|r| r.route() == "/acr/v1/app/_tags")
@@ -512,11 +486,10 @@ fn throttled_requests_are_retried() {
 
 #[test]
 fn a_missing_repository_is_not_found() {
-    let fake = AcrFake::start();
-    let sandbox = Sandbox::new();
-    logged_in(&sandbox, &fake);
-    let out = acr(&sandbox)
-        .args(["tags", "ls", &repo(&fake, "nope")])
+    let bed = acr();
+    let out = bed
+        .berth()
+        .args(["tags", "ls", &bed.repo_named("nope").address])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("not found"), "{stderr}");

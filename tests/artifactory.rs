@@ -2,24 +2,15 @@
 //! headers Artifactory adds to `GET /v2/`, then the OCI API with the safe
 //! untag, against a thin Artifactory front on real distribution.
 
-use crate::support::fakes::branded::{ARTIFACTORY, Branded};
-use crate::support::fakes::front::Seen;
 use crate::support::scenarios::{
-    Repo, assert_detected_by_address, assert_just_a_probe, branded_round_trip, detect_by_probe,
+    assert_detected_by_address, assert_just_a_probe, branded_round_trip, detect_by_probe,
 };
-use crate::support::{BerthCommand, Method, Registry, RegistryOptions, berth};
+use crate::support::{Bed, Method, Requests, Seen, Vendor};
 
 const REPO: &str = "docker-local/team/app";
 
-fn start() -> (Registry, Branded, Repo) {
-    let registry = Registry::start(RegistryOptions::default());
-    let fake = Branded::start(&registry, ARTIFACTORY, false);
-    let repo = Repo::new(&fake.addr(), REPO, registry.seeder());
-    (registry, fake, repo)
-}
-
-fn artifactory() -> BerthCommand {
-    berth().args(["--provider", "artifactory"])
+fn artifactory() -> Bed {
+    Bed::start(Vendor::Artifactory)
 }
 
 #[test]
@@ -29,22 +20,22 @@ fn detects_artifactory_by_address_and_by_its_headers() {
         ("acme-docker.jfrog.io/app", "artifactory"),
         ("jfrog.io.example.com/app", "default"),
     ]);
-    let (_registry, fake, repo) = start();
-    let v = detect_by_probe(&repo.address, "artifactory");
+    let bed = artifactory();
+    let v = detect_by_probe(&bed.repo.address, "artifactory");
     // The repository key stays part of the path, as given.
     assert_eq!(v["repository"], REPO);
-    assert_just_a_probe(&fake.requests());
+    assert_just_a_probe(&bed.requests());
 }
 
 #[test]
 fn lists_removes_one_tag_and_pushes() {
-    let (_registry, fake, repo) = start();
-    let seeded = branded_round_trip("artifactory", &fake, &repo);
+    let bed = artifactory();
+    let seeded = branded_round_trip(&bed);
     // The shared manifest itself was never deleted.
-    let deletes: Vec<_> = fake
+    let deletes: Vec<_> = bed
         .requests()
+        .to(Method::DELETE, "/")
         .into_iter()
-        .filter(|r| r.method == Method::DELETE)
         .map(|r| r.path)
         .collect();
     assert!(!deletes.is_empty());
@@ -59,8 +50,8 @@ fn lists_removes_one_tag_and_pushes() {
 
 #[test]
 fn cleanup_dry_run_uses_image_dates() {
-    let (_registry, fake, repo) = start();
-    repo.seed_dated();
-    repo.cleanup_dry_run(artifactory());
-    assert!(fake.requests().iter().all(Seen::is_read));
+    let bed = artifactory();
+    bed.repo.seed_dated();
+    bed.repo.cleanup_dry_run(bed.berth());
+    assert!(bed.requests().iter().all(Seen::is_read));
 }

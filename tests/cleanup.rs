@@ -2,12 +2,12 @@
 //! reasons, dry runs that only read.
 
 use crate::support::scenarios::{kept, sorted};
-use crate::support::{Image, Method, Proxy, Registry, RegistryOptions, Sandbox, berth};
+use crate::support::{Bed, Image, Seen, Vendor, berth};
 use serde_json::{Value, json};
 
-fn seeded() -> Registry {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
+/// `app` with `pr-1` … `pr-4`, `v1.0` and `main`, of various ages.
+fn seeded() -> Bed {
+    let bed = Bed::start(Vendor::Default);
     for (tag, days) in [
         ("pr-1", 90),
         ("pr-2", 60),
@@ -16,17 +16,16 @@ fn seeded() -> Registry {
         ("v1.0", 400),
         ("main", 1),
     ] {
-        seeder.push_image("app", tag, &Image::new().created_days_ago(days).unique());
+        bed.repo
+            .push(tag, &Image::new().created_days_ago(days).unique());
     }
-    registry
+    bed
 }
 
 #[test]
 fn policy_with_reasons_then_for_real() {
-    let registry = seeded();
-    let repo = format!("{}/app", registry.addr());
-    let proxy = Proxy::start(&registry.url());
-    let via_proxy = format!("{}/app", proxy.addr());
+    let bed = seeded();
+    let repo = &bed.repo;
     let policy = [
         "--match",
         "^pr-",
@@ -38,8 +37,9 @@ fn policy_with_reasons_then_for_real() {
         "^pr-1$",
     ];
 
-    let out = berth()
-        .args(["cleanup", &via_proxy, "--dry-run", "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--dry-run", "-o", "json"])
         .args(policy)
         .run();
     let report = out.success().json();
@@ -54,39 +54,27 @@ fn policy_with_reasons_then_for_real() {
             ("v1.0".into(), "unmatched".into()),
         ]
     );
-    assert!(
-        proxy
-            .requests()
-            .iter()
-            .all(|r| r.method == Method::GET || r.method == Method::HEAD)
-    );
-    assert_eq!(
-        registry.seeder().tags("app").len(),
-        6,
-        "a dry run changes nothing"
-    );
+    assert!(bed.requests().iter().all(Seen::is_read));
+    assert_eq!(repo.tags().len(), 6, "a dry run changes nothing");
 
-    let out = berth()
-        .args(["cleanup", &repo, "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "-o", "json"])
         .args(policy)
         .run();
     assert_eq!(sorted(&out.success().json()["deleted"]), ["pr-2", "pr-3"]);
-    assert_eq!(
-        registry.seeder().tags("app"),
-        ["main", "pr-1", "pr-4", "v1.0"]
-    );
+    assert_eq!(repo.tags(), ["main", "pr-1", "pr-4", "v1.0"]);
 }
 
 #[test]
 fn report_file_and_newer_reason() {
-    let registry = seeded();
-    let sandbox = Sandbox::new();
-    let file = sandbox.home().join("report.json");
-    let out = sandbox
+    let bed = seeded();
+    let file = bed.sandbox().home().join("report.json");
+    let out = bed
         .berth()
         .args([
             "cleanup",
-            &format!("{}/app", registry.addr()),
+            &bed.repo.address,
             "--older-than",
             "50d",
             "--keep",
@@ -107,44 +95,44 @@ fn report_file_and_newer_reason() {
             ("v1.0".into(), "keep".into()),
         ]
     );
-    assert_eq!(report["repo"], format!("{}/app", registry.addr()));
+    assert_eq!(report["repo"], bed.repo.address);
 }
 
 #[test]
 fn undated_tags_are_never_deleted_by_time() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    seeder.push_image("app", "old", &Image::new().created_days_ago(100).unique());
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    repo.push("old", &Image::new().created_days_ago(100).unique());
     // A config without `created`, pushed through berth itself.
     let config = br#"{"architecture":"amd64","os":"linux"}"#;
-    let digest = seeder.push_blob("app", config);
+    let digest = repo.push_blob(config);
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest, "size": config.len()},
         "layers": []
     });
-    let repo = format!("{}/app", registry.addr());
-    berth()
-        .args(["manifest", "put", &format!("{repo}:undated")])
+    bed.berth()
+        .args(["manifest", "put", &repo.tagged("undated")])
         .stdin(manifest.to_string())
         .run()
         .success();
-    let out = berth()
-        .args(["cleanup", &repo, "--older-than", "1d", "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--older-than", "1d", "-o", "json"])
         .run();
     let report = out.success().json();
     assert_eq!(report["deleted"], json!(["old"]));
     assert_eq!(kept(&report), [("undated".into(), "no-date".into())]);
-    assert_eq!(seeder.tags("app"), ["undated"]);
+    assert_eq!(repo.tags(), ["undated"]);
 }
 
 #[test]
 fn annotation_date_is_used_when_the_config_has_none() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
     let config = br#"{"architecture":"amd64","os":"linux"}"#;
-    let digest = seeder.push_blob("app", config);
+    let digest = repo.push_blob(config);
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -152,16 +140,16 @@ fn annotation_date_is_used_when_the_config_has_none() {
         "layers": [],
         "annotations": {"org.opencontainers.image.created": "2020-01-01T00:00:00Z"}
     });
-    let repo = format!("{}/app", registry.addr());
-    berth()
-        .args(["manifest", "put", &format!("{repo}:annotated")])
+    bed.berth()
+        .args(["manifest", "put", &repo.tagged("annotated")])
         .stdin(manifest.to_string())
         .run()
         .success();
-    let out = berth()
+    let out = bed
+        .berth()
         .args([
             "cleanup",
-            &repo,
+            &repo.address,
             "--older-than",
             "30d",
             "--dry-run",
@@ -205,11 +193,12 @@ fn bad_policies_exit_2_before_any_request() {
 
 #[test]
 fn match_all_is_explicit() {
-    let registry = seeded();
-    let out = berth()
+    let bed = seeded();
+    let out = bed
+        .berth()
         .args([
             "cleanup",
-            &format!("{}/app", registry.addr()),
+            &bed.repo.address,
             "--match",
             ".*",
             "--keep",
@@ -219,5 +208,5 @@ fn match_all_is_explicit() {
         ])
         .run();
     assert_eq!(out.success().json()["deleted"].as_array().unwrap().len(), 5);
-    assert_eq!(registry.seeder().tags("app"), ["main"]);
+    assert_eq!(bed.repo.tags(), ["main"]);
 }

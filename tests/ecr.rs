@@ -3,39 +3,27 @@
 //! (that host) is unreachable: everything below goes through the ECR API at
 //! `AWS_ENDPOINT_URL_ECR`, a logging proxy in front of moto.
 
-use crate::support::moto::{self, ACCOUNT, AwsCall, Moto, REGISTRY};
+use crate::support::moto::{ACCOUNT, AwsCall, KEY_ID, Moto, REGISTRY, SECRET};
 use crate::support::scenarios::{assert_detected_by_address, sorted};
-use crate::support::{BerthCommand, Sandbox, berth};
+use crate::support::{Bed, Image, Repo, Vendor, berth, sha256};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-
-fn address(repository: &str) -> String {
-    format!("{REGISTRY}/{repository}")
+fn ecr() -> Bed {
+    Bed::start(Vendor::Ecr)
 }
 
-/// berth with moto's endpoint and keys in the environment.
-fn ecr(sandbox: &Sandbox, moto: &Moto) -> BerthCommand {
-    sandbox
-        .berth()
-        .env("AWS_ENDPOINT_URL_ECR", moto.endpoint())
-        .env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-}
-
-/// A repository with `tags`, each list of tags on one image of its own.
-fn seeded(moto: &Moto, repository: &str, images: &[&[&str]]) -> BTreeMap<String, String> {
-    moto.create_repository(repository);
-    for (i, tags) in images.iter().enumerate() {
-        let manifest = moto::manifest(&format!("{repository}-{i}"));
-        for tag in *tags {
-            moto.put_image(repository, tag, &manifest);
+/// `tags`, each list of tags on one image of its own; returns every tag's
+/// digest.
+fn seeded(repo: &Repo, images: &[&[&str]]) -> BTreeMap<String, String> {
+    for tags in images {
+        let image = repo.push(tags[0], &Image::new().unique());
+        for tag in &tags[1..] {
+            repo.tag(&image.digest, tag);
         }
     }
-    moto.tags(repository)
+    repo.digests()
 }
 
 /// `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/ecr/aws4_request,
@@ -110,15 +98,22 @@ fn detected_by_address_without_network() {
 
 #[test]
 fn lists_tags_with_digests_and_push_times_across_pages() {
-    let moto = Moto::start();
+    let bed = ecr();
+    let moto = bed.part::<Moto>();
     let expected = seeded(
-        &moto,
-        "team/app",
+        &bed.repo_named("team/app"),
         &[&["v1", "v1.0", "stable"], &["v2"], &["v3"], &["latest"]],
     );
     moto.page_size(2);
-    let out = ecr(&Sandbox::new(), &moto)
-        .args(["tags", "ls", &address("team/app"), "-o", "json"])
+    let out = bed
+        .berth()
+        .args([
+            "tags",
+            "ls",
+            &bed.repo_named("team/app").address,
+            "-o",
+            "json",
+        ])
         .run();
     let listing = out.success().json();
     assert_eq!(listing["provider"], "ecr");
@@ -177,17 +172,18 @@ fn lists_tags_with_digests_and_push_times_across_pages() {
 
 #[test]
 fn untag_removes_only_the_named_tag() {
-    let moto = Moto::start();
-    let before = seeded(&moto, "app", &[&["a", "b", "c"], &["d"]]);
+    let bed = ecr();
+    let moto = bed.part::<Moto>();
+    let before = seeded(&bed.repo, &[&["a", "b", "c"], &["d"]]);
     assert_eq!(before["a"], before["b"]);
-    let sandbox = Sandbox::new();
 
-    let out = ecr(&sandbox, &moto)
-        .args(["tags", "rm", &address("app"), "b", "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &bed.repo.address, "b", "-o", "json"])
         .run();
     let report = out.success().json();
     assert_eq!(report["deleted"], json!(["b"]));
-    let after = moto.tags("app");
+    let after = moto.digests("app");
     let expected: BTreeMap<String, String> = before
         .iter()
         .filter(|(t, _)| *t != "b")
@@ -208,11 +204,12 @@ fn untag_removes_only_the_named_tag() {
     assert!(!moto.operations().contains(&"PutImage".to_string()));
 
     // The last tags of an image take it with them, and nothing else.
-    let out = ecr(&sandbox, &moto)
+    let out = bed
+        .berth()
         .args([
             "tags",
             "rm",
-            &address("app"),
+            &bed.repo.address,
             "a",
             "c",
             "gone",
@@ -225,33 +222,35 @@ fn untag_removes_only_the_named_tag() {
     assert_eq!(sorted(&report["deleted"]), ["a", "c"]);
     assert_eq!(report["missing"], json!(["gone"]));
     assert_eq!(
-        moto.tags("app"),
+        moto.digests("app"),
         BTreeMap::from([("d".to_string(), before["d"].clone())])
     );
 }
 
 #[test]
 fn manifests_are_pushed_and_read_through_the_ecr_api() {
-    let moto = Moto::start();
-    moto.create_repository("app");
-    let sandbox = Sandbox::new();
+    let bed = ecr();
+    let moto = bed.part::<Moto>();
     // Spacing and key order are kept exactly: the digest is of these bytes.
     let manifest = b"{\n  \"schemaVersion\": 2,\n  \"mediaType\": \"application/vnd.oci.image.manifest.v1+json\",\n  \"config\": {\"mediaType\": \"application/vnd.oci.image.config.v1+json\", \"digest\": \"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\", \"size\": 2},\n  \"layers\": []\n}\n";
-    let digest = moto::sha256(manifest);
-    let file = sandbox.home().join("manifest.json");
+    let digest = sha256(manifest);
+    let file = bed.sandbox().home().join("manifest.json");
     std::fs::write(&file, manifest).unwrap();
 
-    let out = ecr(&sandbox, &moto)
-        .args(["manifest", "put", &format!("{}:v9", address("app"))])
+    let out = bed
+        .berth()
+        .args(["manifest", "put", &bed.repo.tagged("v9")])
         .arg(&file)
         .args(["-o", "json"])
         .run();
     assert_eq!(out.success().json(), json!({"digest": digest}));
     assert_eq!(
-        moto.manifest("app", "v9").as_deref().map(str::as_bytes),
+        moto.manifest("app", "v9")
+            .map(|(m, _)| m.into_bytes())
+            .as_deref(),
         Some(&manifest[..])
     );
-    assert_eq!(moto.tags("app")["v9"], digest);
+    assert_eq!(moto.digests("app")["v9"], digest);
     let puts: Vec<AwsCall> = moto
         .calls()
         .into_iter()
@@ -267,19 +266,15 @@ fn manifests_are_pushed_and_read_through_the_ecr_api() {
     assert_signed(&puts[0], KEY_ID, SECRET);
 
     // Pushing the same again changes nothing and succeeds.
-    let again = ecr(&sandbox, &moto)
-        .args(["manifest", "put", &format!("{}:v9", address("app"))])
+    let again = bed
+        .berth()
+        .args(["manifest", "put", &bed.repo.tagged("v9")])
         .arg(&file)
         .run();
     assert_eq!(again.success().stdout_str().trim(), digest);
 
-    for reference in [
-        format!("{}:v9", address("app")),
-        format!("{}@{digest}", address("app")),
-    ] {
-        let out = ecr(&sandbox, &moto)
-            .args(["manifest", "get", &reference])
-            .run();
+    for reference in [bed.repo.tagged("v9"), bed.repo.at(&digest)] {
+        let out = bed.berth().args(["manifest", "get", &reference]).run();
         assert_eq!(out.success().stdout, manifest, "{reference}");
     }
     let gets: Vec<AwsCall> = moto
@@ -296,8 +291,9 @@ fn manifests_are_pushed_and_read_through_the_ecr_api() {
         "application/vnd.docker.distribution.manifest.v2+json"
     )));
 
-    let missing = ecr(&sandbox, &moto)
-        .args(["manifest", "get", &format!("{}:nope", address("app"))])
+    let missing = bed
+        .berth()
+        .args(["manifest", "get", &bed.repo.tagged("nope")])
         .run();
     assert_eq!(missing.code(), 1);
     assert!(
@@ -309,21 +305,21 @@ fn manifests_are_pushed_and_read_through_the_ecr_api() {
 
 #[test]
 fn cleanup_dry_run_uses_push_times() {
-    let moto = Moto::start();
-    moto.create_repository("app");
+    let bed = ecr();
+    let moto = bed.part::<Moto>();
     // moto records push times in whole seconds.
     for (i, tag) in ["oldest", "older", "newest"].iter().enumerate() {
         if i > 0 {
             std::thread::sleep(Duration::from_millis(1100));
         }
-        moto.put_image("app", tag, &moto::manifest(tag));
+        bed.repo.push(tag, &Image::new().unique());
     }
-    let before = moto.tags("app");
-    let sandbox = Sandbox::new();
+    let before = moto.digests("app");
 
     let dry_run = |policy: [&str; 2]| {
-        let out = ecr(&sandbox, &moto)
-            .args(["cleanup", &address("app"), "--match", ".*"])
+        let out = bed
+            .berth()
+            .args(["cleanup", &bed.repo.address, "--match", ".*"])
             .args(policy)
             .args(["--dry-run", "-o", "json"])
             .run();
@@ -349,7 +345,7 @@ fn cleanup_dry_run_uses_push_times() {
         .collect();
     assert_eq!(reasons, BTreeSet::from(["newer".to_string()]));
 
-    assert_eq!(moto.tags("app"), before, "a dry run changes nothing");
+    assert_eq!(moto.digests("app"), before, "a dry run changes nothing");
     for call in moto.calls() {
         assert!(
             call.operation == "ListImages" || call.operation == "DescribeImages",
@@ -364,7 +360,7 @@ fn missing_credentials_exit_1_with_a_hint() {
     // Nothing listens there: the provider must fail before sending anything.
     let out = berth()
         .env("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:9")
-        .args(["tags", "ls", &address("app")])
+        .args(["tags", "ls", &format!("{REGISTRY}/app")])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("berth: error:"), "{stderr}");
@@ -382,7 +378,7 @@ fn missing_credentials_exit_1_with_a_hint() {
     let out = berth()
         .env("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:9")
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .args(["tags", "ls", &address("app")])
+        .args(["tags", "ls", &format!("{REGISTRY}/app")])
         .run();
     assert_eq!(out.code(), 1);
     assert!(!out.stderr_str().contains(SECRET));
@@ -390,17 +386,15 @@ fn missing_credentials_exit_1_with_a_hint() {
 
 #[test]
 fn rejected_credentials_exit_1_with_a_hint() {
-    let moto = Moto::start();
-    moto.create_repository("app");
+    let bed = ecr();
+    let moto = bed.part::<Moto>();
     moto.fail(
         "ListImages",
         1,
         "UnrecognizedClientException",
         "The security token included in the request is invalid.",
     );
-    let out = ecr(&Sandbox::new(), &moto)
-        .args(["tags", "ls", &address("app")])
-        .run();
+    let out = bed.berth().args(["tags", "ls", &bed.repo.address]).run();
     let stderr = out.failure();
     assert!(
         stderr.contains(
@@ -415,10 +409,10 @@ fn rejected_credentials_exit_1_with_a_hint() {
 
 #[test]
 fn credentials_from_the_shared_credentials_file() {
-    let moto = Moto::start();
-    seeded(&moto, "app", &[&["v1"]]);
-    let sandbox = Sandbox::new();
-    let aws = sandbox.home().join(".aws");
+    let bed = ecr();
+    let moto = bed.part::<Moto>();
+    seeded(&bed.repo, &[&["v1"]]);
+    let aws = bed.sandbox().home().join(".aws");
     std::fs::create_dir_all(&aws).unwrap();
     std::fs::write(
         aws.join("credentials"),
@@ -428,11 +422,11 @@ fn credentials_from_the_shared_credentials_file() {
     .unwrap();
     let run = |extra: &[(&str, &str)]| {
         moto.clear_calls();
-        let mut command = sandbox.berth().env("AWS_ENDPOINT_URL_ECR", moto.endpoint());
+        let mut command = bed.anonymous();
         for (name, value) in extra {
             command = command.env(name, value);
         }
-        let out = command.args(["tags", "ls", &address("app")]).run();
+        let out = command.args(["tags", "ls", &bed.repo.address]).run();
         assert_eq!(out.success().stdout_str(), "v1\n");
         moto.calls()
     };
@@ -454,7 +448,7 @@ fn credentials_from_the_shared_credentials_file() {
         );
     }
     // AWS_SHARED_CREDENTIALS_FILE names another file.
-    let other = sandbox.home().join("elsewhere");
+    let other = bed.sandbox().home().join("elsewhere");
     std::fs::write(
         &other,
         "[default]\naws_access_key_id = AKIDELSEWHERE00000000\naws_secret_access_key = elsewhere\n",
@@ -474,11 +468,10 @@ fn credentials_from_the_shared_credentials_file() {
     }
 
     // A profile that is not there: the missing-credentials error.
-    let out = sandbox
-        .berth()
-        .env("AWS_ENDPOINT_URL_ECR", moto.endpoint())
+    let out = bed
+        .anonymous()
         .env("AWS_PROFILE", "nope")
-        .args(["tags", "ls", &address("app")])
+        .args(["tags", "ls", &bed.repo.address])
         .run();
     let stderr = out.failure();
     assert!(
@@ -490,13 +483,14 @@ fn credentials_from_the_shared_credentials_file() {
 
 #[test]
 fn throttled_calls_are_retried() {
-    let moto = Moto::start();
-    let expected = seeded(&moto, "app", &[&["a", "b"], &["c"]]);
+    let bed = ecr();
+    let moto = bed.part::<Moto>();
+    let expected = seeded(&bed.repo, &[&["a", "b"], &["c"]]);
     moto.throttle("ListImages", 2);
     moto.throttle("DescribeImages", 1);
-    let sandbox = Sandbox::new();
-    let out = ecr(&sandbox, &moto)
-        .args(["tags", "ls", &address("app"), "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["tags", "ls", &bed.repo.address, "-o", "json"])
         .run();
     let listing = out.success().json();
     assert_eq!(tags_of(&listing).len(), expected.len());
@@ -509,8 +503,9 @@ fn throttled_calls_are_retried() {
     // Throttling that does not stop ends in a rate-limit error, bounded.
     moto.throttle("ListImages", 100);
     moto.clear_calls();
-    let out = ecr(&sandbox, &moto)
-        .args(["tags", "ls", &address("app")])
+    let out = bed
+        .berth()
+        .args(["tags", "ls", &bed.repo.address])
         .timeout(Duration::from_secs(30))
         .run();
     let stderr = out.failure();
@@ -524,9 +519,10 @@ fn throttled_calls_are_retried() {
 
 #[test]
 fn a_missing_repository_is_not_found() {
-    let moto = Moto::start();
-    let out = ecr(&Sandbox::new(), &moto)
-        .args(["tags", "ls", &address("nope")])
+    let bed = ecr();
+    let out = bed
+        .berth()
+        .args(["tags", "ls", &bed.repo_named("nope").address])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("not found"), "{stderr}");

@@ -3,76 +3,25 @@
 //! distribution registry. The fake serves both on one loopback address.
 
 use crate::support::fakes::challenge::Challenger;
-use crate::support::fakes::github::{GhRequest, GithubFake, Throttle};
-use crate::support::login::logged_in;
-use crate::support::scenarios::{Repo, assert_detected_by_address, by_name, detect_by_probe};
-use crate::support::{
-    BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox, Seeder, berth,
-};
+use crate::support::fakes::github::{GithubFake, TOKEN, Throttle};
+use crate::support::scenarios::{assert_detected_by_address, by_name, detect_by_probe};
+use crate::support::{Bed, Image, Method, Requests, Seen, Vendor};
 use serde_json::json;
 
-const TOKEN: &str = "ghp_alicetokenforpackages";
-const ALL_SCOPES: &[&str] = &["read:packages", "write:packages", "delete:packages"];
-
-struct Gh {
-    _registry: Registry,
-    fake: GithubFake,
-    /// Pushes through the fake, so it sees every manifest as GitHub would.
-    seeder: Seeder,
-    /// The package `acme/app`.
-    app: Repo,
+fn github() -> Bed {
+    Bed::start(Vendor::Github)
 }
 
-impl Gh {
-    fn start() -> Gh {
-        let registry = Registry::start(RegistryOptions::default());
-        let fake = GithubFake::start(&registry);
-        fake.org("acme");
-        fake.user("alice");
-        fake.user("bob");
-        fake.token(TOKEN, "alice", ALL_SCOPES);
-        let seeder = Seeder::new(&fake.url());
-        let app = Repo::new(&fake.addr(), "acme/app", seeder.clone());
-        Gh {
-            _registry: registry,
-            fake,
-            seeder,
-            app,
-        }
-    }
-
-    /// The package `name` at the fake, pushed to through it.
-    fn repo(&self, name: &str) -> Repo {
-        Repo::new(&self.fake.addr(), name, self.seeder.clone())
-    }
-
-    /// `berth` with the provider and the fake's API, without a token.
-    fn tokenless(&self, berth: BerthCommand) -> BerthCommand {
-        berth.args([
-            "--provider",
-            "github",
-            "--opt",
-            &format!("api-url={}", self.fake.url()),
-        ])
-    }
-
-    fn berth(&self) -> BerthCommand {
-        self.tokenless(berth())
-            .args(["--opt", &format!("token={TOKEN}")])
-    }
-
-    /// REST requests (everything but `/v2/`).
-    fn rest(&self) -> Vec<GhRequest> {
-        self.fake
-            .requests()
-            .into_iter()
-            .filter(|r| !r.path.starts_with("/v2/"))
-            .collect()
-    }
+/// REST requests (everything but `/v2/`).
+fn rest(bed: &Bed) -> Vec<Seen> {
+    bed.requests()
+        .into_iter()
+        .filter(|r| !r.path.starts_with("/v2/"))
+        .collect()
 }
 
-fn version_of(gh: &Gh, repo: &str, digest: &str) -> Option<(u64, Vec<String>)> {
-    gh.fake
+fn version_of(bed: &Bed, repo: &str, digest: &str) -> Option<(u64, Vec<String>)> {
+    bed.part::<GithubFake>()
         .versions(repo)
         .into_iter()
         .find(|v| v.digest == digest)
@@ -97,15 +46,16 @@ fn ghcrs_challenge_is_recognised_by_probe() {
 
 #[test]
 fn tags_list_from_versions_with_digests_and_dates_across_pages() {
-    let gh = Gh::start();
-    let sub = gh.repo("acme/app/sub");
-    let tags = sub.seeder.seed_tags(&sub.name, 130);
+    let bed = github();
+    let sub = bed.repo_named("acme/app/sub");
+    let tags = sub.seed_tags(130);
     // One version with two tags.
-    sub.seeder.tag(&sub.name, &tags[0], "latest");
-    let first = sub.seeder.digest(&sub.name, &tags[0]).unwrap();
-    gh.fake.created(&sub.name, &first, "2022-06-01T10:00:00Z");
+    sub.tag(&tags[0], "latest");
+    let first = sub.digest(&tags[0]).unwrap();
+    bed.part::<GithubFake>()
+        .created(&sub.name, &first, "2022-06-01T10:00:00Z");
 
-    let out = gh
+    let out = bed
         .berth()
         .args(["tags", "ls", &sub.address, "-o", "json"])
         .run();
@@ -120,7 +70,7 @@ fn tags_list_from_versions_with_digests_and_dates_across_pages() {
 
     // The owner's kind, then the versions page by page along the Link
     // header; the package name's slash is %2F; GitHub's headers each time.
-    let rest = gh.rest();
+    let rest = rest(&bed);
     let paths: Vec<&str> = rest.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(
         paths,
@@ -136,30 +86,29 @@ fn tags_list_from_versions_with_digests_and_dates_across_pages() {
             request.authorization.as_deref(),
             Some(&*format!("Bearer {TOKEN}"))
         );
-        assert!(request.user_agent.as_deref().unwrap().starts_with("berth/"));
+        assert!(request.header("user-agent").unwrap().starts_with("berth/"));
     }
 }
 
 #[test]
 fn removing_one_tag_of_a_version_keeps_the_others_on_it() {
-    let gh = Gh::start();
-    let app = &gh.app;
+    let bed = github();
+    let app = &bed.repo;
     let seeded = app.seed_shared();
-    let (id, _) = version_of(&gh, "acme/app", &seeded.shared).unwrap();
-    gh.fake.clear_requests();
+    let (id, _) = version_of(&bed, "acme/app", &seeded.shared).unwrap();
 
-    app.remove_a(gh.berth(), &seeded);
+    app.remove_a(bed.berth(), &seeded);
     // The original version stays, with its other tags.
     assert_eq!(
-        version_of(&gh, "acme/app", &seeded.shared),
+        version_of(&bed, "acme/app", &seeded.shared),
         Some((id, vec!["b".to_string(), "c".to_string()]))
     );
 
     // The tag moved to a throwaway pushed at it, and that version went.
-    let pushes = gh.fake.requests_to(Method::PUT, "/v2/acme/app/manifests/");
+    let pushes = bed.requests().to(Method::PUT, "/v2/acme/app/manifests/");
     assert_eq!(pushes.len(), 1);
     assert_eq!(pushes[0].path, "/v2/acme/app/manifests/a");
-    let deletes = gh.fake.requests_to(Method::DELETE, "/");
+    let deletes = bed.requests().to(Method::DELETE, "/");
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert!(
         deletes[0]
@@ -179,68 +128,70 @@ fn removing_one_tag_of_a_version_keeps_the_others_on_it() {
 
 #[test]
 fn removing_several_tags_of_a_version_at_once_keeps_the_rest() {
-    let gh = Gh::start();
-    gh.app.push("a", &Image::new().unique());
+    let bed = github();
+    bed.repo.push("a", &Image::new().unique());
     for tag in ["b", "c", "d"] {
-        gh.seeder.tag("acme/app", "a", tag);
+        bed.repo.tag("a", tag);
     }
-    let keep = gh.app.push("keep", &Image::new().unique());
-    let out = gh
+    let keep = bed.repo.push("keep", &Image::new().unique());
+    let out = bed
         .berth()
         .args(["--concurrency", "4"])
-        .args(["tags", "rm", &gh.app.address, "a", "b", "c", "-o", "json"])
+        .args(["tags", "rm", &bed.repo.address, "a", "b", "c", "-o", "json"])
         .run();
     assert_eq!(out.success().json()["deleted"], json!(["a", "b", "c"]));
-    assert_eq!(gh.seeder.tags("acme/app"), ["d", "keep"]);
-    assert_eq!(gh.seeder.digest("acme/app", "keep").unwrap(), keep.digest);
+    assert_eq!(bed.repo.tags(), ["d", "keep"]);
+    assert_eq!(bed.repo.digest("keep").unwrap(), keep.digest);
 
-    let out = gh.berth().args(["tags", "rm", &gh.app.address, "d"]).run();
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &bed.repo.address, "d"])
+        .run();
     out.success();
-    assert_eq!(gh.seeder.tags("acme/app"), ["keep"]);
-    assert!(gh.fake.requests_to(Method::DELETE, "/v2/").is_empty());
+    assert_eq!(bed.repo.tags(), ["keep"]);
+    assert!(bed.requests().to(Method::DELETE, "/v2/").is_empty());
 }
 
 #[test]
 fn removing_the_only_tag_of_a_version_deletes_the_version() {
-    let gh = Gh::start();
-    let x = gh.app.push("x", &Image::new().unique());
-    let y = gh.app.push("y", &Image::new().unique());
-    let (id, _) = version_of(&gh, "acme/app", &x.digest).unwrap();
-    gh.fake.clear_requests();
+    let bed = github();
+    let x = bed.repo.push("x", &Image::new().unique());
+    let y = bed.repo.push("y", &Image::new().unique());
+    let (id, _) = version_of(&bed, "acme/app", &x.digest).unwrap();
 
-    gh.berth()
-        .args(["tags", "rm", &gh.app.address, "x"])
+    bed.berth()
+        .args(["tags", "rm", &bed.repo.address, "x"])
         .run()
         .success();
-    assert_eq!(gh.seeder.tags("acme/app"), ["y"]);
-    assert_eq!(gh.seeder.digest("acme/app", &x.digest), None);
-    assert_eq!(gh.seeder.digest("acme/app", "y").unwrap(), y.digest);
-    let deletes = gh.fake.requests_to(Method::DELETE, "/");
+    assert_eq!(bed.repo.tags(), ["y"]);
+    assert_eq!(bed.repo.digest(&x.digest), None);
+    assert_eq!(bed.repo.digest("y").unwrap(), y.digest);
+    let deletes = bed.requests().to(Method::DELETE, "/");
     let paths: Vec<&str> = deletes.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(
         paths,
         [format!("/orgs/acme/packages/container/app/versions/{id}")]
     );
-    assert!(gh.fake.requests_to(Method::PUT, "/v2/").is_empty());
+    assert!(bed.requests().to(Method::PUT, "/v2/").is_empty());
 }
 
 /// Removes `acme/app:only`, which GitHub must refuse; checks the run
 /// failed and left the tag. Returns stderr.
-fn remove_refused(gh: &Gh) -> String {
-    let out = gh
+fn remove_refused(bed: &Bed) -> String {
+    let out = bed
         .berth()
-        .args(["tags", "rm", &gh.app.address, "only"])
+        .args(["tags", "rm", &bed.repo.address, "only"])
         .run();
     let stderr = out.failure();
-    assert_eq!(gh.seeder.tags("acme/app"), ["only"]);
+    assert_eq!(bed.repo.tags(), ["only"]);
     stderr
 }
 
 #[test]
 fn the_last_version_is_refused_plainly() {
-    let gh = Gh::start();
-    gh.app.push("only", &Image::new().unique());
-    let stderr = remove_refused(&gh);
+    let bed = github();
+    bed.repo.push("only", &Image::new().unique());
+    let stderr = remove_refused(&bed);
     assert!(
         stderr.contains("You cannot delete the last version of a package"),
         "{stderr}"
@@ -253,12 +204,11 @@ fn the_last_version_is_refused_plainly() {
 
 #[test]
 fn the_last_tagged_version_is_refused_plainly() {
-    let gh = Gh::start();
-    gh.app.push("only", &Image::new().unique());
+    let bed = github();
+    bed.repo.push("only", &Image::new().unique());
     // An untagged version besides it.
-    gh.seeder
-        .push_image("acme/app", None, &Image::new().unique());
-    let stderr = remove_refused(&gh);
+    bed.repo.push_untagged(&Image::new().unique());
+    let stderr = remove_refused(&bed);
     assert!(
         stderr.contains("You cannot delete the last tagged version of a package"),
         "{stderr}"
@@ -267,27 +217,27 @@ fn the_last_tagged_version_is_refused_plainly() {
 
 #[test]
 fn the_token_users_own_packages_are_under_user_and_others_under_users() {
-    let gh = Gh::start();
-    let (alice, bob) = (gh.repo("alice/tool"), gh.repo("bob/tool"));
+    let bed = github();
+    let (alice, bob) = (bed.repo_named("alice/tool"), bed.repo_named("bob/tool"));
     let mine = alice.push("v1", &Image::new().unique());
     for (repo, tag) in [(&alice, "v2"), (&bob, "v1"), (&bob, "v2")] {
         repo.push(tag, &Image::new().unique());
     }
 
-    let out = gh
+    let out = bed
         .berth()
         .args(["tags", "ls", &alice.address, "-o", "json"])
         .run();
     assert_eq!(by_name(&out.success().json())["v1"]["digest"], mine.digest);
     for repo in [&alice, &bob] {
-        gh.berth()
+        bed.berth()
             .args(["tags", "rm", &repo.address, "v1"])
             .run()
             .success();
-        assert_eq!(repo.seeder.tags(&repo.name), ["v2"]);
+        assert_eq!(repo.tags(), ["v2"]);
     }
 
-    let paths: Vec<String> = gh.rest().into_iter().map(|r| r.path).collect();
+    let paths: Vec<String> = rest(&bed).into_iter().map(|r| r.path).collect();
     assert!(paths.contains(&"/user".to_string()), "{paths:?}");
     assert!(
         paths.contains(&"/user/packages/container/tool/versions?per_page=100&page=1".to_string()),
@@ -303,7 +253,7 @@ fn the_token_users_own_packages_are_under_user_and_others_under_users() {
         !paths.iter().any(|p| p.starts_with("/users/alice/packages")),
         "{paths:?}"
     );
-    let deletes = gh.fake.requests_to(Method::DELETE, "/");
+    let deletes = bed.requests().to(Method::DELETE, "/");
     assert_eq!(deletes.len(), 2);
     assert!(
         deletes[0]
@@ -319,15 +269,15 @@ fn the_token_users_own_packages_are_under_user_and_others_under_users() {
 
 #[test]
 fn manifest_put_makes_a_version() {
-    let gh = Gh::start();
-    let app = &gh.app;
+    let bed = github();
+    let app = &bed.repo;
     let source = app.push("source", &Image::new().unique());
-    app.copy_manifest(|| gh.berth(), "source", &source.digest);
-    let (_, tags) = version_of(&gh, "acme/app", &source.digest).unwrap();
+    app.copy_manifest(|| bed.berth(), "source", &source.digest);
+    let (_, tags) = version_of(&bed, "acme/app", &source.digest).unwrap();
     assert_eq!(tags, ["copy", "source"]);
     assert_eq!(
-        gh.fake
-            .requests_to(Method::PUT, "/v2/acme/app/manifests/copy")[0]
+        bed.requests()
+            .to(Method::PUT, "/v2/acme/app/manifests/copy")[0]
             .status,
         201
     );
@@ -335,82 +285,78 @@ fn manifest_put_makes_a_version() {
 
 #[test]
 fn cleanup_dry_run_uses_the_versions_creation_times() {
-    let gh = Gh::start();
-    let app = &gh.app;
+    let bed = github();
+    let app = &bed.repo;
     let old = app.push("old", &Image::new().created_days_ago(1).unique());
     app.push("new", &Image::new().created_days_ago(400).unique());
-    gh.fake
+    bed.part::<GithubFake>()
         .created("acme/app", &old.digest, "2020-03-01T00:00:00Z");
-    gh.fake.clear_requests();
-    app.cleanup_dry_run(gh.berth());
-    assert!(gh.fake.requests_to(Method::DELETE, "/").is_empty());
-    assert!(gh.fake.requests_to(Method::PUT, "/").is_empty());
+    app.cleanup_dry_run(bed.berth());
+    assert!(bed.requests().to(Method::DELETE, "/").is_empty());
+    assert!(bed.requests().to(Method::PUT, "/").is_empty());
 }
 
 #[test]
 fn without_a_token_tags_list_over_the_registry_and_removal_says_what_to_set() {
-    let gh = Gh::start();
-    gh.app.push("a", &Image::new().unique());
-    let sandbox = Sandbox::new();
-    let out = gh
-        .tokenless(sandbox.berth())
-        .args(["tags", "ls", &gh.app.address, "-o", "json"])
+    let bed = github();
+    bed.repo.push("a", &Image::new().unique());
+    let out = bed
+        .anonymous()
+        .args(["tags", "ls", &bed.repo.address, "-o", "json"])
         .run();
     assert_eq!(
         out.success().json()["tags"],
         json!([{"name": "a", "digest": null, "created": null}])
     );
-    let out = gh
-        .tokenless(sandbox.berth())
-        .args(["tags", "rm", &gh.app.address, "a"])
+    let out = bed
+        .anonymous()
+        .args(["tags", "rm", &bed.repo.address, "a"])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("needs a token"), "{stderr}");
     assert!(stderr.contains("\nhint: give a GitHub token"), "{stderr}");
     assert!(stderr.contains("--opt token=TOKEN"), "{stderr}");
     assert!(stderr.contains("GITHUB_TOKEN"), "{stderr}");
-    assert!(gh.rest().is_empty(), "{:?}", gh.rest());
-    assert_eq!(gh.seeder.tags("acme/app"), ["a"]);
+    assert!(rest(&bed).is_empty(), "{:?}", rest(&bed));
+    assert_eq!(bed.repo.tags(), ["a"]);
 }
 
 #[test]
 fn a_wrong_token_is_refused_with_a_hint() {
-    let gh = Gh::start();
-    gh.app.push("a", &Image::new().unique());
-    let out = gh
-        .tokenless(berth())
+    let bed = github();
+    bed.repo.push("a", &Image::new().unique());
+    let out = bed
+        .anonymous()
         .args(["--opt", "token=ghp_wrong"])
-        .args(["tags", "ls", &gh.app.address])
+        .args(["tags", "ls", &bed.repo.address])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("Bad credentials"), "{stderr}");
     assert!(stderr.contains("\nhint: give a GitHub token"), "{stderr}");
     assert!(!stderr.contains("ghp_wrong"), "{stderr}");
-    assert_eq!(gh.rest()[0].status, 401);
+    assert_eq!(rest(&bed)[0].status, 401);
 }
 
 #[test]
 fn github_token_from_the_environment_or_docker_config() {
-    let gh = Gh::start();
-    let a = gh.app.push("a", &Image::new().unique());
+    let bed = github();
+    let a = bed.repo.push("a", &Image::new().unique());
     // The API address from GITHUB_API_URL (granted with it), too.
-    let out = Sandbox::new()
-        .berth()
+    let out = bed
+        .command()
         .env("GITHUB_TOKEN", TOKEN)
-        .env("GITHUB_API_URL", gh.fake.url())
-        .args(["--provider", "github"])
-        .args(["tags", "ls", &gh.app.address, "-o", "json"])
+        .env("GITHUB_API_URL", bed.part::<GithubFake>().url())
+        .args(["tags", "ls", &bed.repo.address, "-o", "json"])
         .run();
     assert_eq!(out.success().json()["tags"][0]["digest"], a.digest);
 
-    let login = logged_in(&Sandbox::new(), &gh.fake.addr(), "alice", TOKEN);
-    let out = gh
-        .tokenless(login)
-        .args(["tags", "ls", &gh.app.address, "-o", "json"])
+    let out = bed
+        .berth_as("alice", TOKEN)
+        .args(["tags", "ls", &bed.repo.address, "-o", "json"])
         .run();
     assert_eq!(out.success().json()["tags"][0]["digest"], a.digest);
     assert!(
-        gh.rest()
+        rest(&bed)
             .iter()
             .all(|r| r.authorization.as_deref() == Some(&*format!("Bearer {TOKEN}")))
     );
@@ -418,15 +364,15 @@ fn github_token_from_the_environment_or_docker_config() {
 
 #[test]
 fn rate_limits_are_waited_out() {
-    let gh = Gh::start();
-    gh.app.push("a", &Image::new().unique());
+    let bed = github();
+    bed.repo.push("a", &Image::new().unique());
     let reset = (std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
         + 1)
     .to_string();
-    gh.fake.throttle([
+    bed.part::<GithubFake>().throttle([
         // A secondary rate limit answered 403 (the plugin waits).
         Throttle {
             status: 403,
@@ -449,22 +395,22 @@ fn rate_limits_are_waited_out() {
             message: "API rate limit exceeded for user ID 1.".into(),
         },
     ]);
-    let out = gh.berth().args(["tags", "ls", &gh.app.address]).run();
+    let out = bed.berth().args(["tags", "ls", &bed.repo.address]).run();
     assert_eq!(out.success().stdout_str(), "a\n");
-    let statuses: Vec<u16> = gh.rest().iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [403, 429, 403, 200, 200], "{:?}", gh.rest());
+    let statuses: Vec<u16> = rest(&bed).iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [403, 429, 403, 200, 200], "{:?}", rest(&bed));
 }
 
 #[test]
 fn a_long_rate_limit_is_reported_not_waited_for() {
-    let gh = Gh::start();
-    gh.app.push("a", &Image::new().unique());
-    gh.fake.throttle([Throttle {
+    let bed = github();
+    bed.repo.push("a", &Image::new().unique());
+    bed.part::<GithubFake>().throttle([Throttle {
         status: 403,
         headers: vec![("retry-after".into(), "3600".into())],
         message: "You have exceeded a secondary rate limit.".into(),
     }]);
-    let out = gh.berth().args(["tags", "ls", &gh.app.address]).run();
+    let out = bed.berth().args(["tags", "ls", &bed.repo.address]).run();
     let stderr = out.failure();
     assert!(stderr.contains("rate limited"), "{stderr}");
     assert!(stderr.contains("secondary rate limit"), "{stderr}");
@@ -472,5 +418,5 @@ fn a_long_rate_limit_is_reported_not_waited_for() {
         stderr.contains("\nhint: the registry asks to wait 3600 s"),
         "{stderr}"
     );
-    assert_eq!(gh.rest().len(), 1);
+    assert_eq!(rest(&bed).len(), 1);
 }

@@ -2,61 +2,32 @@
 //! token service and each generation's tag delete) and API v4, in front of
 //! real distribution.
 
-use crate::support::fakes::front::Seen;
 use crate::support::fakes::gitlab::{
     Generation, GitLabFake, JOB_TOKEN, JOB_USER, PRIVATE_TOKEN, USER,
 };
-use crate::support::login::logged_in;
-use crate::support::scenarios::{
-    Repo, assert_detected_by_address, assert_just_a_probe, detect_by_probe,
-};
-use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox};
+use crate::support::scenarios::{assert_detected_by_address, assert_just_a_probe, detect_by_probe};
+use crate::support::{Bed, Image, Method, Requests, Seen, Setting, Vendor};
 
 const REPO: &str = "group/project/app";
 
-struct Setup {
-    fake: GitLabFake,
-    repo: Repo,
-    _registry: Registry,
+/// A bed whose registry has `generation`'s tag delete.
+fn gitlab(generation: Generation) -> Bed {
+    let bed = Bed::start(Vendor::Gitlab);
+    bed.part::<GitLabFake>().set_generation(generation);
+    bed
 }
 
-impl Setup {
-    fn new(generation: Generation) -> Setup {
-        let registry = Registry::start(RegistryOptions::default());
-        let fake = GitLabFake::start(&registry, generation);
-        fake.add_project("group/project", 42);
-        let repo = Repo::new(&fake.addr(), REPO, registry.seeder());
-        Setup {
-            fake,
-            repo,
-            _registry: registry,
-        }
-    }
+/// `(path, status)` of the DELETE requests the fake saw.
+fn deletes(bed: &Bed) -> Vec<(String, u16)> {
+    bed.requests()
+        .to(Method::DELETE, "/")
+        .into_iter()
+        .map(|r| (r.path, r.status))
+        .collect()
+}
 
-    /// berth logged in to the registry as `user`, provider named.
-    fn berth_as(&self, user: &str, password: &str) -> BerthCommand {
-        logged_in(&Sandbox::new(), &self.fake.addr(), user, password).args(["--provider", "gitlab"])
-    }
-
-    fn berth(&self) -> BerthCommand {
-        self.berth_as(USER, PRIVATE_TOKEN)
-    }
-
-    /// berth with the API at the fake.
-    fn with_api(&self) -> BerthCommand {
-        self.berth()
-            .args(["--opt", &format!("api-url={}", self.fake.api_url())])
-    }
-
-    /// `(path, status)` of the DELETE requests the fake saw.
-    fn deletes(&self) -> Vec<(String, u16)> {
-        self.fake
-            .requests()
-            .into_iter()
-            .filter(|r| r.method == Method::DELETE)
-            .map(|r| (r.path, r.status))
-            .collect()
-    }
+fn api_calls(bed: &Bed) -> Vec<Seen> {
+    bed.requests().under("/api/v4/")
 }
 
 #[test]
@@ -66,27 +37,23 @@ fn detects_gitlab_by_address_and_by_its_registry_challenge() {
         ("gitlab.com/group/project", "gitlab"),
         ("registry.gitlab.example.com/group/project", "default"),
     ]);
-    let setup = Setup::new(Generation::Current);
-    detect_by_probe(&setup.repo.address, "gitlab");
-    let requests = setup.fake.requests();
+    let bed = gitlab(Generation::Current);
+    detect_by_probe(&bed.repo.address, "gitlab");
+    let requests = bed.requests();
     assert_just_a_probe(&requests);
     assert_eq!(requests[0].status, 401);
 }
 
 #[test]
 fn lists_tags_through_the_registry() {
-    let setup = Setup::new(Generation::Current);
-    let tags = setup.repo.seeder.seed_tags(REPO, 3);
-    let out = setup
-        .berth()
-        .args(["tags", "ls", &setup.repo.address])
-        .run();
+    let bed = gitlab(Generation::Current);
+    let tags = bed.repo.seed_tags(3);
+    let out = bed.berth().args(["tags", "ls", &bed.repo.address]).run();
     assert_eq!(out.success().sorted_lines(), tags);
-    let lists: Vec<_> = setup
-        .fake
+    let lists: Vec<_> = bed
         .requests()
+        .under(&format!("/v2/{REPO}/tags/list"))
         .into_iter()
-        .filter(|r| r.path.starts_with(&format!("/v2/{REPO}/tags/list")))
         .map(|r| {
             (
                 r.status,
@@ -95,8 +62,7 @@ fn lists_tags_through_the_registry() {
         })
         .collect();
     assert_eq!(lists.last(), Some(&(200, true)), "{lists:?}");
-    let token = setup
-        .fake
+    let token = bed
         .requests()
         .into_iter()
         .find(|r| r.path.starts_with("/jwt/auth"))
@@ -110,10 +76,10 @@ fn lists_tags_through_the_registry() {
 
 #[test]
 fn removes_one_tag_with_the_oci_tag_delete() {
-    let setup = Setup::new(Generation::Current);
-    let seeded = setup.repo.seed_shared();
-    setup.repo.remove_a(setup.berth(), &seeded);
-    let deletes = setup.deletes();
+    let bed = gitlab(Generation::Current);
+    let seeded = bed.repo.seed_shared();
+    bed.repo.remove_a(bed.berth(), &seeded);
+    let deletes = deletes(&bed);
     assert_eq!(
         deletes.last(),
         Some(&(format!("/v2/{REPO}/manifests/a"), 202)),
@@ -125,16 +91,15 @@ fn removes_one_tag_with_the_oci_tag_delete() {
             .all(|(p, _)| p == &format!("/v2/{REPO}/manifests/a")),
         "{deletes:?}"
     );
-    assert!(setup.fake.api_calls().is_empty());
+    assert!(api_calls(&bed).is_empty());
 }
 
 #[test]
 fn a_registry_before_16_4_uses_the_tags_reference_route() {
-    let setup = Setup::new(Generation::TagsReference);
-    let seeded = setup.repo.seed_shared();
-    setup.repo.remove_a(setup.berth(), &seeded);
-    let deletes: Vec<_> = setup
-        .deletes()
+    let bed = gitlab(Generation::TagsReference);
+    let seeded = bed.repo.seed_shared();
+    bed.repo.remove_a(bed.berth(), &seeded);
+    let deletes: Vec<_> = deletes(&bed)
         .into_iter()
         .filter(|(_, status)| *status != 401)
         .collect();
@@ -145,21 +110,17 @@ fn a_registry_before_16_4_uses_the_tags_reference_route() {
             (format!("/v2/{REPO}/tags/reference/a"), 202)
         ]
     );
-    assert!(setup.fake.api_calls().is_empty());
+    assert!(api_calls(&bed).is_empty());
 }
 
 #[test]
 fn an_older_registry_falls_back_to_the_api() {
-    let setup = Setup::new(Generation::Legacy);
-    let seeded = setup.repo.seed_shared();
-    let berth = setup
-        .with_api()
-        .args(["--opt", &format!("token={PRIVATE_TOKEN}")]);
-    let out = setup.repo.remove_a(berth, &seeded);
+    let bed = gitlab(Generation::Legacy);
+    let seeded = bed.repo.seed_shared();
+    let out = bed.repo.remove_a(bed.berth(), &seeded);
     assert!(!out.stderr_str().contains(PRIVATE_TOKEN));
 
-    let registry_deletes: Vec<_> = setup
-        .deletes()
+    let registry_deletes: Vec<_> = deletes(&bed)
         .into_iter()
         .filter(|(p, s)| p.starts_with("/v2/") && *s != 401)
         .collect();
@@ -171,9 +132,7 @@ fn an_older_registry_falls_back_to_the_api() {
         ]
     );
     // The repository is not a project; its project holds it.
-    let calls: Vec<_> = setup
-        .fake
-        .api_calls()
+    let calls: Vec<_> = api_calls(&bed)
         .into_iter()
         .map(|c| (c.method, c.path, c.status))
         .collect();
@@ -201,25 +160,38 @@ fn an_older_registry_falls_back_to_the_api() {
             ),
         ]
     );
-    assert!(
-        setup
-            .fake
-            .api_calls()
-            .iter()
-            .all(|c| c.private_token.as_deref() == Some(PRIVATE_TOKEN) && c.job_token.is_none())
-    );
+    assert!(api_calls(&bed).iter().all(|c| {
+        c.header("private-token") == Some(PRIVATE_TOKEN) && c.header("job-token").is_none()
+    }));
+}
+
+#[test]
+fn a_job_token_refused_by_the_registry_says_what_to_set() {
+    let bed = gitlab(Generation::Current);
+    bed.repo.seed_shared();
+    let out = bed
+        .with(bed.command(), &[Setting::docker(JOB_USER, JOB_TOKEN)])
+        .env("CI_JOB_TOKEN", JOB_TOKEN)
+        .args(["tags", "rm", &bed.repo.address, "a"])
+        .run();
+    let stderr = out.failure();
+    assert!(stderr.contains("unauthorized"), "{stderr}");
+    assert!(out.has_hint("CI_JOB_TOKEN"), "{stderr}");
+    assert!(out.has_hint("`api` scope"), "{stderr}");
+    assert!(!stderr.contains(JOB_TOKEN), "{stderr}");
+    assert_eq!(bed.repo.tags(), ["a", "b", "c", "other"]);
 }
 
 #[test]
 fn a_job_token_that_may_not_delete_says_what_to_set() {
-    let setup = Setup::new(Generation::Legacy);
-    let seeded = setup.repo.seed_shared();
+    let bed = gitlab(Generation::Legacy);
+    let seeded = bed.repo.seed_shared();
+    // As in a CI job: the job's login, the API and the token from variables.
     let run = || {
-        setup
-            .berth_as(JOB_USER, JOB_TOKEN)
-            .env("CI_API_V4_URL", setup.fake.api_url())
+        bed.with(bed.command(), &[Setting::docker(JOB_USER, JOB_TOKEN)])
+            .env("CI_API_V4_URL", bed.part::<GitLabFake>().api_url())
             .env("CI_JOB_TOKEN", JOB_TOKEN)
-            .args(["tags", "rm", &setup.repo.address, "a"])
+            .args(["tags", "rm", &bed.repo.address, "a"])
             .run()
     };
     let out = run();
@@ -230,38 +202,39 @@ fn a_job_token_that_may_not_delete_says_what_to_set() {
     assert!(out.has_hint("--opt token="), "{stderr}");
     assert!(out.has_hint("BERTH_GITLAB_TOKEN"), "{stderr}");
     assert!(!stderr.contains(JOB_TOKEN), "{stderr}");
-    assert_eq!(setup.repo.seeder.tags(REPO), ["a", "b", "c", "other"]);
+    assert_eq!(bed.repo.tags(), ["a", "b", "c", "other"]);
 
     // Where the project lets the job token delete, it is sent as JOB-TOKEN.
-    setup.fake.let_job_token_delete(true);
+    bed.part::<GitLabFake>().let_job_token_delete(true);
     run().success();
-    setup.repo.assert_only_a_went(&seeded);
-    let last = setup.fake.api_calls().pop().unwrap();
-    assert_eq!((last.method, last.status), (Method::DELETE, 200));
-    assert_eq!(last.job_token.as_deref(), Some(JOB_TOKEN));
-    assert_eq!(last.private_token, None);
+    bed.repo.assert_only_a_went(&seeded);
+    let last = api_calls(&bed).pop().unwrap();
+    assert_eq!((&last.method, last.status), (&Method::DELETE, 200));
+    assert_eq!(last.header("job-token"), Some(JOB_TOKEN));
+    assert_eq!(last.header("private-token"), None);
 }
 
 #[test]
 fn no_token_for_the_api_names_the_option() {
-    let setup = Setup::new(Generation::Legacy);
-    setup.repo.seed_shared();
-    let out = setup
-        .with_api()
-        .args(["tags", "rm", &setup.repo.address, "a"])
+    let bed = gitlab(Generation::Legacy);
+    bed.repo.seed_shared();
+    // Logged in to the registry, with the API known, but no API token.
+    let out = bed
+        .berth_as(USER, PRIVATE_TOKEN)
+        .args(["tags", "rm", &bed.repo.address, "a"])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("unauthorized"), "{stderr}");
     assert!(out.has_hint("--opt token="), "{stderr}");
     assert!(out.has_hint("BERTH_GITLAB_TOKEN"), "{stderr}");
-    assert!(setup.fake.api_calls().is_empty());
-    assert_eq!(setup.repo.seeder.tags(REPO), ["a", "b", "c", "other"]);
+    assert!(api_calls(&bed).is_empty());
+    assert_eq!(bed.repo.tags(), ["a", "b", "c", "other"]);
 
     // A wrong token: GitLab's 401, quoted, with the same hint.
-    let out = setup
-        .with_api()
+    let out = bed
+        .berth_as(USER, PRIVATE_TOKEN)
         .args(["--opt", "token=glpat-wrong"])
-        .args(["tags", "rm", &setup.repo.address, "a"])
+        .args(["tags", "rm", &bed.repo.address, "a"])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("401 Unauthorized"), "{stderr}");
@@ -271,20 +244,15 @@ fn no_token_for_the_api_names_the_option() {
 
 #[test]
 fn throttled_api_requests_are_retried() {
-    let setup = Setup::new(Generation::Legacy);
-    let seeded = setup.repo.seed_shared();
-    setup
-        .fake
+    let bed = gitlab(Generation::Legacy);
+    let seeded = bed.repo.seed_shared();
+    bed.part::<GitLabFake>()
         .throttle(Method::DELETE, "/api/v4/projects/", 2, 1);
-    let berth = setup
-        .with_api()
-        .args(["--opt", &format!("token={PRIVATE_TOKEN}")]);
-    setup.repo.remove_a(berth, &seeded);
-    let statuses: Vec<u16> = setup
-        .fake
+    bed.repo.remove_a(bed.berth(), &seeded);
+    let statuses: Vec<u16> = bed
         .requests()
+        .to(Method::DELETE, "/api/v4/")
         .into_iter()
-        .filter(|r| r.method == Method::DELETE && r.path.starts_with("/api/v4/"))
         .map(|r| r.status)
         .collect();
     assert_eq!(statuses, [429, 429, 200]);
@@ -292,13 +260,10 @@ fn throttled_api_requests_are_retried() {
 
 #[test]
 fn manifest_put_goes_through_the_jwt_token_service() {
-    let setup = Setup::new(Generation::Current);
-    let base = setup.repo.push("base", &Image::new().unique());
-    setup
-        .repo
-        .copy_manifest(|| setup.berth(), "base", &base.digest);
-    let puts: Vec<_> = setup
-        .fake
+    let bed = gitlab(Generation::Current);
+    let base = bed.repo.push("base", &Image::new().unique());
+    bed.repo.copy_manifest(|| bed.berth(), "base", &base.digest);
+    let puts: Vec<_> = bed
         .requests()
         .into_iter()
         .filter(|r| r.method == Method::PUT && r.path == format!("/v2/{REPO}/manifests/copy"))
@@ -309,9 +274,9 @@ fn manifest_put_goes_through_the_jwt_token_service() {
 
 #[test]
 fn cleanup_dry_run_uses_image_dates() {
-    let setup = Setup::new(Generation::Current);
-    setup.repo.seed_dated();
-    setup.repo.cleanup_dry_run(setup.berth());
-    let requests = setup.fake.requests();
+    let bed = gitlab(Generation::Current);
+    bed.repo.seed_dated();
+    bed.repo.cleanup_dry_run(bed.berth());
+    let requests = bed.requests();
     assert!(requests.iter().all(Seen::is_read), "{requests:?}");
 }

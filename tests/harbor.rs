@@ -5,33 +5,15 @@
 use crate::support::fakes::harbor::{
     ADMIN, ADMIN_PASSWORD, GUEST, GUEST_PASSWORD, HarborFake, ROBOT, ROBOT_SECRET,
 };
-use crate::support::login::{basic, logged_in};
+use crate::support::login::basic;
 use crate::support::scenarios::{
-    Repo, assert_detected_by_address, assert_just_a_probe, assert_listing, assert_one_get,
+    after_probe, assert_detected_by_address, assert_just_a_probe, assert_listing, assert_one_get,
     days_ago, detect_by_probe,
 };
-use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox, berth};
+use crate::support::{Bed, Image, Method, Requests, Vendor};
 
-struct Setup {
-    registry: Registry,
-    fake: HarborFake,
-}
-
-impl Setup {
-    fn new() -> Setup {
-        let registry = Registry::start(RegistryOptions::default());
-        let fake = HarborFake::start(&registry);
-        Setup { registry, fake }
-    }
-
-    fn repo(&self, name: &str) -> Repo {
-        Repo::new(&self.fake.addr(), name, self.registry.seeder())
-    }
-
-    /// berth as `user` (docker config), provider named.
-    fn berth_as(&self, user: &str, password: &str) -> BerthCommand {
-        logged_in(&Sandbox::new(), &self.fake.addr(), user, password).args(["--provider", "harbor"])
-    }
+fn harbor() -> Bed {
+    Bed::start(Vendor::Harbor)
 }
 
 #[test]
@@ -45,24 +27,23 @@ fn detects_harbor_by_address_and_by_its_token_service() {
     ]);
     // On loopback no pattern matches: the challenge to `GET /v2/` names
     // Harbor's token service.
-    let setup = Setup::new();
-    let v = detect_by_probe(&setup.repo("library/app").address, "harbor");
+    let bed = harbor();
+    let v = detect_by_probe(&bed.repo.address, "harbor");
     assert_eq!(v["repository"], "library/app");
-    assert_just_a_probe(&setup.fake.requests());
+    assert_just_a_probe(&bed.requests());
 }
 
 #[test]
 fn lists_tags_from_artifacts_with_digests_and_push_times() {
-    let setup = Setup::new();
-    let repo = setup.repo("library/team/app");
+    let bed = harbor();
+    let repo = bed.repo_named("library/team/app");
     let shared = repo.push("a", &Image::new().unique());
-    repo.seeder.tag(&repo.name, "a", "b");
+    repo.tag("a", "b");
     let c = repo.push("c", &Image::new().unique());
-    setup
-        .fake
+    bed.part::<HarborFake>()
         .set_push_time(&repo.name, &shared.digest, 1_690_959_294_380);
-    let out = setup
-        .berth_as(ADMIN, ADMIN_PASSWORD)
+    let out = bed
+        .berth()
         .args(["tags", "ls", &repo.address, "-o", "json"])
         .run();
     let tags = assert_listing(
@@ -78,7 +59,7 @@ fn lists_tags_from_artifacts_with_digests_and_push_times() {
 
     // The name under the project, `/` encoded twice.
     assert_one_get(
-        &setup.fake.requests(),
+        &after_probe(&bed.requests()),
         "/api/v2.0/projects/library/repositories/team%252Fapp/artifacts?with_tag=true&page=1&page_size=100",
         Some(&basic(ADMIN, ADMIN_PASSWORD)),
     );
@@ -86,17 +67,13 @@ fn lists_tags_from_artifacts_with_digests_and_push_times() {
 
 #[test]
 fn pages_through_artifacts() {
-    let setup = Setup::new();
-    let repo = setup.repo("library/app");
-    let tags = repo.seeder.seed_tags(&repo.name, 150);
-    let out = setup
-        .berth_as(ADMIN, ADMIN_PASSWORD)
-        .args(["tags", "ls", &repo.address])
-        .run();
+    let bed = harbor();
+    let tags = bed.repo.seed_tags(150);
+    let out = bed.berth().args(["tags", "ls", &bed.repo.address]).run();
     assert_eq!(out.success().sorted_lines(), tags);
-    let pages: Vec<String> = setup
-        .fake
-        .api_requests()
+    let pages: Vec<String> = bed
+        .requests()
+        .under("/api/")
         .into_iter()
         .map(|r| r.path)
         .collect();
@@ -111,17 +88,12 @@ fn pages_through_artifacts() {
 
 #[test]
 fn a_robot_removes_one_tag_and_the_artifact_keeps_the_others() {
-    let setup = Setup::new();
-    let repo = setup.repo("library/app");
+    let bed = harbor();
+    let repo = &bed.repo;
     let seeded = repo.seed_shared();
-    repo.remove_a(setup.berth_as(ROBOT, ROBOT_SECRET), &seeded);
+    repo.remove_a(bed.berth_as(ROBOT, ROBOT_SECRET), &seeded);
 
-    let deletes: Vec<_> = setup
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == Method::DELETE)
-        .collect();
+    let deletes = bed.requests().to(Method::DELETE, "/");
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert_eq!(
         deletes[0].path,
@@ -135,23 +107,21 @@ fn a_robot_removes_one_tag_and_the_artifact_keeps_the_others() {
         deletes[0].authorization.as_deref(),
         Some(&*basic(ROBOT, ROBOT_SECRET))
     );
-    // No OCI request at all: Harbor's API did it.
+    // No OCI request but the probe: Harbor's API did it.
     assert!(
-        setup
-            .fake
-            .requests()
+        after_probe(&bed.requests())
             .iter()
             .all(|r| r.path.starts_with("/api/"))
     );
 
     // The artifact stays with b and c; removing both leaves it untagged.
-    let out = setup
+    let out = bed
         .berth_as(ROBOT, ROBOT_SECRET)
         .args(["tags", "rm", &repo.address, "b", "c"])
         .run();
     out.success();
-    assert_eq!(repo.seeder.tags(&repo.name), ["other"]);
-    let out = setup
+    assert_eq!(repo.tags(), ["other"]);
+    let out = bed
         .berth_as(ROBOT, ROBOT_SECRET)
         .args(["tags", "ls", &repo.address])
         .run();
@@ -160,23 +130,22 @@ fn a_robot_removes_one_tag_and_the_artifact_keeps_the_others() {
 
 #[test]
 fn refusals_say_what_to_do() {
-    let setup = Setup::new();
-    let repo = setup.repo("library/app");
+    let bed = harbor();
+    let repo = &bed.repo;
+    let fake = bed.part::<HarborFake>();
     for tag in ["a", "pinned"] {
         repo.push(tag, &Image::new().unique());
     }
 
     // No credentials for a private project.
-    let out = berth()
-        .args(["--provider", "harbor", "tags", "ls", &repo.address])
-        .run();
+    let out = bed.anonymous().args(["tags", "ls", &repo.address]).run();
     let stderr = out.failure();
     assert!(stderr.contains("unauthorized"), "{stderr}");
     assert!(out.has_hint("docker login"), "{stderr}");
     assert!(out.has_hint("robot$"), "{stderr}");
 
     // Wrong password.
-    let out = setup
+    let out = bed
         .berth_as(ADMIN, "not-the-password-42")
         .args(["tags", "ls", &repo.address])
         .run();
@@ -185,12 +154,10 @@ fn refusals_say_what_to_do() {
     assert!(!stderr.contains("not-the-password-42"), "{stderr}");
 
     // A public project lists anonymously; a guest may not delete.
-    setup.fake.make_public("library");
-    let out = berth()
-        .args(["--provider", "harbor", "tags", "ls", &repo.address])
-        .run();
+    fake.make_public("library");
+    let out = bed.anonymous().args(["tags", "ls", &repo.address]).run();
     assert_eq!(out.success().stdout_str().lines().count(), 2);
-    let out = setup
+    let out = bed
         .berth_as(GUEST, GUEST_PASSWORD)
         .args(["tags", "rm", &repo.address, "a"])
         .run();
@@ -198,28 +165,23 @@ fn refusals_say_what_to_do() {
     assert!(stderr.contains("forbidden"), "{stderr}");
 
     // An immutable tag is refused, and says why.
-    setup.fake.make_immutable("pinned");
-    let out = setup
-        .berth_as(ADMIN, ADMIN_PASSWORD)
+    fake.make_immutable("pinned");
+    let out = bed
+        .berth()
         .args(["tags", "rm", &repo.address, "pinned"])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("immutable"), "{stderr}");
 
-    assert_eq!(repo.seeder.tags(&repo.name), ["a", "pinned"]);
+    assert_eq!(repo.tags(), ["a", "pinned"]);
 }
 
 #[test]
 fn manifest_put_goes_through_the_token_service() {
-    let setup = Setup::new();
-    let repo = setup.repo("library/app");
-    let base = repo.push("base", &Image::new().unique());
-    repo.copy_manifest(
-        || setup.berth_as(ADMIN, ADMIN_PASSWORD),
-        "base",
-        &base.digest,
-    );
-    let requests = setup.fake.requests();
+    let bed = harbor();
+    let base = bed.repo.push("base", &Image::new().unique());
+    bed.repo.copy_manifest(|| bed.berth(), "base", &base.digest);
+    let requests = bed.requests();
     let token = requests
         .iter()
         .find(|r| r.path.starts_with("/service/token"))
@@ -251,16 +213,17 @@ fn manifest_put_goes_through_the_token_service() {
 
 #[test]
 fn cleanup_dry_run_uses_the_push_times() {
-    let setup = Setup::new();
-    let repo = setup.repo("library/app");
+    let bed = harbor();
+    let repo = &bed.repo;
     // Both images say 2024; Harbor's push times decide.
     for (tag, days) in [("old", 40), ("new", 3)] {
         let pushed = repo.push(tag, &Image::new().unique());
         let ms = days_ago(days).timestamp_millis();
-        setup.fake.set_push_time(&repo.name, &pushed.digest, ms);
+        bed.part::<HarborFake>()
+            .set_push_time(&repo.name, &pushed.digest, ms);
     }
-    repo.cleanup_dry_run(setup.berth_as(ADMIN, ADMIN_PASSWORD));
-    let requests = setup.fake.requests();
+    repo.cleanup_dry_run(bed.berth());
+    let requests = after_probe(&bed.requests());
     assert!(
         requests
             .iter()
@@ -271,17 +234,17 @@ fn cleanup_dry_run_uses_the_push_times() {
 
 #[test]
 fn throttled_api_requests_are_retried() {
-    let setup = Setup::new();
-    let repo = setup.repo("library/app");
-    repo.push("v1", &Image::new().unique());
-    setup
-        .fake
+    let bed = harbor();
+    bed.repo.push("v1", &Image::new().unique());
+    bed.part::<HarborFake>()
         .throttle(Method::GET, "/api/v2.0/projects/", 2, 1);
-    let out = setup
-        .berth_as(ADMIN, ADMIN_PASSWORD)
-        .args(["tags", "ls", &repo.address])
-        .run();
+    let out = bed.berth().args(["tags", "ls", &bed.repo.address]).run();
     assert_eq!(out.success().stdout_str(), "v1\n");
-    let statuses: Vec<u16> = setup.fake.api_requests().iter().map(|r| r.status).collect();
+    let statuses: Vec<u16> = bed
+        .requests()
+        .under("/api/")
+        .iter()
+        .map(|r| r.status)
+        .collect();
     assert_eq!(statuses, [429, 429, 200]);
 }

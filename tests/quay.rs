@@ -3,51 +3,21 @@
 //! with an OAuth token (`--opt token`, `BERTH_QUAY_TOKEN`); manifests go
 //! through `/v2/` with the robot account's docker login.
 
-use crate::support::fakes::quay::{QuayFake, ROBOT, ROBOT_PASSWORD};
-use crate::support::login::logged_in;
+use crate::support::fakes::quay::{QuayFake, READ_TOKEN, ROBOT, ROBOT_PASSWORD, TOKEN};
 use crate::support::scenarios::{
-    Repo, assert_detected_by_address, assert_listing, assert_one_get, days_ago, detect_by_probe,
+    after_probe, assert_detected_by_address, assert_listing, assert_one_get, days_ago,
+    detect_by_probe,
 };
-use crate::support::{BerthCommand, Image, Method, Registry, RegistryOptions, Sandbox};
+use crate::support::{Bed, BerthCommand, Image, Method, Requests, Vendor};
 use serde_json::json;
 
-const TOKEN: &str = "quay-oauth-token-rw";
-const READ_TOKEN: &str = "quay-oauth-token-ro";
-
-struct Setup {
-    _registry: Registry,
-    fake: QuayFake,
-    repo: Repo,
-    sandbox: Sandbox,
+fn quay() -> Bed {
+    Bed::start(Vendor::Quay)
 }
 
-impl Setup {
-    /// A fake with a read-write and a read-only token, and `ns/app` on it.
-    fn new() -> Setup {
-        let registry = Registry::start(RegistryOptions::default());
-        let fake = QuayFake::start(&registry);
-        fake.token(TOKEN, true);
-        fake.token(READ_TOKEN, false);
-        let repo = Repo::new(&fake.addr(), "ns/app", registry.seeder());
-        Setup {
-            _registry: registry,
-            fake,
-            repo,
-            sandbox: Sandbox::new(),
-        }
-    }
-
-    /// berth with the provider and the robot account's docker login, but
-    /// no token.
-    fn berth(&self) -> BerthCommand {
-        logged_in(&self.sandbox, &self.fake.addr(), ROBOT, ROBOT_PASSWORD)
-            .args(["--provider", "quay"])
-    }
-
-    /// berth with the provider, the docker login and `--opt token=`.
-    fn with_token(&self, token: &str) -> BerthCommand {
-        self.berth().args(["--opt", &format!("token={token}")])
-    }
+/// berth with the robot account's docker login, but no token.
+fn robot(bed: &Bed) -> BerthCommand {
+    bed.berth_as(ROBOT, ROBOT_PASSWORD)
 }
 
 #[test]
@@ -59,19 +29,20 @@ fn detects_quay_by_address_and_by_its_challenge() {
         ("notquay.io/ns/app", "default"),
     ]);
     // On loopback no pattern matches; `GET /v2/` answers Quay's challenge.
-    detect_by_probe(&Setup::new().repo.address, "quay");
+    detect_by_probe(&quay().repo.address, "quay");
 }
 
 #[test]
 fn lists_active_tags_with_digests_and_start_times() {
-    let setup = Setup::new();
-    let repo = &setup.repo;
+    let bed = quay();
+    let repo = &bed.repo;
     let v1 = repo.push("v1", &Image::new().unique());
-    repo.seeder.tag(&repo.name, "v1", "latest");
+    repo.tag("v1", "latest");
     let v2 = repo.push("v2", &Image::new().unique());
-    setup.fake.set_start(&repo.name, "v1", 1_717_680_780);
-    let out = setup
-        .with_token(TOKEN)
+    bed.part::<QuayFake>()
+        .set_start(&repo.name, "v1", 1_717_680_780);
+    let out = bed
+        .berth()
         .args(["tags", "ls", &repo.address, "-o", "json"])
         .run();
     let tags = assert_listing(
@@ -85,9 +56,9 @@ fn lists_active_tags_with_digests_and_start_times() {
     );
     assert_eq!(tags["v1"]["created"], "2024-06-06T13:33:00Z");
 
-    // Nothing went through /v2/: the API said it all.
+    // Nothing went through /v2/ but the probe: the API said it all.
     assert_one_get(
-        &setup.fake.requests(),
+        &after_probe(&bed.requests()),
         "/api/v1/repository/ns/app/tag/?onlyActiveTags=true&limit=100&page=1",
         Some(&format!("Bearer {TOKEN}")),
     );
@@ -95,17 +66,16 @@ fn lists_active_tags_with_digests_and_start_times() {
 
 #[test]
 fn pages_through_the_api_with_the_token_from_the_environment() {
-    let setup = Setup::new();
-    let tags = setup.repo.seeder.seed_tags(&setup.repo.name, 250);
-    let out = setup
-        .berth()
+    let bed = quay();
+    let tags = bed.repo.seed_tags(250);
+    let out = robot(&bed)
         .env("BERTH_QUAY_TOKEN", TOKEN)
-        .args(["tags", "ls", &setup.repo.address])
+        .args(["tags", "ls", &bed.repo.address])
         .run();
     assert_eq!(out.success().sorted_lines(), tags);
-    let pages: Vec<String> = setup
-        .fake
-        .api_requests()
+    let pages: Vec<String> = bed
+        .requests()
+        .under("/api/")
         .into_iter()
         .map(|r| r.path)
         .collect();
@@ -121,16 +91,11 @@ fn pages_through_the_api_with_the_token_from_the_environment() {
 
 #[test]
 fn removing_one_tag_leaves_the_others_on_its_manifest() {
-    let setup = Setup::new();
-    let repo = &setup.repo;
+    let bed = quay();
+    let repo = &bed.repo;
     let seeded = repo.seed_shared();
-    repo.remove_a(setup.with_token(TOKEN), &seeded);
-    let deletes: Vec<_> = setup
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == Method::DELETE)
-        .collect();
+    repo.remove_a(bed.berth(), &seeded);
+    let deletes = bed.requests().to(Method::DELETE, "/");
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert_eq!(deletes[0].path, "/api/v1/repository/ns/app/tag/a");
     assert_eq!(deletes[0].status, 204);
@@ -140,38 +105,34 @@ fn removing_one_tag_leaves_the_others_on_its_manifest() {
     );
 
     // The removed tag is history, which the active list leaves out.
-    let out = setup
-        .with_token(TOKEN)
-        .args(["tags", "ls", &repo.address])
-        .run();
+    let out = bed.berth().args(["tags", "ls", &repo.address]).run();
     assert_eq!(out.success().sorted_lines(), ["b", "c", "other"]);
 }
 
 #[test]
 fn without_a_usable_token_nothing_is_removed_and_the_hint_names_it() {
-    let setup = Setup::new();
-    let repo = &setup.repo;
+    let bed = quay();
+    let repo = &bed.repo;
     for tag in ["a", "b"] {
         repo.push(tag, &Image::new().unique());
     }
 
     // No token: a private repository cannot even be listed.
-    let out = setup.berth().args(["tags", "rm", &repo.address, "a"]).run();
+    let out = robot(&bed).args(["tags", "rm", &repo.address, "a"]).run();
     let stderr = out.failure();
     assert!(out.has_hint("--opt token="), "{stderr}");
     assert!(out.has_hint("BERTH_QUAY_TOKEN"), "{stderr}");
 
     // A public repository lists without a token; removing still needs one.
-    setup.fake.make_public(&repo.name);
-    let out = setup.berth().args(["tags", "rm", &repo.address, "a"]).run();
+    bed.part::<QuayFake>().make_public(&repo.name);
+    let out = robot(&bed).args(["tags", "rm", &repo.address, "a"]).run();
     let stderr = out.failure();
     assert!(stderr.contains("berth: error:"), "{stderr}");
     assert!(stderr.contains("BERTH_QUAY_TOKEN"), "{stderr}");
     assert!(stderr.contains("--opt token="), "{stderr}");
 
     // A token Quay does not know.
-    let out = setup
-        .berth()
+    let out = robot(&bed)
         .env("BERTH_QUAY_TOKEN", "not-a-token")
         .args(["tags", "ls", &repo.address])
         .run();
@@ -181,15 +142,15 @@ fn without_a_usable_token_nothing_is_removed_and_the_hint_names_it() {
     assert!(!stderr.contains("not-a-token"), "{stderr}");
 
     // A token that may only read.
-    let out = setup
-        .with_token(READ_TOKEN)
+    let out = robot(&bed)
+        .args(["--opt", &format!("token={READ_TOKEN}")])
         .args(["tags", "rm", &repo.address, "a"])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("forbidden"), "{stderr}");
 
-    assert_eq!(repo.seeder.tags(&repo.name), ["a", "b"]);
-    let requests = setup.fake.requests();
+    assert_eq!(repo.tags(), ["a", "b"]);
+    let requests = bed.requests();
     assert!(
         requests
             .iter()
@@ -200,40 +161,39 @@ fn without_a_usable_token_nothing_is_removed_and_the_hint_names_it() {
 
 #[test]
 fn manifest_put_works_and_quay_refusing_a_type_is_unsupported() {
-    let setup = Setup::new();
-    let repo = &setup.repo;
+    let bed = quay();
+    let repo = &bed.repo;
     let base = repo.push("base", &Image::new().unique());
-    repo.copy_manifest(|| setup.berth(), "base", &base.digest);
+    repo.copy_manifest(|| robot(&bed), "base", &base.digest);
 
     let artifact = json!({
         "mediaType": "application/vnd.oci.artifact.manifest.v1+json",
         "artifactType": "application/vnd.example.sbom",
         "blobs": [],
     });
-    let out = setup
-        .berth()
+    let out = robot(&bed)
         .args(["manifest", "put", &repo.tagged("sbom"), "-"])
         .stdin(artifact.to_string())
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("unsupported by quay"), "{stderr}");
     assert!(stderr.contains("415"), "{stderr}");
-    assert!(!repo.seeder.tags(&repo.name).contains(&"sbom".to_string()));
+    assert!(!repo.tags().contains(&"sbom".to_string()));
 }
 
 #[test]
 fn cleanup_dry_run_uses_the_start_times() {
-    let setup = Setup::new();
-    let repo = &setup.repo;
+    let bed = quay();
+    let repo = &bed.repo;
     // Every image says it was built in 2024; Quay's start times decide.
     for (tag, days) in [("old", 40), ("new", 3)] {
         repo.push(tag, &Image::new().unique());
         let start = days_ago(days).timestamp();
-        setup.fake.set_start(&repo.name, tag, start);
+        bed.part::<QuayFake>().set_start(&repo.name, tag, start);
     }
-    repo.cleanup_dry_run(setup.berth().env("BERTH_QUAY_TOKEN", TOKEN));
+    repo.cleanup_dry_run(robot(&bed).env("BERTH_QUAY_TOKEN", TOKEN));
     // No image config was read, and nothing but reads was sent.
-    let requests = setup.fake.requests();
+    let requests = after_probe(&bed.requests());
     assert!(
         requests
             .iter()
@@ -244,15 +204,19 @@ fn cleanup_dry_run_uses_the_start_times() {
 
 #[test]
 fn throttled_api_requests_are_retried() {
-    let setup = Setup::new();
-    setup.repo.push("v1", &Image::new().unique());
-    setup.fake.throttle(Method::GET, 2);
-    let out = setup
-        .berth()
+    let bed = quay();
+    bed.repo.push("v1", &Image::new().unique());
+    bed.part::<QuayFake>().throttle(Method::GET, 2);
+    let out = robot(&bed)
         .env("BERTH_QUAY_TOKEN", TOKEN)
-        .args(["tags", "ls", &setup.repo.address])
+        .args(["tags", "ls", &bed.repo.address])
         .run();
     assert_eq!(out.success().stdout_str(), "v1\n");
-    let statuses: Vec<u16> = setup.fake.api_requests().iter().map(|r| r.status).collect();
+    let statuses: Vec<u16> = bed
+        .requests()
+        .under("/api/")
+        .iter()
+        .map(|r| r.status)
+        .collect();
     assert_eq!(statuses, [429, 429, 200]);
 }

@@ -1,24 +1,13 @@
 //! `berth tags rm`: exactly the named tags go; every other tag keeps its
 //! original manifest, byte for byte.
 
-use crate::support::{
-    Image, Method, Proxy, Registry, RegistryOptions, Sandbox, Seeder, TokenRegistry, User, berth,
-};
+use crate::support::bed::{TOKEN_PASSWORD, TOKEN_USER};
+use crate::support::{Bed, Image, Method, Proxy, Repo, Sandbox, TokenRegistry, Vendor};
+use serde_json::json;
 use std::collections::BTreeMap;
 
-/// Every tag and its digest. A tag listed without a manifest (left on a
-/// deleted throwaway) fails the test.
-fn manifests(seeder: &Seeder, repo: &str) -> BTreeMap<String, String> {
-    seeder
-        .tags(repo)
-        .into_iter()
-        .map(|t| {
-            let digest = seeder
-                .digest(repo, &t)
-                .unwrap_or_else(|| panic!("tag {t} is listed but points at no manifest"));
-            (t, digest)
-        })
-        .collect()
+fn registry() -> Bed {
+    Bed::start(Vendor::Default)
 }
 
 /// Checks that each tag of `before` still has its digest, or went and is in
@@ -43,84 +32,83 @@ fn assert_kept_or_reported(
 /// same manifest, so removing them goes through the throwaway untag (PUT,
 /// then DELETE). Returns the seeded tags and every digest before the run.
 fn seed_twinned(
-    seeder: &Seeder,
+    repo: &Repo,
     count: usize,
     twinned: usize,
 ) -> (Vec<String>, BTreeMap<String, String>) {
-    let tags = seeder.seed_tags("app", count);
+    let tags = repo.seed_tags(count);
     for t in &tags[..twinned] {
-        seeder.tag("app", t, &format!("{t}-keep"));
+        repo.tag(t, &format!("{t}-keep"));
     }
-    (tags, manifests(seeder, "app"))
+    (tags, repo.digests())
 }
 
 #[test]
 fn tags_sharing_a_digest_keep_their_original_manifest() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let image = seeder.push_image("app", "a", &Image::new().unique());
-    seeder.tag("app", "a", "b");
-    seeder.tag("app", "a", "c");
-    seeder.push_image("app", "other", &Image::new().unique());
-    let repo = format!("{}/app", registry.addr());
+    let bed = registry();
+    let repo = &bed.repo;
+    let image = repo.push("a", &Image::new().unique());
+    repo.tag("a", "b");
+    repo.tag("a", "c");
+    repo.push("other", &Image::new().unique());
 
-    let out = berth().args(["tags", "rm", &repo, "a", "-o", "json"]).run();
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "a", "-o", "json"])
+        .run();
     let report = out.success().json();
-    assert_eq!(report["deleted"], serde_json::json!(["a"]));
-    assert_eq!(report["failed"], serde_json::json!([]));
-    assert_eq!(seeder.tags("app"), ["b", "c", "other"]);
-    assert_eq!(seeder.digest("app", "b").unwrap(), image.digest);
-    assert_eq!(seeder.digest("app", "c").unwrap(), image.digest);
+    assert_eq!(report["deleted"], json!(["a"]));
+    assert_eq!(report["failed"], json!([]));
+    assert_eq!(repo.tags(), ["b", "c", "other"]);
+    assert_eq!(repo.digest("b").unwrap(), image.digest);
+    assert_eq!(repo.digest("c").unwrap(), image.digest);
 
     // The bytes are the original ones, not a re-push.
-    let before = berth()
-        .args(["manifest", "get", &format!("{}@{}", repo, image.digest)])
+    let before = bed
+        .berth()
+        .args(["manifest", "get", &repo.at(&image.digest)])
         .run();
-    let after = berth()
-        .args(["manifest", "get", &format!("{repo}:b")])
+    let after = bed
+        .berth()
+        .args(["manifest", "get", &repo.tagged("b")])
         .run();
     assert_eq!(before.success().stdout, after.success().stdout);
 }
 
 #[test]
 fn naming_every_tag_of_a_digest_removes_them_all() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    seeder.push_image("app", "a", &Image::new().unique());
-    seeder.tag("app", "a", "b");
-    let keep = seeder.push_image("app", "keep", &Image::new().unique());
-    let out = berth()
-        .args(["tags", "rm", &format!("{}/app", registry.addr()), "a", "b"])
+    let bed = registry();
+    let repo = &bed.repo;
+    repo.push("a", &Image::new().unique());
+    repo.tag("a", "b");
+    let keep = repo.push("keep", &Image::new().unique());
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "a", "b"])
         .run();
     assert_eq!(out.success().stdout_str(), "deleted a\ndeleted b\n");
-    assert_eq!(seeder.tags("app"), ["keep"]);
-    assert_eq!(seeder.digest("app", "keep").unwrap(), keep.digest);
+    assert_eq!(repo.tags(), ["keep"]);
+    assert_eq!(repo.digest("keep").unwrap(), keep.digest);
 }
 
 #[test]
 fn index_keeps_its_children_when_their_tags_go() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let amd = seeder.push_image(
-        "app",
-        "amd64",
-        &Image::new().platform("linux", "amd64").unique(),
-    );
-    let arm = seeder.push_image(
-        "app",
-        "arm64",
-        &Image::new().platform("linux", "arm64").unique(),
-    );
-    let index = seeder.push_index("app", "multi", &[amd.clone(), arm.clone()]);
-    let repo = format!("{}/app", registry.addr());
-    let out = berth().args(["tags", "rm", &repo, "amd64", "arm64"]).run();
+    let bed = registry();
+    let repo = &bed.repo;
+    let amd = repo.push("amd64", &Image::new().platform("linux", "amd64").unique());
+    let arm = repo.push("arm64", &Image::new().platform("linux", "arm64").unique());
+    let index = repo.push_index("multi", &[amd.clone(), arm.clone()]);
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "amd64", "arm64"])
+        .run();
     out.success();
-    assert_eq!(seeder.tags("app"), ["multi"]);
-    assert_eq!(seeder.digest("app", "multi").unwrap(), index.digest);
+    assert_eq!(repo.tags(), ["multi"]);
+    assert_eq!(repo.digest("multi").unwrap(), index.digest);
     // Every child is still there, by digest.
     for child in [&amd, &arm] {
         assert_eq!(
-            seeder.digest("app", &child.digest).as_deref(),
+            repo.digest(&child.digest).as_deref(),
             Some(child.digest.as_str())
         );
     }
@@ -128,42 +116,37 @@ fn index_keeps_its_children_when_their_tags_go() {
 
 #[test]
 fn removing_the_index_tag_leaves_the_children_tagged() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let amd = seeder.push_image("app", "amd64", &Image::new().unique());
-    let arm = seeder.push_image(
-        "app",
-        "arm64",
-        &Image::new().platform("linux", "arm64").unique(),
-    );
-    seeder.push_index("app", "multi", &[amd.clone(), arm.clone()]);
-    berth()
-        .args(["tags", "rm", &format!("{}/app", registry.addr()), "multi"])
+    let bed = registry();
+    let repo = &bed.repo;
+    let amd = repo.push("amd64", &Image::new().unique());
+    let arm = repo.push("arm64", &Image::new().platform("linux", "arm64").unique());
+    repo.push_index("multi", &[amd.clone(), arm.clone()]);
+    bed.berth()
+        .args(["tags", "rm", &repo.address, "multi"])
         .run()
         .success();
-    assert_eq!(seeder.tags("app"), ["amd64", "arm64"]);
-    assert_eq!(seeder.digest("app", "amd64").unwrap(), amd.digest);
+    assert_eq!(repo.tags(), ["amd64", "arm64"]);
+    assert_eq!(repo.digest("amd64").unwrap(), amd.digest);
 }
 
 #[test]
 fn a_thousand_tags_from_a_file_and_nothing_else() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let tags = seeder.seed_tags("app", 1000);
+    let bed = registry();
+    let repo = &bed.repo;
+    let tags = repo.seed_tags(1000);
     let survivors: Vec<String> = (0..10).map(|i| format!("keep-{i}")).collect();
     for s in &survivors {
-        seeder.push_image("app", s.as_str(), &Image::new().unique());
+        repo.push(s.as_str(), &Image::new().unique());
     }
-    let before = manifests(&seeder, "app");
-    let sandbox = Sandbox::new();
-    let list = sandbox.home().join("tags.txt");
+    let before = repo.digests();
+    let list = bed.sandbox().home().join("tags.txt");
     std::fs::write(&list, format!("# generated\n{}\n", tags.join("\n"))).unwrap();
-    let out = sandbox
+    let out = bed
         .berth()
         .args([
             "tags",
             "rm",
-            &format!("{}/app", registry.addr()),
+            &repo.address,
             "--from-file",
             list.to_str().unwrap(),
             "-o",
@@ -172,7 +155,7 @@ fn a_thousand_tags_from_a_file_and_nothing_else() {
         .run();
     let report = out.success().json();
     assert_eq!(report["deleted"].as_array().unwrap().len(), 1000);
-    let after = manifests(&seeder, "app");
+    let after = repo.digests();
     let expected: BTreeMap<_, _> = before
         .into_iter()
         .filter(|(t, _)| survivors.contains(t))
@@ -182,99 +165,89 @@ fn a_thousand_tags_from_a_file_and_nothing_else() {
 
 #[test]
 fn tags_from_stdin() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    seeder.seed_tags("app", 3);
-    let all = seeder.tags("app");
-    let out = berth()
-        .args([
-            "tags",
-            "rm",
-            &format!("{}/app", registry.addr()),
-            "--from-file",
-            "-",
-        ])
+    let bed = registry();
+    let repo = &bed.repo;
+    repo.seed_tags(3);
+    let all = repo.tags();
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "--from-file", "-"])
         .stdin(format!("{}\n{}\n", all[0], all[1]))
         .run();
     out.success();
-    assert_eq!(seeder.tags("app"), [all[2].clone()]);
+    assert_eq!(repo.tags(), [all[2].clone()]);
 }
 
 #[test]
 fn missing_tags_are_listed_and_the_rest_still_removed() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    seeder.push_image("app", "a", &Image::new().unique());
-    seeder.push_image("app", "b", &Image::new().unique());
-    let repo = format!("{}/app", registry.addr());
-    let out = berth()
-        .args(["tags", "rm", &repo, "nope", "a", "-o", "json"])
+    let bed = registry();
+    let repo = &bed.repo;
+    repo.push("a", &Image::new().unique());
+    repo.push("b", &Image::new().unique());
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "nope", "a", "-o", "json"])
         .run();
     assert_eq!(out.code(), 1);
     let report = out.json();
-    assert_eq!(report["missing"], serde_json::json!(["nope"]));
-    assert_eq!(report["deleted"], serde_json::json!(["a"]));
+    assert_eq!(report["missing"], json!(["nope"]));
+    assert_eq!(report["deleted"], json!(["a"]));
     assert!(out.stderr_str().contains("tag nope not found"));
-    let out = berth()
-        .args(["tags", "rm", &repo, "nope", "b", "--ignore-missing"])
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "nope", "b", "--ignore-missing"])
         .run();
     out.success();
-    assert!(seeder.tags("app").is_empty());
+    assert!(repo.tags().is_empty());
 }
 
 #[test]
 fn dry_run_sends_only_reads_and_changes_nothing() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    seeder.seed_tags("app", 20);
-    seeder.tag("app", &seeder.tags("app")[0], "shared");
-    let before = manifests(&seeder, "app");
-    let proxy = Proxy::start(&registry.url());
+    let bed = registry();
+    let repo = &bed.repo;
+    repo.seed_tags(20);
+    repo.tag(&repo.tags()[0], "shared");
+    let before = repo.digests();
     let named: Vec<String> = before.keys().take(15).cloned().collect();
-    let out = berth()
-        .args([
-            "tags",
-            "rm",
-            &format!("{}/app", proxy.addr()),
-            "--dry-run",
-            "-o",
-            "json",
-        ])
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "--dry-run", "-o", "json"])
         .args(&named)
         .run();
     let report = out.success().json();
     assert_eq!(report["dry_run"], true);
     assert_eq!(report["deleted"].as_array().unwrap().len(), 15);
-    for request in proxy.requests() {
+    for request in bed.requests() {
         assert!(
-            request.method == Method::GET || request.method == Method::HEAD,
+            request.is_read(),
             "dry run sent {} {}",
             request.method,
             request.path
         );
     }
-    assert_eq!(manifests(&seeder, "app"), before);
+    assert_eq!(repo.digests(), before);
 }
 
 #[test]
 fn resets_mid_run_leave_every_tag_as_it_was_or_removed() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
+    let bed = registry();
+    let repo = &bed.repo;
     // Every named tag shares its manifest with a survivor.
-    let (tags, before) = seed_twinned(&seeder, 40, 20);
-    let proxy = Proxy::start(&registry.url());
+    let (tags, before) = seed_twinned(repo, 40, 20);
+    let proxy = bed.part::<Proxy>();
     proxy.when(|m, _| *m == Method::DELETE).reset_nth(3);
     proxy
         .when(|m, p| *m == Method::PUT && p.contains("/manifests/"))
         .reset_nth(5);
     proxy.when(|m, _| *m == Method::DELETE).fail_times(2, 500);
-    let out = berth()
-        .args(["tags", "rm", &format!("{}/app", proxy.addr()), "-o", "json"])
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "-o", "json"])
         .args(&tags[..20])
         .run();
     let report = out.json();
     let deleted: Vec<String> = serde_json::from_value(report["deleted"].clone()).unwrap();
-    let after = manifests(&seeder, "app");
+    let after = repo.digests();
     assert_kept_or_reported(&before, &after, &deleted);
     for t in &tags[..20] {
         assert!(after.contains_key(&format!("{t}-keep")));
@@ -286,62 +259,48 @@ fn resets_mid_run_leave_every_tag_as_it_was_or_removed() {
 
 #[test]
 fn failed_throwaway_delete_puts_the_tag_back() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let image = seeder.push_image("app", "a", &Image::new().unique());
-    seeder.tag("app", "a", "b");
-    let proxy = Proxy::start(&registry.url());
+    let bed = registry();
+    let repo = &bed.repo;
+    let image = repo.push("a", &Image::new().unique());
+    repo.tag("a", "b");
+    let proxy = bed.part::<Proxy>();
     // Tag deletes are unsupported on 2.8; digest deletes fail for good.
     proxy
         .when(|m, p| *m == Method::DELETE && p.contains("sha256:"))
         .fail_times(1000, 500);
-    let out = berth()
-        .args([
-            "tags",
-            "rm",
-            &format!("{}/app", proxy.addr()),
-            "a",
-            "-o",
-            "json",
-        ])
+    let out = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "a", "-o", "json"])
         .run();
     assert_eq!(out.code(), 1);
     assert_eq!(out.json()["failed"][0]["tag"], "a");
-    assert_eq!(
-        seeder.digest("app", "a").unwrap(),
-        image.digest,
-        "a was restored"
-    );
-    assert_eq!(seeder.digest("app", "b").unwrap(), image.digest);
+    assert_eq!(repo.digest("a").unwrap(), image.digest, "a was restored");
+    assert_eq!(repo.digest("b").unwrap(), image.digest);
 }
 
 #[test]
 fn token_registry_delete_uses_the_delete_scope() {
-    let registry = TokenRegistry::start([User::new("alice", "wonder")]);
-    let seeder = registry.seeder();
-    seeder.push_image("app", "a", &Image::new().unique());
-    seeder.push_image("app", "b", &Image::new().unique());
-    let sandbox = Sandbox::new();
-    let config = sandbox.home().join(".docker");
+    let bed = Bed::start(Vendor::DefaultToken);
+    let repo = &bed.repo;
+    repo.push("a", &Image::new().unique());
+    repo.push("b", &Image::new().unique());
+    // The login in the default place, with the fields spelled out.
+    let config = bed.sandbox().home().join(".docker");
     std::fs::create_dir_all(&config).unwrap();
+    let login = json!({"username": TOKEN_USER, "password": TOKEN_PASSWORD});
     std::fs::write(
         config.join("config.json"),
-        serde_json::json!({"auths": {registry.registry.addr(): {"username": "alice", "password": "wonder"}}}).to_string(),
+        json!({"auths": {bed.registry(): login}}).to_string(),
     )
     .unwrap();
-    let out = sandbox
-        .berth()
-        .args([
-            "tags",
-            "rm",
-            &format!("{}/app", registry.registry.addr()),
-            "a",
-            "b",
-        ])
+    let out = bed
+        .command()
+        .args(["tags", "rm", &repo.address, "a", "b"])
         .run();
     out.success();
-    assert!(seeder.tags("app").is_empty());
-    let scopes: Vec<String> = registry
+    assert!(repo.tags().is_empty());
+    let scopes: Vec<String> = bed
+        .part::<TokenRegistry>()
         .token
         .requests()
         .into_iter()
@@ -380,33 +339,20 @@ fn invalid_tag_names_are_usage_errors() {
 
 #[test]
 fn ctrl_c_stops_new_removals_and_still_reports() {
-    let registry = Registry::start(RegistryOptions::default());
-    let seeder = registry.seeder();
-    let (tags, before) = seed_twinned(&seeder, 12, 12);
+    let bed = registry();
+    let repo = &bed.repo;
+    let (tags, before) = seed_twinned(repo, 12, 12);
     // Each removal reads its manifest slowly, so the run takes seconds.
-    let proxy = Proxy::start(&registry.url());
+    let proxy = bed.part::<Proxy>();
     proxy
         .when(|m, p| *m == Method::GET && p.contains("/manifests/"))
         .trickle(std::time::Duration::from_millis(3));
-    let sandbox = Sandbox::new();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
-        .env_clear()
-        .env("HOME", sandbox.home())
-        .env("XDG_CACHE_HOME", sandbox.cache_dir())
-        .args([
-            "tags",
-            "rm",
-            &format!("{}/app", proxy.addr()),
-            "--concurrency",
-            "1",
-            "-o",
-            "json",
-        ])
+    let run = bed
+        .berth()
+        .args(["tags", "rm", &repo.address, "--concurrency", "1"])
+        .args(["-o", "json"])
         .args(&tags)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     // Interrupt once the removals have begun (the first write reached the
     // registry), however long start-up and listing took.
     let started = std::time::Instant::now();
@@ -421,16 +367,10 @@ fn ctrl_c_stops_new_removals_and_still_reports() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("the report is printed");
+    run.interrupt();
+    let out = run.wait();
+    out.failure();
+    let report = out.json();
     let failed = report["failed"].as_array().unwrap();
     assert!(
         failed
@@ -440,6 +380,6 @@ fn ctrl_c_stops_new_removals_and_still_reports() {
     );
     let deleted: Vec<String> = serde_json::from_value(report["deleted"].clone()).unwrap();
     assert_eq!(deleted.len() + failed.len(), tags.len());
-    let after = manifests(&seeder, "app");
+    let after = repo.digests();
     assert_kept_or_reported(&before, &after, &deleted);
 }

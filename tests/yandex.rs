@@ -4,42 +4,12 @@
 //! registry records what berth asked. The registry is on loopback, so these
 //! runs name the provider; detection by address is tested without network.
 
-use crate::support::login::logged_in;
-use crate::support::scenarios::{Repo, detect_by_address};
-use crate::support::{BerthCommand, Image, Method, Proxy, Sandbox, TokenRegistry, User};
+use crate::support::bed::YANDEX_USER;
+use crate::support::scenarios::detect_by_address;
+use crate::support::{Bed, Image, Method, Proxy, TokenRegistry, Vendor};
 
-const OAUTH_TOKEN: &str = "y0_AgAAAAB-oauth-token";
-
-/// A token registry with the user `oauth`, a proxy in front, and `app`
-/// reached through the proxy.
-struct Setup {
-    registry: TokenRegistry,
-    proxy: Proxy,
-    repo: Repo,
-    sandbox: Sandbox,
-}
-
-impl Setup {
-    fn new() -> Setup {
-        let registry = TokenRegistry::start([User::new("oauth", OAUTH_TOKEN)]);
-        let proxy = Proxy::start(&registry.registry.url());
-        let repo = Repo::new(&proxy.addr(), "app", registry.seeder());
-        Setup {
-            registry,
-            proxy,
-            repo,
-            sandbox: Sandbox::new(),
-        }
-    }
-
-    /// berth logged in as `oauth` with `token`, provider named.
-    fn berth_with(&self, token: &str) -> BerthCommand {
-        logged_in(&self.sandbox, &self.proxy.addr(), "oauth", token).args(["--provider", "yandex"])
-    }
-
-    fn berth(&self) -> BerthCommand {
-        self.berth_with(OAUTH_TOKEN)
-    }
+fn yandex() -> Bed {
+    Bed::start(Vendor::Yandex)
 }
 
 #[test]
@@ -54,19 +24,16 @@ fn detects_cr_yandex_by_address() {
 
 #[test]
 fn lists_tags_logged_in_with_an_oauth_token() {
-    let setup = Setup::new();
-    let tags = setup.repo.seeder.seed_tags("app", 3);
-    let out = setup
-        .berth()
-        .args(["tags", "ls", &setup.repo.address])
-        .run();
+    let bed = yandex();
+    let tags = bed.repo.seed_tags(3);
+    let out = bed.berth().args(["tags", "ls", &bed.repo.address]).run();
     assert_eq!(out.success().sorted_lines(), tags);
-    let tokens = setup.registry.token.requests();
+    let tokens = bed.part::<TokenRegistry>().token.requests();
     assert_eq!(tokens.len(), 1, "{tokens:?}");
-    assert_eq!(tokens[0].user.as_deref(), Some("oauth"));
+    assert_eq!(tokens[0].user.as_deref(), Some(YANDEX_USER));
     assert_eq!(tokens[0].scopes, ["repository:app:pull"]);
-    let lists: Vec<_> = setup
-        .proxy
+    let lists: Vec<_> = bed
+        .part::<Proxy>()
         .requests()
         .into_iter()
         .filter(|r| r.path.starts_with("/v2/app/tags/list"))
@@ -77,18 +44,18 @@ fn lists_tags_logged_in_with_an_oauth_token() {
 
 #[test]
 fn removing_one_tag_never_touches_the_tags_beside_it() {
-    let setup = Setup::new();
-    let repo = &setup.repo;
+    let bed = yandex();
+    let repo = &bed.repo;
     let seeded = repo.seed_shared();
-    let out = repo.remove_a(setup.berth(), &seeded);
+    let out = repo.remove_a(bed.berth(), &seeded);
     assert_eq!(out.json()["provider"], "yandex");
     // The tag moved onto a throwaway, which was deleted; the shared
     // manifest was never deleted.
-    let requests = setup.proxy.requests();
+    let requests = bed.requests();
     assert!(
-        requests.iter().any(|r| r.method == Method::PUT
-            && r.path == "/v2/app/manifests/a"
-            && r.status == Some(201)),
+        requests
+            .iter()
+            .any(|r| r.method == Method::PUT && r.path == "/v2/app/manifests/a" && r.status == 201),
         "{requests:?}"
     );
     let shared_path = format!("/v2/app/manifests/{}", seeded.shared);
@@ -100,46 +67,39 @@ fn removing_one_tag_never_touches_the_tags_beside_it() {
     );
 
     // Naming every tag of a manifest removes exactly those.
-    let out = setup
+    let out = bed
         .berth()
         .args(["tags", "rm", &repo.address, "b", "c"])
         .run();
     out.success();
-    assert_eq!(repo.seeder.tags("app"), ["other"]);
-    assert_eq!(repo.seeder.digest("app", "other").unwrap(), seeded.other);
+    assert_eq!(repo.tags(), ["other"]);
+    assert_eq!(repo.digest("other").unwrap(), seeded.other);
 }
 
 #[test]
 fn manifest_put_pushes_the_document() {
-    let setup = Setup::new();
-    let base = setup.repo.push("base", &Image::new().unique());
-    setup
-        .repo
-        .copy_manifest(|| setup.berth(), "base", &base.digest);
+    let bed = yandex();
+    let base = bed.repo.push("base", &Image::new().unique());
+    bed.repo.copy_manifest(|| bed.berth(), "base", &base.digest);
 }
 
 #[test]
 fn cleanup_dry_run_dates_tags_from_their_configs_and_changes_nothing() {
-    let setup = Setup::new();
-    setup.repo.seed_dated();
-    setup.repo.cleanup_dry_run(setup.berth());
-    for r in setup.proxy.requests() {
-        assert!(
-            r.method == Method::GET || r.method == Method::HEAD,
-            "dry run sent {} {}",
-            r.method,
-            r.path
-        );
+    let bed = yandex();
+    bed.repo.seed_dated();
+    bed.repo.cleanup_dry_run(bed.berth());
+    for r in bed.requests() {
+        assert!(r.is_read(), "dry run sent {} {}", r.method, r.path);
     }
 }
 
 #[test]
 fn a_refused_login_exits_1_and_names_the_yandex_users() {
-    let setup = Setup::new();
-    setup.repo.push("v1", &Image::new().unique());
-    let out = setup
-        .berth_with("y0_expired")
-        .args(["tags", "ls", &setup.repo.address])
+    let bed = yandex();
+    bed.repo.push("v1", &Image::new().unique());
+    let out = bed
+        .berth_as(YANDEX_USER, "y0_expired")
+        .args(["tags", "ls", &bed.repo.address])
         .run();
     let stderr = out.failure();
     assert!(stderr.contains("berth: error:"), "{stderr}");
@@ -151,17 +111,14 @@ fn a_refused_login_exits_1_and_names_the_yandex_users() {
 
 #[test]
 fn throttled_requests_are_retried() {
-    let setup = Setup::new();
-    setup.repo.push("v1", &Image::new().unique());
-    let throttle = setup
-        .proxy
+    let bed = yandex();
+    bed.repo.push("v1", &Image::new().unique());
+    let throttle = bed
+        .part::<Proxy>()
         .on(Method::GET, "/v2/app/tags/list")
         .fail_times(2, 429)
         .retry_after(1);
-    let out = setup
-        .berth()
-        .args(["tags", "ls", &setup.repo.address])
-        .run();
+    let out = bed.berth().args(["tags", "ls", &bed.repo.address]).run();
     assert_eq!(out.success().stdout_str(), "v1\n");
     assert!(throttle.hits() >= 3, "{} requests", throttle.hits());
 }

@@ -2,11 +2,12 @@
 //! every other tag was kept.
 
 use crate::context::Context;
+use crate::decision::decide;
 use crate::error::{Error, Result};
 use crate::model::Capability;
-use crate::policy::{Candidate, Policy, Verdict};
+use crate::policy::Policy;
 use crate::reference::parse_repository;
-use crate::removal::{self, Kept};
+use crate::removal;
 use crate::target::Target;
 use regex::Regex;
 use std::path::PathBuf;
@@ -49,38 +50,9 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let needs = [Capability::ListTags, Capability::DeleteTag];
     let provider = ctx.provider(&target, &needs, args.dry_run).await?;
     let repo = target.canonical();
-    let all = provider.all_tags(&repo, target.registry()).await?;
-
-    let dates = if policy.needs_dates() {
-        let selected: Vec<_> = all
-            .iter()
-            .filter(|t| policy.selects(&t.name))
-            .cloned()
-            .collect();
-        crate::dates::resolve(&provider, &selected, usize::from(ctx.settings.concurrency)).await
-    } else {
-        Default::default()
-    };
-    let candidates: Vec<Candidate> = all
-        .iter()
-        .map(|t| Candidate {
-            name: t.name.clone(),
-            created: dates.get(&t.name).copied(),
-        })
-        .collect();
-    let verdicts = policy.judge(&candidates, chrono::Utc::now());
-    let mut doomed = Vec::new();
-    let mut kept = Vec::new();
-    for (tag, verdict) in all.iter().zip(verdicts) {
-        match verdict {
-            Verdict::Delete => doomed.push(tag.name.clone()),
-            Verdict::Keep(reason) => kept.push(Kept {
-                tag: tag.name.clone(),
-                reason,
-            }),
-        }
-    }
-    let mut report = if doomed.is_empty() {
+    let concurrency = usize::from(ctx.settings.concurrency);
+    let decision = decide(&provider, &repo, target.registry(), &policy, concurrency).await?;
+    let mut report = if decision.delete.is_empty() {
         removal::Report {
             repo,
             provider: provider.name().to_string(),
@@ -94,11 +66,11 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
         let options = removal::Options {
             dry_run: args.dry_run,
             quiet: ctx.settings.quiet,
-            concurrency: usize::from(ctx.settings.concurrency),
+            concurrency,
         };
-        removal::remove(&provider, &repo, &all, &doomed, &options).await
+        removal::remove(&provider, &repo, &decision.tags, &decision.delete, &options).await
     };
-    report.kept = Some(kept);
+    report.kept = Some(decision.kept);
     if let Some(path) = &args.report {
         let json = serde_json::to_vec_pretty(&report).expect("report serialises");
         std::fs::write(path, json)

@@ -6,7 +6,7 @@ mod catalog;
 mod error;
 mod manifest;
 mod permissions;
-mod referrers;
+pub mod referrers;
 mod tags;
 mod untag;
 
@@ -42,6 +42,8 @@ pub struct Learned {
     pub empty_blob: OnceCell<()>,
     /// Where each tag moved to a throwaway was before, to put it back.
     pub moved: Mutex<HashMap<String, Manifest>>,
+    /// 0 unknown, 1 the registry serves the referrers API, 2 it does not.
+    pub referrers_api: AtomicU8,
 }
 
 impl Repo {

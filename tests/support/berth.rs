@@ -3,7 +3,7 @@
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -27,12 +27,15 @@ pub fn berth() -> BerthCommand {
 #[derive(Clone)]
 pub struct Sandbox {
     home: Arc<TempDir>,
+    /// `BERTH_CACHE_DIR`, when compiled plugins are kept outside the home.
+    plugin_cache: Option<PathBuf>,
 }
 
 impl Default for Sandbox {
     fn default() -> Self {
         Sandbox {
             home: Arc::new(tempfile::tempdir().expect("create a sandbox")),
+            plugin_cache: None,
         }
     }
 }
@@ -40,6 +43,17 @@ impl Default for Sandbox {
 impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox::default()
+    }
+
+    /// A sandbox whose runs share compiled plugins with every such sandbox,
+    /// in this and later test runs: compiling a plugin costs a cold run more
+    /// than the rest of it. The cache is keyed by the plugin's bytes and the
+    /// engine, so a stale entry is never used.
+    pub fn with_compiled_plugins() -> Sandbox {
+        Sandbox {
+            plugin_cache: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("compiled-plugins")),
+            ..Sandbox::default()
+        }
     }
 
     pub fn home(&self) -> &Path {
@@ -75,6 +89,9 @@ impl Sandbox {
             .env("XDG_CONFIG_HOME", self.config_dir())
             .env("XDG_DATA_HOME", self.home().join(".local/share"))
             .env("XDG_STATE_HOME", self.home().join(".local/state"));
+        if let Some(dir) = &self.plugin_cache {
+            command.env("BERTH_CACHE_DIR", dir);
+        }
         BerthCommand {
             command,
             stdin: Vec::new(),
@@ -126,7 +143,13 @@ impl BerthCommand {
         self
     }
 
-    pub fn run(mut self) -> Output {
+    /// Runs to the end and returns what the run left.
+    pub fn run(self) -> Output {
+        self.spawn().wait()
+    }
+
+    /// Starts the run and returns at once.
+    pub fn spawn(mut self) -> Running {
         let program: OsString = self.command.get_program().to_owned();
         let mut child = self
             .command
@@ -142,31 +165,66 @@ impl BerthCommand {
             // A child that exits without reading closes the pipe; that is fine.
             let _ = stdin.write_all(&input);
         });
-        let stdout = drain(child.stdout.take().expect("stdout is piped"));
-        let stderr = drain(child.stderr.take().expect("stderr is piped"));
-        let deadline = Instant::now() + self.timeout;
+        Running {
+            stdout: drain(child.stdout.take().expect("stdout is piped")),
+            stderr: drain(child.stderr.take().expect("stderr is piped")),
+            child,
+            writer,
+            program,
+            started: Instant::now(),
+            timeout: self.timeout,
+            _sandbox: self._sandbox,
+        }
+    }
+}
+
+/// A run under way.
+pub struct Running {
+    child: Child,
+    writer: thread::JoinHandle<()>,
+    stdout: thread::JoinHandle<Vec<u8>>,
+    stderr: thread::JoinHandle<Vec<u8>>,
+    program: OsString,
+    started: Instant,
+    /// How long before the run is killed and the test fails.
+    timeout: Duration,
+    _sandbox: Sandbox,
+}
+
+impl Running {
+    /// Interrupts the run as Ctrl-C does (SIGINT).
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -INT failed");
+    }
+
+    /// Waits for the end of the run and returns what it left.
+    pub fn wait(mut self) -> Output {
         let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for the child") {
+            if let Some(status) = self.child.try_wait().expect("wait for the child") {
                 break status;
             }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                let stderr = stderr.join().expect("read stderr");
+            if self.started.elapsed() > self.timeout {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let stderr = self.stderr.join().expect("read stderr");
                 panic!(
                     "{} did not finish within {:?}; stderr:\n{}",
-                    program.display(),
+                    self.program.display(),
                     self.timeout,
                     String::from_utf8_lossy(&stderr)
                 );
             }
             thread::sleep(Duration::from_millis(5));
         };
-        writer.join().expect("write stdin");
+        self.writer.join().expect("write stdin");
         Output {
             status,
-            stdout: stdout.join().expect("read stdout"),
-            stderr: stderr.join().expect("read stderr"),
+            stdout: self.stdout.join().expect("read stdout"),
+            stderr: self.stderr.join().expect("read stderr"),
         }
     }
 }

@@ -14,14 +14,17 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
+use super::image::{IMAGE_INDEX, IMAGE_MANIFEST, Image, Pushed, index, sha256};
+use super::seen::{Log, Seen};
 use super::server::{Launch, Server};
+use super::store::Store;
 use super::{client, runtime};
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,6 +33,10 @@ const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921.";
 pub const ACCOUNT: &str = "123456789012";
 /// The registry host of that account in moto's default region.
 pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+/// Keys berth signs with.
+pub const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 /// An unsigned `Authorization` for seeding: moto does not check
 /// signatures, but reads the service and region from the scope.
@@ -50,6 +57,34 @@ pub struct AwsCall {
     pub body: Value,
     pub raw_body: Vec<u8>,
     pub status: u16,
+}
+
+impl From<Seen> for AwsCall {
+    fn from(seen: Seen) -> AwsCall {
+        let header = |name: &str| seen.header(name).map(String::from);
+        AwsCall {
+            operation: header("x-amz-target")
+                .map(|t| t.strip_prefix(TARGET_PREFIX).unwrap_or(&t).to_string())
+                .unwrap_or_default(),
+            authorization: seen.authorization.clone(),
+            amz_date: header("x-amz-date"),
+            security_token: header("x-amz-security-token"),
+            content_type: header("content-type"),
+            headers: seen
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: serde_json::from_slice(&seen.body).unwrap_or(Value::Null),
+            raw_body: seen.body.to_vec(),
+            status: seen.status,
+        }
+    }
 }
 
 impl AwsCall {
@@ -198,26 +233,12 @@ impl Moto {
         self.call("CreateRepository", json!({ "repositoryName": name }));
     }
 
-    /// Stores `manifest` under `tag` and returns its digest. The digest is
-    /// given, as moto derives another one from the layers otherwise.
-    pub fn put_image(&self, repository: &str, tag: &str, manifest: &[u8]) -> String {
-        let digest = sha256(manifest);
-        self.call(
-            "PutImage",
-            json!({
-                "repositoryName": repository,
-                "imageTag": tag,
-                "imageManifest": std::str::from_utf8(manifest).expect("a UTF-8 manifest"),
-                "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
-                "imageDigest": digest,
-            }),
-        );
-        digest
-    }
-
     /// Every tag of `repository` and its digest, as moto holds them.
-    pub fn tags(&self, repository: &str) -> BTreeMap<String, String> {
-        let answer = self.call("ListImages", json!({ "repositoryName": repository }));
+    pub fn digests(&self, repository: &str) -> BTreeMap<String, String> {
+        let (status, answer) = self.try_call("ListImages", json!({ "repositoryName": repository }));
+        if status != 200 {
+            return BTreeMap::new();
+        }
         answer["imageIds"]
             .as_array()
             .into_iter()
@@ -231,15 +252,47 @@ impl Moto {
             .collect()
     }
 
-    /// The manifest stored under `reference` (a tag), as moto returns it.
-    pub fn manifest(&self, repository: &str, tag: &str) -> Option<String> {
-        let answer = self.call(
+    /// The manifest `reference` (a tag or digest) names, as moto returns
+    /// it, and its media type.
+    pub fn manifest(&self, repository: &str, reference: &str) -> Option<(String, String)> {
+        let id = if reference.starts_with("sha256:") {
+            json!({ "imageDigest": reference })
+        } else {
+            json!({ "imageTag": reference })
+        };
+        let (status, answer) = self.try_call(
             "BatchGetImage",
-            json!({ "repositoryName": repository, "imageIds": [{ "imageTag": tag }] }),
+            json!({ "repositoryName": repository, "imageIds": [id] }),
         );
-        answer["images"][0]["imageManifest"]
-            .as_str()
-            .map(String::from)
+        if status != 200 {
+            return None;
+        }
+        // What moto did not find is under `failures`, not `images`.
+        let image = &answer["images"][0];
+        Some((
+            image["imageManifest"].as_str()?.into(),
+            image["imageManifestMediaType"].as_str()?.into(),
+        ))
+    }
+
+    /// Stores `manifest` under `tag`, or untagged, creating the repository
+    /// if need be. The digest is given, as moto derives another one from the
+    /// layers otherwise.
+    fn put(&self, repository: &str, tag: Option<&str>, manifest: &[u8], media_type: &str) {
+        let (status, answer) =
+            self.try_call("CreateRepository", json!({ "repositoryName": repository }));
+        let exists = answer["__type"] == "RepositoryAlreadyExistsException";
+        assert!(status == 200 || exists, "moto CreateRepository: {answer}");
+        let mut image = json!({
+            "repositoryName": repository,
+            "imageManifest": std::str::from_utf8(manifest).expect("a UTF-8 manifest"),
+            "imageManifestMediaType": media_type,
+            "imageDigest": sha256(manifest),
+        });
+        if let Some(tag) = tag {
+            image["imageTag"] = json!(tag);
+        }
+        self.call("PutImage", image);
     }
 
     /// Pages `ListImages` answers: at most `size` ids a page (fewer when
@@ -264,7 +317,12 @@ impl Moto {
     }
 
     pub fn calls(&self) -> Vec<AwsCall> {
-        self.state.log.lock().unwrap().clone()
+        self.requests().into_iter().map(AwsCall::from).collect()
+    }
+
+    /// The calls as plain requests.
+    pub fn requests(&self) -> Vec<Seen> {
+        self.state.log.all()
     }
 
     /// The operations called, in order.
@@ -273,7 +331,44 @@ impl Moto {
     }
 
     pub fn clear_calls(&self) {
-        self.state.log.lock().unwrap().clear();
+        self.state.log.clear();
+    }
+}
+
+/// moto as the store of ECR repositories; it keeps manifests only, so an
+/// image's blobs are never pushed.
+impl Store for Moto {
+    fn push_image(&self, repo: &str, tag: Option<&str>, image: &Image) -> Pushed {
+        let manifest = image.encode().manifest;
+        self.put(repo, tag, &manifest, IMAGE_MANIFEST);
+        Pushed::image(&manifest, image)
+    }
+
+    fn push_index(&self, repo: &str, tag: Option<&str>, children: &[Pushed]) -> Pushed {
+        let index = index(children);
+        self.put(repo, tag, &index, IMAGE_INDEX);
+        Pushed::new(&index, IMAGE_INDEX)
+    }
+
+    fn push_blob(&self, _repo: &str, _data: &[u8]) -> String {
+        panic!("moto serves ECR's API, which stores no blobs")
+    }
+
+    fn tag(&self, repo: &str, reference: &str, tag: &str) -> Pushed {
+        let (manifest, media_type) = self
+            .manifest(repo, reference)
+            .unwrap_or_else(|| panic!("{reference} is not in {repo}"));
+        self.put(repo, Some(tag), manifest.as_bytes(), &media_type);
+        Pushed::new(manifest.as_bytes(), &media_type)
+    }
+
+    fn tags(&self, repo: &str) -> Vec<String> {
+        self.digests(repo).into_keys().collect()
+    }
+
+    fn digest(&self, repo: &str, reference: &str) -> Option<String> {
+        let (manifest, _) = self.manifest(repo, reference)?;
+        Some(sha256(manifest.as_bytes()))
     }
 }
 
@@ -283,34 +378,12 @@ impl Drop for Moto {
     }
 }
 
-/// An OCI image manifest made unique by `nonce` (moto does not check that
-/// its blobs exist).
-pub fn manifest(nonce: &str) -> Vec<u8> {
-    let config = format!("{{\"nonce\":\"{nonce}\"}}");
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {
-            "mediaType": "application/vnd.oci.image.config.v1+json",
-            "digest": sha256(config.as_bytes()),
-            "size": config.len(),
-        },
-        "layers": [],
-        "annotations": { "org.berth.test.nonce": nonce },
-    });
-    serde_json::to_vec(&manifest).expect("serialise a manifest")
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
 struct ProxyState {
     moto: String,
     page_size: Mutex<Option<usize>>,
     /// Operation → (calls left to fail, error type, message).
     failing: Mutex<HashMap<String, (usize, String, String)>>,
-    log: Mutex<Vec<AwsCall>>,
+    log: Log,
 }
 
 fn start_proxy(moto_port: u16) -> (String, Arc<ProxyState>, JoinHandle<()>) {
@@ -318,7 +391,7 @@ fn start_proxy(moto_port: u16) -> (String, Arc<ProxyState>, JoinHandle<()>) {
         moto: format!("http://127.0.0.1:{moto_port}"),
         page_size: Mutex::default(),
         failing: Mutex::default(),
-        log: Mutex::default(),
+        log: Log::default(),
     });
     let app = Router::new().fallback(handle).with_state(state.clone());
     let listener = runtime()
@@ -335,18 +408,15 @@ fn start_proxy(moto_port: u16) -> (String, Arc<ProxyState>, JoinHandle<()>) {
 
 async fn handle(
     State(state): State<Arc<ProxyState>>,
-    uri: axum::http::Uri,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(String::from)
-    };
-    let operation = header("x-amz-target")
-        .map(|t| t.strip_prefix(TARGET_PREFIX).unwrap_or(&t).to_string())
+    let operation = headers
+        .get("x-amz-target")
+        .and_then(|t| t.to_str().ok())
+        .map(|t| t.strip_prefix(TARGET_PREFIX).unwrap_or(t).to_string())
         .unwrap_or_default();
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let failure = {
@@ -368,25 +438,10 @@ async fn handle(
     } else {
         forward(&state, &uri, &headers, body.to_vec()).await
     };
-    state.log.lock().unwrap().push(AwsCall {
-        operation,
-        authorization: header("authorization"),
-        amz_date: header("x-amz-date"),
-        security_token: header("x-amz-security-token"),
-        content_type: header("content-type"),
-        headers: headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: request,
-        raw_body: body.to_vec(),
-        status,
-    });
+    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+    state
+        .log
+        .record(Seen::new(method, path, headers, body, status));
     let mut response = (StatusCode::from_u16(status).unwrap(), answer).into_response();
     response.headers_mut().insert(
         "content-type",
@@ -400,7 +455,7 @@ async fn handle(
 
 async fn forward(
     state: &ProxyState,
-    uri: &axum::http::Uri,
+    uri: &Uri,
     headers: &HeaderMap,
     body: Vec<u8>,
 ) -> (u16, Vec<u8>) {
@@ -429,7 +484,7 @@ async fn forward(
 /// most `maxResults` (and the proxy's page size), `nextToken` to go on.
 async fn list_page(
     state: &ProxyState,
-    uri: &axum::http::Uri,
+    uri: &Uri,
     headers: &HeaderMap,
     request: &Value,
     page_size: usize,

@@ -15,7 +15,7 @@ use http_body_util::channel::Channel;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE, HeaderValue, LINK, RETRY_AFTER};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderMap, HeaderValue, LINK, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, Uri};
@@ -29,13 +29,14 @@ use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::runtime;
+use super::seen::{Log, Seen};
 
 pub use hyper::Method;
 
 type Body = BoxBody<Bytes, hyper::Error>;
 type Matcher = Box<dyn Fn(&Method, &str) -> bool + Send + Sync>;
 
-/// One request as the proxy saw it.
+/// One request as the proxy saw it, in short.
 #[derive(Clone, Debug)]
 pub struct ProxyRequest {
     pub method: Method,
@@ -44,6 +45,17 @@ pub struct ProxyRequest {
     /// `None` when the connection was reset instead of answered.
     pub status: Option<u16>,
     pub has_auth: bool,
+}
+
+impl From<Seen> for ProxyRequest {
+    fn from(seen: Seen) -> ProxyRequest {
+        ProxyRequest {
+            has_auth: seen.authorization.is_some(),
+            status: (seen.status != 0).then_some(seen.status),
+            method: seen.method,
+            path: seen.path,
+        }
+    }
 }
 
 /// A running proxy; it stops, closing its connections, when dropped.
@@ -66,7 +78,7 @@ impl Proxy {
             upstream,
             client,
             rules: Mutex::default(),
-            log: Mutex::default(),
+            log: Log::default(),
         });
         let listener = runtime()
             .block_on(TcpListener::bind("127.0.0.1:0"))
@@ -116,11 +128,16 @@ impl Proxy {
     }
 
     pub fn requests(&self) -> Vec<ProxyRequest> {
-        self.state.log.lock().unwrap().clone()
+        self.seen().into_iter().map(ProxyRequest::from).collect()
+    }
+
+    /// Every request in full, bodies aside (the proxy streams them unread).
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.log.all()
     }
 
     pub fn clear_requests(&self) {
-        self.state.log.lock().unwrap().clear();
+        self.state.log.clear();
     }
 }
 
@@ -222,7 +239,7 @@ struct ProxyState {
     upstream: String,
     client: Client<HttpConnector, Body>,
     rules: Mutex<Vec<RuleState>>,
-    log: Mutex<Vec<ProxyRequest>>,
+    log: Log,
 }
 
 struct RuleState {
@@ -312,13 +329,10 @@ impl ProxyState {
         }
     }
 
-    fn log(&self, method: Method, path: String, status: Option<u16>, has_auth: bool) {
-        self.log.lock().unwrap().push(ProxyRequest {
-            method,
-            path,
-            status,
-            has_auth,
-        });
+    /// Logs a request; `status` 0 for a reset.
+    fn log(&self, method: Method, path: String, headers: HeaderMap, status: u16) {
+        self.log
+            .record(Seen::new(method, path, headers, Bytes::new(), status));
     }
 }
 
@@ -362,7 +376,7 @@ async fn handle(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
-    let has_auth = request.headers().contains_key(AUTHORIZATION);
+    let headers = request.headers().clone();
     let request = request.map(BodyExt::boxed);
     let response = match state.decide(&method, &path) {
         Effect::Forward => state.forward(request).await,
@@ -380,7 +394,7 @@ async fn handle(
             response
         }
         Effect::Reset => {
-            state.log(method, path, None, has_auth);
+            state.log(method, path, headers, 0);
             reset.notify_one();
             // The connection is dropped before this is polled again.
             return std::future::pending().await;
@@ -390,7 +404,7 @@ async fn handle(
             paginate(&state, request, &path, page_size, looping).await
         }
     };
-    state.log(method, path, Some(response.status().as_u16()), has_auth);
+    state.log(method, path, headers, response.status().as_u16());
     Ok(response)
 }
 

@@ -1,16 +1,14 @@
 //! What every provider's tests check: detection, listings, removing one of
 //! several tags on a manifest without touching the others, copying a
-//! manifest, and a cleanup dry run over the provider's dates. How berth logs
-//! in and what the vendor's fake saw differ per provider, so tests pass the
-//! command in and check the fake's requests themselves.
+//! manifest, and a cleanup dry run over the provider's dates. Which
+//! credentials a run has and what the vendor's servers saw differ per test,
+//! so tests pass the command in and check the requests themselves.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::fakes::branded::Branded;
-use super::fakes::front::Seen;
-use super::{BerthCommand, Image, Method, Output, Pushed, Seeder, berth};
+use super::{Bed, BerthCommand, Image, Method, Output, Repo, Seen, berth};
 
 /// What `berth detect --no-probe` makes of `address`: its name alone decides.
 pub fn detect_by_address(address: &str) -> Value {
@@ -51,8 +49,15 @@ pub fn detect_by_probe(address: &str, provider: &str) -> Value {
 
 /// Checks that `requests`, all a fake saw, are a probe: one `GET /v2/`.
 pub fn assert_just_a_probe(requests: &[Seen]) {
-    let seen: Vec<(&Method, &str)> = requests.iter().map(|r| (&r.method, &*r.path)).collect();
-    assert_eq!(seen, [(&Method::GET, "/v2/")]);
+    assert!(after_probe(requests).is_empty(), "{requests:?}");
+}
+
+/// Checks that the first of `requests` is the probe that chose the
+/// provider, `GET /v2/`; returns the others.
+pub fn after_probe(requests: &[Seen]) -> Vec<Seen> {
+    let first = requests.first().map(|r| (&r.method, r.path.as_str()));
+    assert_eq!(first, Some((&Method::GET, "/v2/")), "{requests:?}");
+    requests[1..].to_vec()
 }
 
 /// Checks that `requests`, all a fake saw, are one GET of `path` with
@@ -132,16 +137,6 @@ pub fn days_ago(days: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now() - chrono::Duration::days(days)
 }
 
-/// A repository as a provider test reaches it.
-pub struct Repo {
-    /// What berth is given: `HOST:PORT/name`, where the fake listens.
-    pub address: String,
-    /// The repository's name in the registry.
-    pub name: String,
-    /// Pushes and reads the registry's own state, to check berth against.
-    pub seeder: Seeder,
-}
-
 /// The digests behind [`Repo::seed_shared`]'s tags.
 pub struct SharedTags {
     /// Of `a`, `b` and `c`.
@@ -151,42 +146,23 @@ pub struct SharedTags {
 }
 
 impl Repo {
-    /// `name` at `host` (`HOST:PORT`).
-    pub fn new(host: &str, name: &str, seeder: Seeder) -> Repo {
-        Repo {
-            address: format!("{host}/{name}"),
-            name: name.into(),
-            seeder,
-        }
-    }
-
-    /// `ADDRESS:tag`
-    pub fn tagged(&self, tag: &str) -> String {
-        format!("{}:{tag}", self.address)
-    }
-
-    /// Checks that each tag of a listing has the digest the registry has for
+    /// Checks that each tag of a listing has the digest the store has for
     /// it, and a date.
     pub fn assert_listed_digests_and_dates(&self, tags: &[Value]) {
         for tag in tags {
             let name = tag["name"].as_str().unwrap();
-            let digest = self.seeder.digest(&self.name, name).unwrap();
+            let digest = self.digest(name).unwrap();
             assert_eq!(tag["digest"], digest, "{name}");
             assert!(tag["created"].is_string(), "{name} has a date");
         }
-    }
-
-    /// Pushes `image` as `tag`.
-    pub fn push(&self, tag: &str, image: &Image) -> Pushed {
-        self.seeder.push_image(&self.name, tag, image)
     }
 
     /// Tags `a`, `b` and `c` on one image and `other` on another: where
     /// removing `a` must leave every other tag as it was.
     pub fn seed_shared(&self) -> SharedTags {
         let shared = self.push("a", &Image::new().unique());
-        self.seeder.tag(&self.name, "a", "b");
-        self.seeder.tag(&self.name, "a", "c");
+        self.tag("a", "b");
+        self.tag("a", "c");
         let other = self.push("other", &Image::new().unique());
         SharedTags {
             shared: shared.digest,
@@ -197,14 +173,11 @@ impl Repo {
     /// Checks that of the seeded tags `a` alone went: `b`, `c` and `other`
     /// keep their original digests (the worst bug is touching them).
     pub fn assert_only_a_went(&self, seeded: &SharedTags) {
-        assert_eq!(self.seeder.tags(&self.name), ["b", "c", "other"]);
+        assert_eq!(self.tags(), ["b", "c", "other"]);
         for (tag, digest) in [("b", &seeded.shared), ("c", &seeded.shared)] {
-            assert_eq!(self.seeder.digest(&self.name, tag).as_ref(), Some(digest));
+            assert_eq!(self.digest(tag).as_ref(), Some(digest));
         }
-        assert_eq!(
-            self.seeder.digest(&self.name, "other").as_ref(),
-            Some(&seeded.other)
-        );
+        assert_eq!(self.digest("other").as_ref(), Some(&seeded.other));
     }
 
     /// Runs `tags rm ADDRESS a -o json` with `berth`; checks the report says
@@ -230,10 +203,7 @@ impl Repo {
             .stdin(got.success().stdout.clone())
             .run();
         assert_eq!(out.success().stdout_str().trim(), digest);
-        assert_eq!(
-            self.seeder.digest(&self.name, "copy").as_deref(),
-            Some(digest)
-        );
+        assert_eq!(self.digest("copy").as_deref(), Some(digest));
     }
 
     /// Tags `old` on an image created 40 days ago and `new` on one created
@@ -257,34 +227,35 @@ impl Repo {
         assert_eq!(report["dry_run"], true);
         assert_eq!(report["deleted"], json!(["old"]));
         assert_eq!(report["kept"], json!([{"tag": "new", "reason": "newer"}]));
-        assert_eq!(self.seeder.tags(&self.name), ["new", "old"]);
+        assert_eq!(self.tags(), ["new", "old"]);
     }
 }
 
 /// The round trip of a product that speaks plain OCI behind its branded
-/// front (Artifactory, Nexus), over [`Repo::seed_shared`]'s tags: listed
-/// with no provider named, `provider` is found by probe and lists through
-/// the OCI tag list; named, it removes `a` alone and copies `other` with
-/// `manifest put`. Returns the seeded digests; the fake's log then starts at
-/// the removal, for the provider's own checks of its deletes.
-pub fn branded_round_trip(provider: &str, fake: &Branded, repo: &Repo) -> SharedTags {
+/// front (Artifactory, Nexus), over [`Repo::seed_shared`]'s tags: listed,
+/// the bed's vendor is found by probe and lists through the OCI tag list;
+/// then it removes `a` alone and copies `other` with `manifest put`.
+/// Returns the seeded digests; the bed's log then starts at the removal,
+/// for the provider's own checks of its deletes.
+pub fn branded_round_trip(bed: &Bed) -> SharedTags {
+    let repo = &bed.repo;
     let seeded = repo.seed_shared();
-    let out = berth()
+    let out = bed
+        .berth()
         .args(["tags", "ls", &repo.address, "-o", "json"])
         .run();
     let listing = out.success().json();
-    assert_eq!(listing["provider"], provider);
+    assert_eq!(listing["provider"], bed.vendor.provider());
     assert_eq!(names(&listing), ["a", "b", "c", "other"]);
     let list = format!("/v2/{}/tags/list?n=1000", repo.name);
     assert!(
-        fake.requests()
+        bed.requests()
             .iter()
             .any(|r| r.path == list && r.status == 200)
     );
 
-    fake.clear_requests();
-    let named = || berth().args(["--provider", provider]);
-    repo.remove_a(named(), &seeded);
-    repo.copy_manifest(named, "other", &seeded.other);
+    bed.clear_requests();
+    repo.remove_a(bed.berth(), &seeded);
+    repo.copy_manifest(|| bed.berth(), "other", &seeded.other);
     seeded
 }

@@ -1,126 +1,26 @@
 //! Pushes content to a registry over the OCI distribution API.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT, WWW_AUTHENTICATE};
 use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::image::{IMAGE_INDEX, IMAGE_MANIFEST, Image, Pushed, index, seeded_tags, sha256};
+use super::seen::SEEDER_AGENT;
 use super::{client, runtime};
 
-const IMAGE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const IMAGE_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const IMAGE_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-const LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
 /// Every manifest type distribution 2.8 serves; without the OCI ones it
 /// answers 404 for OCI manifests.
 const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
     application/vnd.oci.image.index.v1+json, \
     application/vnd.docker.distribution.manifest.v2+json, \
     application/vnd.docker.distribution.manifest.list.v2+json";
-/// An empty tar archive (two zero blocks): a valid layer whose diff ID is
-/// its own digest.
-const EMPTY_TAR: [u8; 1024] = [0; 1024];
 /// Parallel requests in `seed_tags`.
 const PARALLELISM: usize = 16;
-
-/// An image to push. Identical images have identical digests unless `unique`.
-#[derive(Clone, Debug)]
-pub struct Image {
-    created: String,
-    os: String,
-    architecture: String,
-    annotations: BTreeMap<String, String>,
-}
-
-impl Default for Image {
-    /// linux/amd64, created 2024-01-01T00:00:00Z.
-    fn default() -> Self {
-        Image {
-            created: "2024-01-01T00:00:00Z".into(),
-            os: "linux".into(),
-            architecture: "amd64".into(),
-            annotations: BTreeMap::new(),
-        }
-    }
-}
-
-impl Image {
-    pub fn new() -> Image {
-        Image::default()
-    }
-
-    /// The config's `created` field, RFC 3339.
-    pub fn created(mut self, rfc3339: &str) -> Image {
-        self.created = rfc3339.into();
-        self
-    }
-
-    pub fn created_days_ago(self, days: i64) -> Image {
-        let created = chrono::Utc::now() - chrono::Duration::days(days);
-        self.created(&created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    }
-
-    pub fn platform(mut self, os: &str, architecture: &str) -> Image {
-        self.os = os.into();
-        self.architecture = architecture.into();
-        self
-    }
-
-    /// Gives this image a digest no other push shares.
-    pub fn unique(self) -> Image {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nonce = format!(
-            "{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        self.annotation("org.berth.test.nonce", &nonce)
-    }
-
-    fn annotation(mut self, key: &str, value: &str) -> Image {
-        self.annotations.insert(key.into(), value.into());
-        self
-    }
-
-    fn config(&self) -> Vec<u8> {
-        let config = json!({
-            "created": self.created,
-            "architecture": self.architecture,
-            "os": self.os,
-            "config": {},
-            "rootfs": {"type": "layers", "diff_ids": [sha256(&EMPTY_TAR)]},
-        });
-        serde_json::to_vec(&config).expect("serialise config")
-    }
-
-    fn manifest(&self, config: &[u8]) -> Vec<u8> {
-        let mut manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": IMAGE_MANIFEST,
-            "config": {"mediaType": IMAGE_CONFIG, "digest": sha256(config), "size": config.len()},
-            "layers": [{"mediaType": LAYER, "digest": sha256(&EMPTY_TAR), "size": EMPTY_TAR.len()}],
-        });
-        if !self.annotations.is_empty() {
-            manifest["annotations"] = json!(self.annotations);
-        }
-        serde_json::to_vec(&manifest).expect("serialise manifest")
-    }
-}
-
-/// A manifest now in the registry.
-#[derive(Clone, Debug)]
-pub struct Pushed {
-    pub digest: String,
-    pub size: usize,
-    pub media_type: String,
-    platform: Option<Value>,
-}
 
 /// Pushes and reads content. Cloning is cheap and shares the token cache.
 #[derive(Clone)]
@@ -181,16 +81,15 @@ impl Seeder {
         image: &Image,
     ) -> Pushed {
         let tag = tag.into();
+        let encoded = image.encode();
         runtime().block_on(async {
-            let config = image.config();
-            self.ensure_blob(repo, config.clone()).await;
-            self.ensure_blob(repo, EMPTY_TAR.to_vec()).await;
-            let mut pushed = self
-                .put_manifest(repo, tag, IMAGE_MANIFEST, image.manifest(&config))
+            for blob in encoded.blobs {
+                self.ensure_blob(repo, blob).await;
+            }
+            self.put_manifest(repo, tag, IMAGE_MANIFEST, encoded.manifest.clone())
                 .await;
-            pushed.platform = Some(json!({"architecture": image.architecture, "os": image.os}));
-            pushed
-        })
+        });
+        Pushed::image(&encoded.manifest, image)
     }
 
     /// Pushes an OCI index over `children` (pushed before, tagged or not).
@@ -200,23 +99,7 @@ impl Seeder {
         tag: impl Into<Option<&'a str>>,
         children: &[Pushed],
     ) -> Pushed {
-        let manifests: Vec<Value> = children
-            .iter()
-            .map(|child| {
-                let mut entry = json!({
-                    "mediaType": child.media_type,
-                    "digest": child.digest,
-                    "size": child.size,
-                });
-                if let Some(platform) = &child.platform {
-                    entry["platform"] = platform.clone();
-                }
-                entry
-            })
-            .collect();
-        let index = json!({"schemaVersion": 2, "mediaType": IMAGE_INDEX, "manifests": manifests});
-        let body = serde_json::to_vec(&index).expect("serialise index");
-        runtime().block_on(self.put_manifest(repo, tag.into(), IMAGE_INDEX, body))
+        runtime().block_on(self.put_manifest(repo, tag.into(), IMAGE_INDEX, index(children)))
     }
 
     /// Points `tag` at the manifest `reference` (a tag or digest) names.
@@ -243,20 +126,15 @@ impl Seeder {
     /// Creates `count` tags, `tag-0000`, `tag-0001`, …, each on its own
     /// manifest sharing one config and layer. Returns the tags in order.
     pub fn seed_tags(&self, repo: &str, count: usize) -> Vec<String> {
-        let width = count.saturating_sub(1).to_string().len().max(4);
-        let tags: Vec<String> = (0..count).map(|i| format!("tag-{i:0width$}")).collect();
+        let seeded = seeded_tags(count);
         runtime().block_on(async {
-            let image = Image::new();
-            let config = image.config();
-            self.ensure_blob(repo, config.clone()).await;
-            self.ensure_blob(repo, EMPTY_TAR.to_vec()).await;
+            for blob in Image::new().encode().blobs {
+                self.ensure_blob(repo, blob).await;
+            }
             let permits = Arc::new(Semaphore::new(PARALLELISM));
             let mut pushes = JoinSet::new();
-            for tag in &tags {
-                let manifest = image
-                    .clone()
-                    .annotation("org.berth.test.tag", tag)
-                    .manifest(&config);
+            for (tag, image) in &seeded {
+                let manifest = image.encode().manifest;
                 let (seeder, repo, tag) = (self.clone(), repo.to_string(), tag.clone());
                 let permit = permits
                     .clone()
@@ -277,7 +155,7 @@ impl Seeder {
                 }
             }
         });
-        tags
+        seeded.into_iter().map(|(tag, _)| tag).collect()
     }
 
     /// The repository's tags, sorted (distribution lists them unsorted);
@@ -360,9 +238,11 @@ impl Seeder {
         media_type: &str,
         body: Vec<u8>,
     ) -> Pushed {
-        let digest = sha256(&body);
-        let url = self.url(&format!("/v2/{repo}/manifests/{}", tag.unwrap_or(&digest)));
-        let size = body.len();
+        let pushed = Pushed::new(&body, media_type);
+        let url = self.url(&format!(
+            "/v2/{repo}/manifests/{}",
+            tag.unwrap_or(&pushed.digest)
+        ));
         let response = self
             .send(repo, || {
                 self.client
@@ -372,12 +252,7 @@ impl Seeder {
             })
             .await;
         expect(response, &[StatusCode::CREATED], "PUT manifest").await;
-        Pushed {
-            digest,
-            size,
-            media_type: media_type.into(),
-            platform: None,
-        }
+        pushed
     }
 
     fn url(&self, path: &str) -> Url {
@@ -447,7 +322,9 @@ impl Seeder {
     }
 }
 
+/// The request, said to be the seeder's (so no log keeps it), with `token`.
 fn with_token(request: RequestBuilder, token: Option<&str>) -> RequestBuilder {
+    let request = request.header(USER_AGENT, SEEDER_AGENT);
     match token {
         Some(token) => request.bearer_auth(token),
         None => request,
@@ -476,8 +353,4 @@ async fn expect(response: Response, expected: &[StatusCode], what: &str) -> Resp
 async fn json(response: Response) -> Value {
     let bytes = response.bytes().await.expect("read body");
     serde_json::from_slice(&bytes).expect("JSON body")
-}
-
-fn sha256(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
 }

@@ -48,6 +48,13 @@ impl Request {
         self.header("authorization", format!("Bearer {token}"))
     }
 
+    /// `Authorization: Basic` with `username` and `secret`.
+    pub fn basic(self, username: &str, secret: &str) -> Self {
+        use base64::Engine as _;
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{secret}"));
+        self.header("authorization", format!("Basic {pair}"))
+    }
+
     /// The request body.
     pub fn body(mut self, body: Vec<u8>) -> Self {
         self.0.body = body;

@@ -24,8 +24,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
-use super::super::{Registry, RegistryOptions, Seeder, runtime};
-use super::front::{header_value, path_and_query};
+use super::super::Registry;
+use super::super::seen::{Log, Seen, logged};
 use super::serve::serve;
 use super::upstream::Upstream;
 
@@ -37,33 +37,6 @@ pub const AAD_TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOi.aad-token-for-alice";
 pub const REFRESH_TOKEN_USER: &str = "00000000-0000-0000-0000-000000000000";
 /// Times of tags the test did not set.
 pub const DEFAULT_TIME: &str = "2024-05-01T10:00:00.1234567Z";
-const MAX_BODY: usize = 64 << 20;
-
-/// One request the fake received.
-#[derive(Clone, Debug)]
-pub struct AcrRequest {
-    pub method: Method,
-    /// Path and query as sent.
-    pub path: String,
-    pub authorization: Option<String>,
-    /// The form fields of a `POST` to `/oauth2/...`.
-    pub form: Vec<(String, String)>,
-    pub status: u16,
-}
-
-impl AcrRequest {
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The path without the query.
-    pub fn route(&self) -> &str {
-        self.path.split('?').next().unwrap_or_default()
-    }
-}
 
 /// What an access token grants: `(repository, actions)`.
 #[derive(Clone, Debug)]
@@ -91,19 +64,17 @@ struct State {
     max_page: Mutex<usize>,
     /// (path prefix, answers left, Retry-After seconds).
     throttle: Mutex<Option<(String, usize, u64)>>,
-    log: Mutex<Vec<AcrRequest>>,
+    log: Log,
 }
 
-/// A running fake and the registry behind it; both stop when dropped.
+/// A running fake; it stops when dropped.
 pub struct AcrFake {
     state: Arc<State>,
     task: JoinHandle<()>,
-    pub registry: Registry,
 }
 
 impl AcrFake {
-    pub fn start() -> AcrFake {
-        let registry = Registry::start(RegistryOptions::default());
+    pub fn start(registry: &Registry) -> AcrFake {
         let (state, task) = serve("ACR fake", |addr| {
             let state = Arc::new(State {
                 host: addr.to_string(),
@@ -114,28 +85,19 @@ impl AcrFake {
                 times: Mutex::default(),
                 max_page: Mutex::new(usize::MAX),
                 throttle: Mutex::default(),
-                log: Mutex::default(),
+                log: Log::default(),
             });
             let handler = state.clone();
             let app =
                 Router::new().fallback(move |request: Request| handle(handler.clone(), request));
             (app, state)
         });
-        AcrFake {
-            state,
-            task,
-            registry,
-        }
+        AcrFake { state, task }
     }
 
     /// `127.0.0.1:PORT`, the registry host berth is pointed at.
     pub fn addr(&self) -> String {
         self.state.host.clone()
-    }
-
-    /// Pushes straight to the registry behind the fake.
-    pub fn seeder(&self) -> Seeder {
-        self.registry.seeder()
     }
 
     /// A refresh token as `az acr login` stores it in docker config.
@@ -162,31 +124,12 @@ impl AcrFake {
         *self.state.throttle.lock().unwrap() = Some((prefix.to_string(), times, retry_after));
     }
 
-    pub fn requests(&self) -> Vec<AcrRequest> {
-        self.state.log.lock().unwrap().clone()
+    pub fn requests(&self) -> Vec<Seen> {
+        self.state.log.all()
     }
 
     pub fn clear_requests(&self) {
-        self.state.log.lock().unwrap().clear();
-    }
-
-    /// The repository's tags and digests, from the registry itself.
-    pub fn digests(&self, repository: &str) -> Vec<(String, String)> {
-        runtime().block_on(async {
-            let mut out = Vec::new();
-            for tag in self
-                .state
-                .upstream
-                .tags(repository)
-                .await
-                .unwrap_or_default()
-            {
-                if let Some(head) = self.state.upstream.head(repository, &tag).await {
-                    out.push((tag, head.digest));
-                }
-            }
-            out
-        })
+        self.state.log.clear();
     }
 }
 
@@ -276,27 +219,21 @@ impl State {
 }
 
 async fn handle(state: Arc<State>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .unwrap_or_default();
-    let method = parts.method.clone();
-    let path = path_and_query(&parts.uri);
-    let authorization = header_value(&parts.headers, header::AUTHORIZATION);
-    let form = if method == Method::POST && path.starts_with("/oauth2/") {
-        form_urlencoded::parse(&body).into_owned().collect()
-    } else {
-        Vec::new()
-    };
-    let response = route(&state, &method, &path, &parts.headers, &form, body).await;
-    state.log.lock().unwrap().push(AcrRequest {
-        method,
-        path,
-        authorization,
-        form,
-        status: response.status().as_u16(),
-    });
-    response
+    logged(&state.clone().log, request, |parts, body| async move {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        let form: Vec<(String, String)> =
+            if parts.method == Method::POST && path.starts_with("/oauth2/") {
+                form_urlencoded::parse(&body).into_owned().collect()
+            } else {
+                Vec::new()
+            };
+        route(&state, &parts.method, &path, &parts.headers, &form, body).await
+    })
+    .await
 }
 
 async fn route(

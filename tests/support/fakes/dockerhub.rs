@@ -27,26 +27,21 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use super::super::Registry;
-use super::front::{header_value, now_as, now_secs, path_and_query};
+use super::super::seen::{Log, Seen, logged};
+use super::front::{now_as, now_secs};
 use super::serve::serve;
 use super::upstream::Upstream;
 
-/// One request the fake answered.
-#[derive(Clone, Debug)]
-pub struct HubRequest {
-    pub method: Method,
-    /// Path and query as sent.
-    pub path: String,
-    /// The `Authorization` header, if any.
-    pub authorization: Option<String>,
-    pub status: u16,
-}
+/// An account that logs in with its password.
+pub const USER: &str = "acme";
+pub const PASSWORD: &str = "hunter2-hub";
 
 #[derive(Clone)]
 struct Account {
@@ -66,7 +61,6 @@ struct Inner {
     pushed: HashMap<(String, String), String>,
     /// Requests still to answer 429, and the wait they announce.
     throttle: Option<(usize, u64)>,
-    log: Vec<HubRequest>,
 }
 
 struct Shared {
@@ -74,6 +68,7 @@ struct Shared {
     url: String,
     inner: Mutex<Inner>,
     counter: AtomicU64,
+    log: Log,
 }
 
 /// A running fake; it stops when dropped.
@@ -91,6 +86,7 @@ impl DockerHubFake {
                 url: format!("http://{addr}"),
                 inner: Mutex::default(),
                 counter: AtomicU64::new(0),
+                log: Log::default(),
             });
             (
                 Router::new().fallback(handle).with_state(shared.clone()),
@@ -148,16 +144,12 @@ impl DockerHubFake {
         self.shared.inner.lock().unwrap().throttle = Some((times, wait));
     }
 
-    pub fn requests(&self) -> Vec<HubRequest> {
-        self.shared.inner.lock().unwrap().log.clone()
+    pub fn requests(&self) -> Vec<Seen> {
+        self.shared.log.all()
     }
 
-    /// Requests with this method whose path starts with `prefix`.
-    pub fn requests_to(&self, method: Method, prefix: &str) -> Vec<HubRequest> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.method == method && r.path.starts_with(prefix))
-            .collect()
+    pub fn clear_requests(&self) {
+        self.shared.log.clear();
     }
 
     /// The bearer tokens the fake issued.
@@ -180,20 +172,13 @@ impl Drop for DockerHubFake {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let method = request.method().clone();
-    let path = path_and_query(request.uri());
-    let authorization = header_value(request.headers(), "authorization");
-    let response = answer(&shared, request).await;
-    shared.inner.lock().unwrap().log.push(HubRequest {
-        method,
-        path,
-        authorization,
-        status: response.status().as_u16(),
-    });
-    response
+    logged(&shared.log, request, |parts, body| {
+        answer(&shared, parts, body)
+    })
+    .await
 }
 
-async fn answer(shared: &Shared, request: Request) -> Response {
+async fn answer(shared: &Shared, parts: Parts, body: Bytes) -> Response {
     if let Some(wait) = throttled(shared) {
         let until = now_secs() + wait;
         let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
@@ -204,7 +189,6 @@ async fn answer(shared: &Shared, request: Request) -> Response {
         headers.insert("x-ratelimit-reset", HeaderValue::from(until));
         return response;
     }
-    let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -214,9 +198,6 @@ async fn answer(shared: &Shared, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(String::from);
-    let body = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
     match (parts.method.clone(), segments.as_slice()) {
         (Method::POST, ["v2", "auth", "token"]) => {
             let json_body = parts

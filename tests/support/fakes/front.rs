@@ -1,9 +1,9 @@
 //! The server a vendor fake runs on: it stands in front of a real
-//! distribution registry on loopback, logs every request, answers injected
-//! faults, can be the registry's own token service (a Bearer challenge on
-//! `/v2/` and tokens for Basic credentials, as Harbor, Quay and GCR do), and
-//! hands each request to the vendor's handler, which answers it or passes it
-//! on to the registry.
+//! distribution registry on loopback, logs every request but the seeder's,
+//! answers injected faults, can be the registry's own token service (a
+//! Bearer challenge on `/v2/` and tokens for Basic credentials, as Harbor,
+//! Quay and GCR do), and hands each request to the vendor's handler, which
+//! answers it or passes it on to the registry.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,7 +15,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::header::AsHeaderName;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -24,29 +24,9 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 use super::super::Registry;
+use super::super::seen::{Log, Seen, logged};
 use super::serve::serve;
 use super::upstream::Upstream;
-
-/// Largest request body the fakes read (manifests and test blobs are small).
-const MAX_BODY: usize = 64 << 20;
-
-/// One request as the fake saw it.
-#[derive(Clone, Debug)]
-pub struct Seen {
-    pub method: Method,
-    /// Path and query, exactly as sent.
-    pub path: String,
-    /// The `Authorization` header as sent, if any.
-    pub authorization: Option<String>,
-    pub status: u16,
-}
-
-impl Seen {
-    /// A GET or HEAD: all a dry run may send.
-    pub fn is_read(&self) -> bool {
-        self.method == Method::GET || self.method == Method::HEAD
-    }
-}
 
 /// A request for the vendor's handler.
 pub struct Incoming {
@@ -123,7 +103,7 @@ pub struct Shared {
     addr: OnceLock<SocketAddr>,
     tokens: Option<TokenService>,
     issued: Mutex<HashMap<String, String>>,
-    log: Mutex<Vec<Seen>>,
+    log: Log,
     faults: Mutex<Vec<Fault>>,
 }
 
@@ -172,7 +152,7 @@ impl Front {
             addr: OnceLock::new(),
             tokens,
             issued: Mutex::default(),
-            log: Mutex::default(),
+            log: Log::default(),
             faults: Mutex::default(),
         });
         let app = {
@@ -218,19 +198,11 @@ impl Front {
     }
 
     pub fn requests(&self) -> Vec<Seen> {
-        self.shared.log.lock().unwrap().clone()
-    }
-
-    /// The requests whose path starts with `prefix`.
-    pub fn requests_under(&self, prefix: &str) -> Vec<Seen> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.path.starts_with(prefix))
-            .collect()
+        self.shared.log.all()
     }
 
     pub fn clear_requests(&self) {
-        self.shared.log.lock().unwrap().clear();
+        self.shared.log.clear();
     }
 
     /// Answers the next `times` requests with `method` and a path starting
@@ -269,27 +241,19 @@ where
     H: Fn(Arc<Shared>, Incoming) -> F,
     F: Future<Output = Result<Response, Incoming>>,
 {
-    let (parts, body) = request.into_parts();
-    let authorization = header_value(&parts.headers, header::AUTHORIZATION);
-    let incoming = Incoming {
-        method: parts.method.clone(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().unwrap_or_default().to_string(),
-        headers: parts.headers,
-        body: axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .unwrap_or_default(),
-        user: None,
-    };
-    let path = incoming.path_and_query();
-    let response = answer(&shared, handler, incoming).await;
-    shared.log.lock().unwrap().push(Seen {
-        method: parts.method,
-        path,
-        authorization,
-        status: response.status().as_u16(),
-    });
-    response
+    let logger = shared.clone();
+    logged(&logger.log, request, |parts, body| async move {
+        let incoming = Incoming {
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().unwrap_or_default().to_string(),
+            headers: parts.headers,
+            body,
+            user: None,
+        };
+        answer(&shared, handler, incoming).await
+    })
+    .await
 }
 
 async fn answer<H, F>(shared: &Arc<Shared>, handler: H, mut incoming: Incoming) -> Response
@@ -319,14 +283,7 @@ where
     match handler(shared.clone(), incoming).await {
         Ok(response) => response,
         Err(incoming) if incoming.path.starts_with("/v2/") || incoming.path == "/v2" => {
-            let path = incoming.path_and_query();
-            let (status, headers, body) = shared
-                .upstream
-                .forward(incoming.method, &path, &incoming.headers, incoming.body)
-                .await;
-            let mut response = (status, body).into_response();
-            *response.headers_mut() = headers;
-            response
+            forward(&shared, incoming).await
         }
         Err(_) => json_response(
             StatusCode::NOT_FOUND,
@@ -397,6 +354,18 @@ fn challenge(shared: &Shared, tokens: &TokenService) -> Response {
 }
 
 /// A JSON answer.
+/// `incoming` as distribution answers it.
+pub async fn forward(shared: &Shared, incoming: Incoming) -> Response {
+    let path = incoming.path_and_query();
+    let (status, headers, body) = shared
+        .upstream
+        .forward(incoming.method, &path, &incoming.headers, incoming.body)
+        .await;
+    let mut response = (status, body).into_response();
+    *response.headers_mut() = headers;
+    response
+}
+
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
@@ -420,11 +389,6 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (user, password) = decoded.split_once(':')?;
     Some((user.to_string(), password.to_string()))
-}
-
-/// A request's path and query, as sent: what a fake logs.
-pub fn path_and_query(uri: &Uri) -> String {
-    uri.path_and_query().map_or("/", |p| p.as_str()).to_string()
 }
 
 /// The value of header `name`, if there is one in text.

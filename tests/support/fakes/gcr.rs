@@ -17,9 +17,9 @@
 //! - `DELETE /v2/<name>/manifests/<digest>` is refused with 400
 //!   `GOOGLE_MANIFEST_DANGLING_TAG` while any tag points at the manifest.
 //!
-//! With `with_access_token`, `/v2/` wants a Bearer token from the fake's
-//! token service (`/v2/token`, service `gcr.io`), which takes the user
-//! `oauth2accesstoken` and the access token as password.
+//! `/v2/` wants a Bearer token from the fake's token service (`/v2/token`,
+//! service `gcr.io`), which takes the user `oauth2accesstoken` and the
+//! access token as password.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -29,7 +29,11 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::super::Registry;
-use super::front::{self, Front, Incoming, Seen, Shared, TokenService};
+use super::super::seen::Seen;
+use super::front::{self, Front, Incoming, Shared, TokenService};
+
+/// The access token `gcloud auth print-access-token` would give.
+pub const ACCESS_TOKEN: &str = "ya29.access-token";
 
 const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
     application/vnd.oci.image.index.v1+json, \
@@ -54,27 +58,16 @@ pub struct GcrFake {
 }
 
 impl GcrFake {
-    /// Anonymous access, like a public GCR repository.
-    pub fn start(registry: &Registry) -> GcrFake {
-        GcrFake::with_tokens(registry, None)
-    }
-
     /// `/v2/` wants a token; the token service takes `oauth2accesstoken`
     /// with `access_token` as the password.
     pub fn with_access_token(registry: &Registry, access_token: &str) -> GcrFake {
-        GcrFake::with_tokens(
-            registry,
-            Some(TokenService {
-                realm_path: "/v2/token".into(),
-                service: "gcr.io".into(),
-                users: vec![("oauth2accesstoken".into(), access_token.into())],
-            }),
-        )
-    }
-
-    fn with_tokens(registry: &Registry, tokens: Option<TokenService>) -> GcrFake {
+        let tokens = TokenService {
+            realm_path: "/v2/token".into(),
+            service: "gcr.io".into(),
+            users: vec![("oauth2accesstoken".into(), access_token.into())],
+        };
         let state = Arc::new(State::default());
-        let front = Front::with_state(registry, tokens, &state, handle);
+        let front = Front::with_state(registry, Some(tokens), &state, handle);
         GcrFake { front, state }
     }
 

@@ -31,29 +31,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use super::super::seen::{Log, Seen, logged};
 use super::super::{Registry, runtime};
-use super::front::{header_value, now_as, now_secs, path_and_query, percent_decode};
+use super::front::{header_value, now_as, now_secs, percent_decode};
 use super::serve::serve;
 use super::upstream::Upstream;
 
 pub const API_VERSION: &str = "2022-11-28";
-
-/// One request the fake answered.
-#[derive(Clone, Debug)]
-pub struct GhRequest {
-    pub method: Method,
-    /// Path and query as sent (`%2F` kept).
-    pub path: String,
-    pub authorization: Option<String>,
-    pub user_agent: Option<String>,
-    pub status: u16,
-}
+/// A token of the user `alice` with every package scope.
+pub const TOKEN: &str = "ghp_alicetokenforpackages";
+pub const ALL_SCOPES: &[&str] = &["read:packages", "write:packages", "delete:packages"];
 
 /// A throttled answer: status, headers, and GitHub's message.
 #[derive(Clone, Debug)]
@@ -84,7 +79,6 @@ struct Inner {
     /// repository → digest → version
     known: HashMap<String, BTreeMap<String, Known>>,
     throttle: VecDeque<Throttle>,
-    log: Vec<GhRequest>,
 }
 
 struct Shared {
@@ -92,6 +86,7 @@ struct Shared {
     url: String,
     inner: Mutex<Inner>,
     next_id: AtomicU64,
+    log: Log,
 }
 
 /// A version as the fake reports it.
@@ -118,6 +113,7 @@ impl GithubFake {
                 url: format!("http://{addr}"),
                 inner: Mutex::default(),
                 next_id: AtomicU64::new(7_000_000),
+                log: Log::default(),
             });
             let app = Router::new().fallback(handle).with_state(shared.clone());
             (app, (addr.to_string(), shared))
@@ -191,20 +187,12 @@ impl GithubFake {
         self.shared.inner.lock().unwrap().throttle.extend(answers);
     }
 
-    pub fn requests(&self) -> Vec<GhRequest> {
-        self.shared.inner.lock().unwrap().log.clone()
-    }
-
-    /// Requests with this method whose path starts with `prefix`.
-    pub fn requests_to(&self, method: Method, prefix: &str) -> Vec<GhRequest> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.method == method && r.path.starts_with(prefix))
-            .collect()
+    pub fn requests(&self) -> Vec<Seen> {
+        self.shared.log.all()
     }
 
     pub fn clear_requests(&self) {
-        self.shared.inner.lock().unwrap().log.clear();
+        self.shared.log.clear();
     }
 }
 
@@ -215,28 +203,18 @@ impl Drop for GithubFake {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let method = request.method().clone();
-    let path = path_and_query(request.uri());
-    let authorization = header_value(request.headers(), "authorization");
-    let user_agent = header_value(request.headers(), "user-agent");
-    let response = if path.starts_with("/v2/") {
-        oci(&shared, request).await
-    } else {
-        rest(&shared, request).await
-    };
-    shared.inner.lock().unwrap().log.push(GhRequest {
-        method,
-        path,
-        authorization,
-        user_agent,
-        status: response.status().as_u16(),
-    });
-    response
+    logged(&shared.log, request, |parts, body| async {
+        if parts.uri.path().starts_with("/v2/") {
+            oci(&shared, parts, body).await
+        } else {
+            rest(&shared, parts).await
+        }
+    })
+    .await
 }
 
 /// ghcr.io: the registry, except that manifests cannot be deleted.
-async fn oci(shared: &Shared, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
+async fn oci(shared: &Shared, parts: Parts, body: Bytes) -> Response {
     let path = parts.uri.path().to_string();
     let manifest = path
         .strip_prefix("/v2/")
@@ -245,9 +223,6 @@ async fn oci(shared: &Shared, request: Request) -> Response {
         let body = json!({"errors": [{"code": "UNSUPPORTED", "message": "The operation is unsupported."}]});
         return (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
     }
-    let body = axum::body::to_bytes(body, 64 << 20)
-        .await
-        .unwrap_or_default();
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let (status, headers, body) = shared
         .upstream
@@ -283,7 +258,7 @@ fn remember(shared: &Shared, repo: &str, digest: &str) {
     }
 }
 
-async fn rest(shared: &Shared, request: Request) -> Response {
+async fn rest(shared: &Shared, parts: Parts) -> Response {
     if let Some(throttle) = shared.inner.lock().unwrap().throttle.pop_front() {
         let mut response = message(
             StatusCode::from_u16(throttle.status).expect("status"),
@@ -297,7 +272,6 @@ async fn rest(shared: &Shared, request: Request) -> Response {
         }
         return response;
     }
-    let (parts, _) = request.into_parts();
     let header = |name: &str| header_value(&parts.headers, name);
     if header("user-agent").is_none_or(|ua| ua.is_empty()) {
         return message(

@@ -21,6 +21,9 @@
 //!   or `JOB-TOKEN`; errors are `{"message": "404 Project Not Found"}`,
 //!   `{"message": "401 Unauthorized"}`, `{"message": "403 Forbidden"}`.
 //!
+//! A job token's registry token may not delete (the registry answers 401),
+//! unless the project allows it (`let_job_token_delete`), as the API does.
+//!
 //! distribution 2.8 cannot delete a tag, so where GitLab would, the fake
 //! moves the tag onto a manifest of its own and deletes that: the manifest
 //! and its other tags stay.
@@ -34,7 +37,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::super::Registry;
-use super::front::{self, Front, Incoming, Seen, Shared, TokenService};
+use super::super::seen::Seen;
+use super::front::{self, Front, Incoming, Shared, TokenService};
 
 /// A user and the personal access token it logs in with (scope `api`).
 pub const USER: &str = "root";
@@ -54,16 +58,6 @@ pub enum Generation {
     Legacy,
 }
 
-/// An API request and the token header it carried.
-#[derive(Clone, Debug)]
-pub struct ApiCall {
-    pub method: Method,
-    pub path: String,
-    pub private_token: Option<String>,
-    pub job_token: Option<String>,
-    pub status: u16,
-}
-
 struct State {
     generation: Mutex<Generation>,
     /// Project path → project id.
@@ -71,7 +65,6 @@ struct State {
     /// Registry repository path → repository id.
     repository_ids: Mutex<HashMap<String, u64>>,
     job_may_delete: AtomicBool,
-    calls: Mutex<Vec<ApiCall>>,
 }
 
 pub struct GitLabFake {
@@ -86,7 +79,6 @@ impl GitLabFake {
             projects: Mutex::default(),
             repository_ids: Mutex::default(),
             job_may_delete: AtomicBool::new(false),
-            calls: Mutex::default(),
         });
         let tokens = TokenService {
             realm_path: "/jwt/auth".into(),
@@ -113,8 +105,13 @@ impl GitLabFake {
         self.front.requests()
     }
 
-    pub fn api_calls(&self) -> Vec<ApiCall> {
-        self.state.calls.lock().unwrap().clone()
+    pub fn clear_requests(&self) {
+        self.front.clear_requests();
+    }
+
+    /// Which tag delete the registry has from now on.
+    pub fn set_generation(&self, generation: Generation) {
+        *self.state.generation.lock().unwrap() = generation;
     }
 
     /// A project whose registry repositories are `path` and those under it.
@@ -172,20 +169,7 @@ async fn handle(
     req: Incoming,
 ) -> Result<Response, Incoming> {
     if let Some(rest) = req.path.strip_prefix("/api/v4/") {
-        let rest = rest.to_string();
-        let response = api(&state, &shared, &req, &rest).await;
-        state.calls.lock().unwrap().push(ApiCall {
-            method: req.method.clone(),
-            path: if req.query.is_empty() {
-                req.path.clone()
-            } else {
-                format!("{}?{}", req.path, req.query)
-            },
-            private_token: req.header("private-token").map(String::from),
-            job_token: req.header("job-token").map(String::from),
-            status: response.status().as_u16(),
-        });
-        return Ok(response);
+        return Ok(api(&state, &shared, &req, rest).await);
     }
     if req.method != Method::DELETE {
         return Err(req);
@@ -204,6 +188,15 @@ async fn handle(
         && !is_digest(reference)
         && generation == Generation::Current
     {
+        // The job token's registry token has no `delete`, unless the
+        // project lets it.
+        if req.user.as_deref() == Some(JOB_USER) && !state.job_may_delete.load(Ordering::Relaxed) {
+            return Ok(registry_error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "authentication required",
+            ));
+        }
         return Ok(untag(&shared, name, reference).await);
     }
     Err(req)

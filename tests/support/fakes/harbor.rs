@@ -31,7 +31,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::super::Registry;
-use super::front::{self, Front, Incoming, Seen, Shared, TokenService};
+use super::super::seen::Seen;
+use super::front::{self, Front, Incoming, Shared, TokenService};
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "Harbor12345";
@@ -77,11 +78,6 @@ impl HarborFake {
 
     pub fn requests(&self) -> Vec<Seen> {
         self.front.requests()
-    }
-
-    /// The requests to the API (`/api/`).
-    pub fn api_requests(&self) -> Vec<Seen> {
-        self.front.requests_under("/api/")
     }
 
     pub fn clear_requests(&self) {

@@ -29,10 +29,14 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::super::Registry;
-use super::front::{self, Front, Incoming, Seen, Shared, TokenService};
+use super::super::seen::Seen;
+use super::front::{self, Front, Incoming, Shared, TokenService};
 
 pub const ROBOT: &str = "org+ci";
 pub const ROBOT_PASSWORD: &str = "ROBOT0123456789TOKEN";
+/// OAuth tokens for the API: one that may write, one that may only read.
+pub const TOKEN: &str = "quay-oauth-token-rw";
+pub const READ_TOKEN: &str = "quay-oauth-token-ro";
 const ARTIFACT_MANIFEST: &str = "application/vnd.oci.artifact.manifest.v1+json";
 
 #[derive(Clone)]
@@ -80,9 +84,8 @@ impl QuayFake {
         self.front.requests()
     }
 
-    /// The requests to the API (`/api/`).
-    pub fn api_requests(&self) -> Vec<Seen> {
-        self.front.requests_under("/api/")
+    pub fn clear_requests(&self) {
+        self.front.clear_requests();
     }
 
     /// An OAuth token the API accepts; `write` lets it delete tags.
