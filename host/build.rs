@@ -1,5 +1,7 @@
-//! Builds the provider plugins for wasm32-wasip2 and embeds them, so an
-//! installed `berth` works alone.
+//! Builds the built-in provider plugins for wasm32-wasip2 and embeds them,
+//! so an installed `berth` works alone. Only what the catalog embeds is
+//! built: the test fixtures in `plugins/fixtures` are built by the tests
+//! that use them.
 
 use sha2::{Digest, Sha256};
 use std::env;
@@ -11,7 +13,7 @@ const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    for watched in ["plugins", "wit", "plugin-registry.toml"] {
+    for watched in ["plugins", "parse", "wit", "plugin-registry.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
@@ -20,12 +22,13 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("plugins");
-    build_plugins(&root, &target_dir);
+    let catalog = std::fs::read_to_string(root.join("plugin-registry.toml")).unwrap();
+    let files = catalog_files(&catalog);
+    build_plugins(&root, &target_dir, &files);
 
     let out = target_dir.join(TARGET).join("release");
-    let catalog = std::fs::read_to_string(root.join("plugin-registry.toml")).unwrap();
     let mut code = String::from("pub static PLUGINS: &[Builtin] = &[\n");
-    for file in catalog_files(&catalog) {
+    for file in files {
         let path = out.join(&file);
         let bytes = std::fs::read(&path)
             .unwrap_or_else(|e| panic!("built-in plugin {} missing: {e}", path.display()));
@@ -75,12 +78,21 @@ fn ensure_target() {
     );
 }
 
-fn build_plugins(root: &Path, target_dir: &Path) {
+/// The package that builds `file`: `berth_plugin_oci_layout.wasm` is
+/// `berth-plugin-oci-layout`.
+fn package(file: &str) -> String {
+    file.trim_end_matches(".wasm").replace('_', "-")
+}
+
+fn build_plugins(root: &Path, target_dir: &Path, files: &[String]) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root.join("plugins"))
         .args(["build", "--release", "--target", TARGET, "--target-dir"])
         .arg(target_dir);
+    for file in files {
+        cmd.args(["-p", &package(file)]);
+    }
     // Flags meant for the host build must not leak into the wasm build.
     for var in [
         "RUSTFLAGS",

@@ -166,6 +166,23 @@ fn an_older_registry_falls_back_to_the_api() {
 }
 
 #[test]
+fn a_job_token_refused_by_the_registry_says_what_to_set() {
+    let bed = gitlab(Generation::Current);
+    bed.repo.seed_shared();
+    let out = bed
+        .with(bed.command(), &[Setting::docker(JOB_USER, JOB_TOKEN)])
+        .env("CI_JOB_TOKEN", JOB_TOKEN)
+        .args(["tags", "rm", &bed.repo.address, "a"])
+        .run();
+    let stderr = out.failure();
+    assert!(stderr.contains("unauthorized"), "{stderr}");
+    assert!(out.has_hint("CI_JOB_TOKEN"), "{stderr}");
+    assert!(out.has_hint("`api` scope"), "{stderr}");
+    assert!(!stderr.contains(JOB_TOKEN), "{stderr}");
+    assert_eq!(bed.repo.tags(), ["a", "b", "c", "other"]);
+}
+
+#[test]
 fn a_job_token_that_may_not_delete_says_what_to_set() {
     let bed = gitlab(Generation::Legacy);
     let seeded = bed.repo.seed_shared();

@@ -19,12 +19,9 @@ use super::helper::{HELPER_TIMEOUT, ask_helper};
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use berth_parse::docker_hub;
 use serde::Deserialize;
 
-/// Docker Hub's canonical registry name, as callers pass it.
-const DOCKER_HUB: &str = "docker.io";
-/// Other hosts under which Docker Hub credentials are stored.
-const DOCKER_HUB_ALIASES: [&str; 2] = ["index.docker.io", "registry-1.docker.io"];
 /// The server URL `docker login` stores Docker Hub credentials under.
 const DOCKER_HUB_SERVER_URL: &str = "https://index.docker.io/v1/";
 
@@ -114,8 +111,8 @@ pub(super) fn registry_host(key: &str) -> String {
         .split_once('/')
         .map_or(without_scheme, |(host, _)| host)
         .to_ascii_lowercase();
-    if DOCKER_HUB_ALIASES.contains(&host.as_str()) {
-        DOCKER_HUB.to_owned()
+    if docker_hub::is_docker_hub(&host) {
+        docker_hub::NAME.to_owned()
     } else {
         host
     }
@@ -305,7 +302,7 @@ impl fmt::Display for Origin {
 /// login` keeps it: Docker Hub's index URL, else the host itself.
 pub fn server_url(registry: &str) -> String {
     let host = registry_host(registry);
-    if host == DOCKER_HUB {
+    if host == docker_hub::NAME {
         DOCKER_HUB_SERVER_URL.to_string()
     } else {
         host

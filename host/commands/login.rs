@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::output::{self, Format};
 use crate::reference::parse_repository;
 use crate::target::Target;
+use berth_parse::docker_hub;
 use std::io::Read;
 
 /// Longest password read from standard input.
@@ -138,9 +139,7 @@ fn registry(given: &str, plain_http: bool) -> Result<(String, reqwest::Url)> {
         )));
     }
     let address = match host {
-        "docker.io" | "index.docker.io" | "registry-1.docker.io" => {
-            "docker.io/library/x".to_string()
-        }
+        _ if docker_hub::is_docker_hub(host) => format!("{}/library/x", docker_hub::NAME),
         _ if host.contains('.') || host.contains(':') || host == "localhost" => format!("{host}/x"),
         _ => {
             return Err(Error::usage(format!(

@@ -76,11 +76,53 @@ pub fn target_dir() -> std::path::PathBuf {
 }
 
 /// A plugin as the build compiled it, e.g. `berth_plugin_default.wasm`.
+/// A built-in plugin as berth's build compiled it; a test fixture
+/// (`plugins/fixtures`, which release builds leave out) is built here first.
 pub fn built_plugin(file: &str) -> Vec<u8> {
-    std::fs::read(
-        target_dir()
-            .join("plugins/wasm32-wasip2/release")
-            .join(file),
-    )
-    .expect("the build compiles the plugins, test fixtures included")
+    let plugins = target_dir().join("plugins");
+    if is_fixture(file) {
+        build_fixture(file, &plugins);
+    }
+    let path = plugins.join("wasm32-wasip2/release").join(file);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("plugin {}: {e}", path.display()))
+}
+
+/// Whether no catalog entry embeds `file`.
+fn is_fixture(file: &str) -> bool {
+    let catalog = include_str!("../../plugin-registry.toml");
+    !catalog.contains(&format!("file = \"{file}\""))
+}
+
+/// Builds a fixture once per test process (cargo has nothing to do when it
+/// is up to date); tests asking at once wait for one build.
+fn build_fixture(file: &str, target: &std::path::Path) {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap();
+    if built.iter().any(|b| b == file) {
+        return;
+    }
+    let package = file.trim_end_matches(".wasm").replace('_', "-");
+    let status = std::process::Command::new(env!("CARGO"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/plugins"))
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            &package,
+        ])
+        .arg("--target-dir")
+        .arg(target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .expect("cargo runs");
+    assert!(
+        status.success(),
+        "building the test fixture {package} failed"
+    );
+    built.push(file.to_string());
 }

@@ -170,17 +170,34 @@ impl Api {
     /// An error answer, quoting GitLab's `message` or `error`.
     fn refusal(&self, method: &str, response: &Response) -> Error {
         let what = format!("{method} {}", path_and_query(&response.url));
-        let hint = match self.token {
-            Token::Job(_) => format!(
-                "CI_JOB_TOKEN often may not delete registry tags through the API; {TOKEN_HINT}"
-            ),
-            _ => TOKEN_HINT.to_string(),
-        };
-        match response.error(&what, &said(&response.body)) {
-            Error::Unauthorized(m) => Error::Unauthorized(format!("{m}\nhint: {hint}")),
-            Error::Forbidden(m) => Error::Forbidden(format!("{m}\nhint: {hint}")),
-            other => other,
+        let job = matches!(self.token, Token::Job(_));
+        with_token_hint(response.error(&what, &said(&response.body)), job)
+    }
+}
+
+/// Whether the credential in use is the CI job token (`CI_JOB_TOKEN` is set
+/// and no token option is).
+pub fn using_job_token() -> bool {
+    config::get_option("token").is_none_or(|t| t.is_empty())
+        && config::get_env("CI_JOB_TOKEN").is_some_and(|t| !t.is_empty())
+}
+
+/// A refusal to delete says which token can, however it came (from the
+/// registry or the API): a job token often may not delete.
+pub fn with_token_hint(error: Error, job_token: bool) -> Error {
+    let hint = if job_token {
+        format!("CI_JOB_TOKEN often may not delete registry tags; {TOKEN_HINT}")
+    } else {
+        TOKEN_HINT.to_string()
+    };
+    match error {
+        Error::Unauthorized(m) if !m.contains("\nhint: ") => {
+            Error::Unauthorized(format!("{m}\nhint: {hint}"))
         }
+        Error::Forbidden(m) if !m.contains("\nhint: ") => {
+            Error::Forbidden(format!("{m}\nhint: {hint}"))
+        }
+        other => other,
     }
 }
 

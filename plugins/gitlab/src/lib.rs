@@ -52,10 +52,12 @@ impl Provider for GitLab {
     }
 
     fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+        // However the refusal comes, it says which token may delete.
+        let refused = |e| api::with_token_hint(e, api::using_job_token());
         match oci::delete_manifest(&tag) {
             Ok(()) => return Ok(()),
             Err(e) if berth_sdk::refuses_tag_delete(&e) => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(refused(e)),
         }
         let legacy = format!(
             "{}/v2/{}/tags/reference/{}",
@@ -69,11 +71,11 @@ impl Provider for GitLab {
             // No such route: a registry from before 12.8, or from 17.0 on.
             404 | 405 => {}
             status => {
-                return Err(berth_sdk::from_status(
+                return Err(refused(berth_sdk::from_status(
                     status,
                     response.retry_after(),
                     &response.body,
-                ));
+                )));
             }
         }
         match api::Api::from_config(&target) {

@@ -25,6 +25,9 @@
 //!   `GET /api/v4/personal_access_tokens/self` describes the access token in
 //!   use, its `scopes` among it.
 //!
+//! A job token's registry token may not delete (the registry answers 401),
+//! unless the project allows it (`let_job_token_delete`), as the API does.
+//!
 //! distribution 2.8 cannot delete a tag, so where GitLab would, the fake
 //! moves the tag onto a manifest of its own and deletes that: the manifest
 //! and its other tags stay.
@@ -208,6 +211,15 @@ async fn handle(
         && !is_digest(reference)
         && generation == Generation::Current
     {
+        // The job token's registry token has no `delete`, unless the
+        // project lets it.
+        if req.user.as_deref() == Some(JOB_USER) && !state.job_may_delete.load(Ordering::Relaxed) {
+            return Ok(registry_error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "authentication required",
+            ));
+        }
         return Ok(untag(&shared, name, reference).await);
     }
     Err(req)
