@@ -335,6 +335,22 @@ mod providers {
     }
 
     #[test]
+    fn a_layout_is_read_and_opened_for_writing_without_a_change() {
+        let bed = Bed::start(Vendor::OciLayout);
+        bed.repo.push("v1", &Image::new().unique());
+        let before = bed.repo.digests();
+        let out = bed
+            .command()
+            .args(["doctor", &bed.repo.address, "-o", "json"])
+            .run();
+        assert_eq!(out.code(), 0, "{}", out.stdout_str());
+        let report = out.json();
+        assert_eq!(answers(&report), ["yes", "yes", "yes"], "{report:#}");
+        assert_eq!(step(&report, "credential")["answer"], "yes");
+        assert_eq!(bed.repo.digests(), before);
+    }
+
+    #[test]
     fn docker_hub_reads_an_access_token_permission() {
         let bed = Bed::start(Vendor::DockerHub);
         bed.repo.push("v1", &Image::new().unique());

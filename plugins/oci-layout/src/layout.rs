@@ -102,6 +102,23 @@ impl Layout {
         index::parse(&bytes).map_err(|e| self.bad_index(e))
     }
 
+    /// Whether `index.json` may be written, learned by opening it for
+    /// writing without creating or truncating it: nothing changes.
+    pub fn index_writable(&self) -> Result<bool> {
+        match fs::OpenOptions::new().write(true).open(path(INDEX)) {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.io(INDEX, e)),
+        }
+    }
+
     pub fn entries<'a>(&self, index: &'a Value) -> Result<Vec<index::Entry<'a>>> {
         index::entries(index).map_err(|e| self.bad_index(e))
     }

@@ -7,8 +7,8 @@ mod index;
 mod layout;
 
 use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Probe, Provider, Removal, Result, Tag, TagPage,
-    Target,
+    Access, Capability, Descriptor, Error, Info, Manifest, Permissions, Probe, Provider, Removal,
+    Result, Tag, TagPage, Target,
 };
 use layout::Layout;
 use std::collections::HashSet;
@@ -28,8 +28,40 @@ impl Provider for OciLayout {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::Permissions,
         ])
         .build()
+    }
+
+    /// Reading is the index read; writing, whether the index opens for
+    /// writing (every push and removal rewrites it). Nothing is changed.
+    fn permissions(target: Target) -> Result<Permissions> {
+        let layout = Layout::open(&target)?;
+        layout.index()?;
+        let writable = layout.index_writable()?;
+        let (write, hints) = if writable {
+            (Access::Yes, Vec::new())
+        } else {
+            (
+                Access::No,
+                vec![format!(
+                    "{}/index.json is not writable: pushing and removing tags rewrite it",
+                    layout.shown()
+                )],
+            )
+        };
+        Ok(Permissions {
+            list: Access::Yes,
+            push: write,
+            delete: write,
+            credential_source: None,
+            notes: vec![format!(
+                "{}/index.json was read, and {} for writing",
+                layout.shown(),
+                if writable { "opens" } else { "does not open" }
+            )],
+            hints,
+        })
     }
 
     /// Never chosen by probing: the host picks this provider by the `oci:`
