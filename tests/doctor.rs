@@ -351,6 +351,37 @@ mod providers {
     }
 
     #[test]
+    fn ecr_reads_with_its_api_and_names_the_iam_actions_a_write_needs() {
+        let bed = Bed::start(Vendor::Ecr);
+        bed.repo.push("v1", &Image::new().unique());
+        bed.clear_requests();
+        let out = bed
+            .berth()
+            .args(["doctor", &bed.repo.address, "-o", "json"])
+            .run();
+        assert_eq!(out.code(), 1, "{}", out.stderr_str());
+        let report = out.json();
+        assert_eq!(
+            answers(&report),
+            ["yes", "unknown", "unknown"],
+            "{report:#}"
+        );
+        let notes = report["notes"].to_string();
+        assert!(
+            notes.contains("ecr:BatchDeleteImage") && notes.contains("ecr:PutImage"),
+            "{notes}"
+        );
+        // Reads only: ListImages, and nothing that writes.
+        for seen in bed.requests() {
+            let call = format!("{seen:?}");
+            assert!(
+                !call.contains("BatchDeleteImage") && !call.contains("PutImage"),
+                "{call}"
+            );
+        }
+    }
+
+    #[test]
     fn docker_hub_reads_an_access_token_permission() {
         let bed = Bed::start(Vendor::DockerHub);
         bed.repo.push("v1", &Image::new().unique());
