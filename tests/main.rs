@@ -31,5 +31,6 @@ mod quay;
 mod tags_ls;
 mod tags_rm;
 mod tls;
+mod untag_race;
 mod versions;
 mod yandex;
