@@ -10,8 +10,9 @@ const BUDGET_ERROR: &str = "answers of one plugin call together larger than the 
 
 /// berth's own footprint (the engine, a compiled plugin) plus what the
 /// budget lets through: 64 MiB held by the host, then copied into the
-/// plugin's memory. Without the budget these runs reach 1.5 GiB and more.
-const PEAK_MIB: u64 = 450;
+/// plugin's memory. Measured: 185 MiB; without the budget, 1.8 GiB (and
+/// 650 MiB for the headers alone).
+const PEAK_MIB: u64 = 300;
 
 /// `tags ls` of the hostile plugin in `mode` on a bare server.
 fn flood(mode: &str) -> (String, u64) {
@@ -96,7 +97,7 @@ fn endless_pages_of_fresh_tags_stop_at_a_million() {
                 "ls",
                 &repo,
             ],
-            Duration::from_secs(300),
+            Duration::from_secs(120),
         );
         let err = run.out.failure();
         eprintln!("endless, {output}: peak RSS {} MiB", run.peak_mib);
@@ -116,7 +117,7 @@ fn endless_pages_of_fresh_tags_stop_at_a_million() {
             assert!(run.peak_mib < 300, "peak RSS {} MiB", run.peak_mib);
         } else {
             assert!(run.out.stdout.is_empty(), "no partial document");
-            assert!(run.peak_mib < 600, "peak RSS {} MiB", run.peak_mib);
+            assert!(run.peak_mib < 400, "peak RSS {} MiB", run.peak_mib);
         }
     }
 }

@@ -108,14 +108,18 @@ pub struct Measured {
     pub peak_mib: u64,
 }
 
-/// Runs berth with `args` in `sandbox`, measuring its peak RSS.
+/// Runs berth with `args` in `sandbox`, measuring its peak RSS. berth is
+/// killed after `timeout` (by `timeout`, since killing `time` would leave it
+/// running).
 pub fn measured(sandbox: &Sandbox, args: &[&str], timeout: Duration) -> Measured {
     const MARK: &str = "peak-rss-kib ";
     let out = sandbox
         .command("/usr/bin/time")
-        .args(["-f", &format!("{MARK}%M"), env!("CARGO_BIN_EXE_berth")])
+        .args(["-f", &format!("{MARK}%M"), "timeout", "--signal=KILL"])
+        .arg(format!("{}s", timeout.as_secs()))
+        .arg(env!("CARGO_BIN_EXE_berth"))
         .args(args)
-        .timeout(timeout)
+        .timeout(timeout + Duration::from_secs(30))
         .run();
     let stderr = out.stderr_str();
     let line = stderr
