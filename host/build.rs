@@ -13,7 +13,7 @@ const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    for watched in ["plugins", "wit", "plugin-registry.toml"] {
+    for watched in ["plugins", "parse", "wit", "plugin-registry.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 

@@ -34,8 +34,10 @@ struct Config {
 
 const ANNOTATION: &str = "org.opencontainers.image.created";
 
+/// An RFC 3339 time, as [`berth_parse::time`] reads it.
 pub fn parse(text: &str) -> Found {
-    DateTime::parse_from_rfc3339(text).ok().map(Into::into)
+    let instant = berth_parse::time::parse(text)?;
+    DateTime::from_timestamp(instant.seconds(), instant.nanos())
 }
 
 /// One lookup per key, however many tasks ask for it.
@@ -118,4 +120,45 @@ async fn of_config(provider: &Provider, digest: &str) -> Found {
     let bytes = provider.get_blob(digest).await.ok()?;
     let config: Config = serde_json::from_slice(&bytes).ok()?;
     config.created.as_deref().and_then(parse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+    use chrono::DateTime;
+    use proptest::prelude::*;
+
+    /// chrono's reading, which the host used before berth-parse.
+    fn chrono(text: &str) -> Option<DateTime<chrono::Utc>> {
+        DateTime::parse_from_rfc3339(text).ok().map(Into::into)
+    }
+
+    #[test]
+    fn refused_where_chrono_was_lenient() {
+        for text in [
+            "2026-01-01 00:00:00Z",
+            "2026-01-01T00:00:00\u{2212}02:00",
+            "2016-12-31T12:34:60Z",
+        ] {
+            assert!(chrono(text).is_some(), "{text}");
+            assert_eq!(parse(text), None, "{text}");
+        }
+    }
+
+    proptest! {
+        // Wherever the grammar is the same, so is the instant.
+        #[test]
+        fn agrees_with_chrono(
+            text in "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,12})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])",
+        ) {
+            prop_assert_eq!(parse(&text), chrono(&text));
+        }
+
+        #[test]
+        fn accepts_nothing_chrono_refuses(text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,3})?([Zz]|[+-][0-9]{2}:[0-9]{2})") {
+            if let Some(instant) = parse(&text) {
+                prop_assert_eq!(Some(instant), chrono(&text));
+            }
+        }
+    }
 }

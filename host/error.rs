@@ -63,3 +63,9 @@ impl From<crate::reference::ReferenceError> for Error {
         Error::usage(e.to_string())
     }
 }
+
+impl From<berth_parse::catalog::CatalogError> for Error {
+    fn from(e: berth_parse::catalog::CatalogError) -> Self {
+        Error::usage(e.message)
+    }
+}

@@ -26,10 +26,11 @@ mod net;
 mod output;
 mod policy;
 mod provider;
-mod reference;
 mod registry;
 mod removal;
 mod runtime;
 mod settings;
 mod target;
 mod text;
+
+use berth_parse::reference;

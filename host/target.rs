@@ -24,13 +24,7 @@ impl Target {
                 } else {
                     "https"
                 };
-                // Docker Hub's API lives on another host than its name.
-                let host = if repo.registry == "docker.io" {
-                    "registry-1.docker.io"
-                } else {
-                    repo.registry.as_str()
-                };
-                let base = Url::parse(&format!("{scheme}://{host}"))
+                let base = Url::parse(&format!("{scheme}://{}", repo.api_host()))
                     .expect("a parsed registry is a valid host");
                 Target::Registry {
                     repo: repo.clone(),

@@ -20,13 +20,10 @@ use tokio::process::Command;
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use berth_parse::docker_hub;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
-/// Docker Hub's canonical registry name, as callers pass it.
-const DOCKER_HUB: &str = "docker.io";
-/// Other hosts under which Docker Hub credentials are stored.
-const DOCKER_HUB_ALIASES: [&str; 2] = ["index.docker.io", "registry-1.docker.io"];
 /// The server URL `docker login` stores Docker Hub credentials under.
 const DOCKER_HUB_SERVER_URL: &str = "https://index.docker.io/v1/";
 
@@ -223,8 +220,8 @@ fn registry_host(key: &str) -> String {
         .split_once('/')
         .map_or(without_scheme, |(host, _)| host)
         .to_ascii_lowercase();
-    if DOCKER_HUB_ALIASES.contains(&host.as_str()) {
-        DOCKER_HUB.to_owned()
+    if docker_hub::is_docker_hub(&host) {
+        docker_hub::NAME.to_owned()
     } else {
         host
     }
@@ -371,7 +368,7 @@ impl DockerConfig {
     pub async fn credential(&self, registry: &str) -> Result<Option<Credential>, ConfigError> {
         let host = registry_host(registry);
         if let Some(name) = self.helper_for(&host) {
-            let server_url = if host == DOCKER_HUB {
+            let server_url = if host == docker_hub::NAME {
                 DOCKER_HUB_SERVER_URL
             } else {
                 &host

@@ -6,12 +6,10 @@
 //! is refused.
 
 mod builtin;
-mod entry;
 pub mod info_cache;
-mod pattern;
 
-pub use entry::{Entry, Probe};
-pub use pattern::Pattern;
+use berth_parse::catalog as entry;
+pub use berth_parse::catalog::{Entry, Probe};
 
 use crate::error::{Error, Result};
 use crate::model::PluginInfo;

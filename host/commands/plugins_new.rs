@@ -32,6 +32,44 @@ const FILES: &[(&str, &str)] = &[
         "README.md",
         include_str!("../../templates/plugin/README.md"),
     ),
+    // The parsers the SDK shares with the host; the catalog parser, a
+    // feature only the host enables, stays behind.
+    (
+        "berth-parse/Cargo.toml",
+        include_str!("../../parse/Cargo.toml"),
+    ),
+    (
+        "berth-parse/src/lib.rs",
+        include_str!("../../parse/src/lib.rs"),
+    ),
+    (
+        "berth-parse/src/challenge.rs",
+        include_str!("../../parse/src/challenge.rs"),
+    ),
+    (
+        "berth-parse/src/docker_hub.rs",
+        include_str!("../../parse/src/docker_hub.rs"),
+    ),
+    (
+        "berth-parse/src/link.rs",
+        include_str!("../../parse/src/link.rs"),
+    ),
+    (
+        "berth-parse/src/loopback.rs",
+        include_str!("../../parse/src/loopback.rs"),
+    ),
+    (
+        "berth-parse/src/reference.rs",
+        include_str!("../../parse/src/reference.rs"),
+    ),
+    (
+        "berth-parse/src/time.rs",
+        include_str!("../../parse/src/time.rs"),
+    ),
+    (
+        "berth-parse/src/uri.rs",
+        include_str!("../../parse/src/uri.rs"),
+    ),
     (
         "berth-sdk/Cargo.toml",
         include_str!("../../plugins/sdk/Cargo.toml"),
@@ -116,6 +154,7 @@ fn fill(text: &str, name: &str, api: &str) -> String {
         .replace("wit-bindgen.workspace = true", "wit-bindgen = { version = \"0.61\", default-features = false, features = [\"macros\", \"realloc\", \"std\"] }")
         .replace("serde.workspace = true", "serde = { version = \"1\", features = [\"derive\"] }")
         .replace("serde_json.workspace = true", "serde_json = \"1\"")
+        .replace("path = \"../../parse\"", "path = \"../berth-parse\"")
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

@@ -44,16 +44,7 @@ impl HostContext {
             .await?;
         Ok(HttpResponse {
             status: response.status,
-            headers: response
-                .headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
+            headers: response.header_pairs(),
             body: response.body,
             url: response.url.to_string(),
         })

@@ -78,6 +78,17 @@ impl Response {
             .collect()
     }
 
+    /// Every header as text, for a plugin or a probe.
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.to_string(), value)
+            })
+            .collect()
+    }
+
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }

@@ -105,16 +105,7 @@ async fn by_probe<'a>(
     };
     let probe = Probe {
         status: response.status,
-        headers: response
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: response.header_pairs(),
     };
     let mut best: Option<(&Plugin, u8)> = None;
     for (plugin, judge) in judges {

@@ -15,6 +15,7 @@
 mod token;
 
 use berth_sdk::http::{Request, Response};
+use berth_sdk::time::is_rfc3339;
 use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, Tag, TagPage, Target};
 use serde::Deserialize;
 use token::Access;
@@ -183,53 +184,6 @@ fn next_page(response: &Response, target: &Target) -> Result<Option<String>> {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with plausible fields; the host
-/// refuses a page with a malformed time, so such a time is dropped instead.
-fn is_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    let num =
-        |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u32>().ok()).unwrap_or(99);
-    if b.len() < 20
-        || !(digits(0..4)
-            && digits(5..7)
-            && digits(8..10)
-            && digits(11..13)
-            && digits(14..16)
-            && digits(17..19))
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
-        || !(1..=12).contains(&num(5..7))
-        || !(1..=31).contains(&num(8..10))
-        || num(11..13) > 23
-        || num(14..16) > 59
-        || num(17..19) > 59
-    {
-        return false;
-    }
-    let mut rest = &s[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let n = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return false;
-        }
-        rest = &fraction[n..];
-    }
-    match rest.as_bytes() {
-        [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => {
-            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
-                && num(s.len() - 5..s.len() - 3) <= 23
-                && *m1 <= b'5'
-        }
-        _ => false,
-    }
-}
-
 berth_sdk::provider!(Acr);
 
 #[cfg(test)]
@@ -319,26 +273,5 @@ mod tests {
             acr_error("GET x", &response(&[], 401, "")),
             Error::Unauthorized(_)
         ));
-    }
-
-    #[test]
-    fn times() {
-        for ok in [
-            "2018-09-06T06:17:21.0856539Z",
-            "2024-01-01T00:00:00Z",
-            "2024-01-01T00:00:00+02:00",
-        ] {
-            assert!(is_rfc3339(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "2024-01-01",
-            "2024-13-01T00:00:00Z",
-            "2024-01-01T00:00:00",
-            "2024-01-01T00:00:00.Z",
-            "2024-01-01T25:00:00Z",
-        ] {
-            assert!(!is_rfc3339(bad), "{bad}");
-        }
     }
 }

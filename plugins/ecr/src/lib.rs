@@ -22,6 +22,7 @@ mod sigv4;
 mod time;
 
 use api::Api;
+use base64::Engine as _;
 use berth_sdk::log::{Level, log};
 use berth_sdk::{
     Capability, Descriptor, Error, Info, Manifest, Provider, Removal, Result, Tag, TagPage, Target,
@@ -293,7 +294,9 @@ fn authorize_oci(target: &Target) -> Result<()> {
         .into_iter()
         .find_map(|d| d.authorization_token)
         .ok_or_else(|| Error::Invalid("ECR GetAuthorizationToken returned no token".into()))?;
-    let decoded = base64_decode(&token)
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| {
             Error::Invalid("ECR GetAuthorizationToken returned a malformed token".into())
@@ -317,28 +320,6 @@ fn sha256(bytes: &[u8]) -> String {
 fn media_type_of(bytes: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(bytes).ok()?;
     value["mediaType"].as_str().map(String::from)
-}
-
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for byte in text.trim().bytes().take_while(|&b| b != b'=') {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    Some(out)
 }
 
 #[derive(Deserialize)]
@@ -455,16 +436,6 @@ berth_sdk::provider!(Ecr);
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_of_the_registry_password() {
-        assert_eq!(
-            base64_decode("QVdTOjEyMzQ1Njc4OTAxMi1hdXRoLXRva2Vu").as_deref(),
-            Some(&b"AWS:123456789012-auth-token"[..])
-        );
-        assert_eq!(base64_decode("YQ==").as_deref(), Some(&b"a"[..]));
-        assert_eq!(base64_decode("not base64!"), None);
-    }
 
     #[test]
     fn digests() {

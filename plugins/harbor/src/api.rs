@@ -1,6 +1,5 @@
 //! Harbor's API v2.0: the artifact list and the tag delete.
 
-use base64::Engine as _;
 use berth_sdk::http::{Request, Response, path_and_query};
 use berth_sdk::log::{Level, log};
 use berth_sdk::{Error, Result, Tag, TagPage, Target, config};
@@ -54,11 +53,7 @@ fn encode_twice(repository: &str) -> String {
 /// registry; anonymous otherwise (public projects are readable).
 fn authorized(request: Request) -> Request {
     match config::registry_credential() {
-        Some(c) if !c.identity_token => {
-            let pair = format!("{}:{}", c.username, c.secret);
-            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-            request.header("authorization", format!("Basic {encoded}"))
-        }
+        Some(c) if !c.identity_token => request.basic(&c.username, &c.secret),
         Some(_) => {
             log(
                 Level::Info,

@@ -13,6 +13,12 @@
 //! else goes. No `DELETE /v2/<name>/manifests/<tag>` is ever sent, and the
 //! original manifest is never deleted. If a step after the move fails, the
 //! tag is put back on its original manifest.
+//!
+//! Nexus 3.89 and later reportedly keep listing a tag after its manifest is
+//! deleted by digest, so after each removal the listing is checked, and a
+//! tag still there is removed through Nexus's REST API (`rest`).
+
+mod rest;
 
 use berth_sdk::{Capability, Info, Provider, Removal, Result, Target, oci};
 
@@ -31,15 +37,26 @@ impl Provider for Nexus {
             Capability::GetManifest,
             Capability::PushManifest,
         ])
+        .option(
+            "repository",
+            "the Nexus repository (of format docker) that holds the images, for its REST API",
+        )
+        .option(
+            "api-url",
+            "Nexus's base URL for its REST API, when the registry is on another port or host",
+        )
         .build()
     }
 
-    fn delete_tag(_target: Target, tag: String, _removal: Removal) -> Result<()> {
+    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
         let moved = oci::move_to_throwaway(&tag)?;
-        match oci::delete_manifest(&moved) {
-            Ok(()) => Ok(()),
-            Err(cause) => Err(berth_sdk::put_back(&tag, cause)),
+        if let Err(cause) = oci::delete_manifest(&moved) {
+            return Err(berth_sdk::put_back(&tag, cause));
         }
+        if rest::still_listed(&tag)? {
+            rest::delete_component(&target, &tag)?;
+        }
+        Ok(())
     }
 }
 

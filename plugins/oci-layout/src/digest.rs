@@ -3,17 +3,11 @@
 
 use sha2::{Digest, Sha256, Sha512};
 
-/// `blobs/<alg>/<hex>` for a `sha256:` (64 lowercase hex) or `sha512:` (128)
-/// digest; `None` for anything else, so no path is built from it.
+/// `blobs/<alg>/<hex>` for a digest the host accepts (`sha256:` and 64,
+/// or `sha512:` and 128, lowercase hex digits); `None` for anything else,
+/// so no path is built from it.
 pub fn blob_path(digest: &str) -> Option<String> {
-    let (algorithm, hex) = digest.split_once(':')?;
-    let length = match algorithm {
-        "sha256" => 64,
-        "sha512" => 128,
-        _ => return None,
-    };
-    let is_hex = hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    (hex.len() == length && is_hex).then(|| format!("blobs/{algorithm}/{hex}"))
+    berth_sdk::is_digest(digest).then(|| format!("blobs/{}", digest.replacen(':', "/", 1)))
 }
 
 pub fn is_valid(digest: &str) -> bool {

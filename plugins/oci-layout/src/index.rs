@@ -1,7 +1,8 @@
 //! `index.json` and manifests as JSON values: reading entries, and rewriting
 //! the index while keeping every entry and field it does not change.
 
-use crate::{digest, time};
+use crate::digest;
+use berth_sdk::time;
 use serde_json::{Map, Value, json};
 
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";

@@ -5,7 +5,6 @@
 mod digest;
 mod index;
 mod layout;
-mod time;
 
 use berth_sdk::{
     Capability, Descriptor, Error, Info, Manifest, Probe, Provider, Removal, Result, Tag, TagPage,

@@ -1,7 +1,10 @@
 //! Reading a registry's Bearer challenge from a probe, which is how most
-//! self-hosted products can be told apart.
+//! self-hosted products can be told apart. Challenges are parsed as the
+//! host parses them ([`berth_parse::challenge`]).
 
 use crate::Probe;
+
+pub use berth_parse::challenge::{Challenge, parse};
 
 /// A `WWW-Authenticate: Bearer` challenge.
 pub struct Bearer {
@@ -22,44 +25,20 @@ pub fn of_probe(probe: &Option<Probe>) -> Option<Bearer> {
 
 /// The first Bearer challenge with a realm among the headers.
 pub fn bearer(headers: &[(String, String)]) -> Option<Bearer> {
-    headers
+    let values: Vec<&str> = headers
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("www-authenticate"))
-        .find_map(|(_, value)| {
-            let (scheme, params) = value.trim().split_once(' ')?;
-            if !scheme.eq_ignore_ascii_case("bearer") {
-                return None;
-            }
+        .map(|(_, value)| value.as_str())
+        .collect();
+    parse(&values)
+        .into_iter()
+        .filter(|c| c.scheme == "bearer")
+        .find_map(|c| {
             Some(Bearer {
-                realm: param(params, "realm")?,
-                service: param(params, "service"),
+                realm: c.param("realm")?.to_string(),
+                service: c.param("service").map(str::to_string),
             })
         })
-}
-
-/// A `key=value` or `key="value"` parameter of a challenge.
-fn param(params: &str, key: &str) -> Option<String> {
-    let mut rest = params;
-    while !rest.is_empty() {
-        let (name, after) = rest.split_once('=')?;
-        let name = name.trim().trim_start_matches(',').trim();
-        let after = after.trim_start();
-        let (value, next) = match after.strip_prefix('"') {
-            Some(quoted) => {
-                let end = quoted.find('"')?;
-                (&quoted[..end], &quoted[end + 1..])
-            }
-            None => match after.find(',') {
-                Some(end) => (&after[..end], &after[end..]),
-                None => (after, ""),
-            },
-        };
-        if name.eq_ignore_ascii_case(key) {
-            return Some(value.trim().to_string());
-        }
-        rest = next.trim_start().trim_start_matches(',');
-    }
-    None
 }
 
 /// The path of an absolute URL, without query or fragment.
@@ -92,6 +71,10 @@ mod tests {
         assert_eq!(path_of(&c.realm), "/v2/auth");
         assert!(bearer(&h(r#"Basic realm="x""#)).is_none());
         assert!(bearer(&h("Bearer service=x")).is_none());
+        // After another scheme in the same header, and with escapes.
+        let c = bearer(&h(r#"Basic realm="x", BEARER Realm="https://a/t\"k""#)).unwrap();
+        assert_eq!(c.realm, r#"https://a/t"k"#);
+        assert_eq!(c.service, None);
     }
 
     #[test]

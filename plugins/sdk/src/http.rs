@@ -48,6 +48,13 @@ impl Request {
         self.header("authorization", format!("Bearer {token}"))
     }
 
+    /// `Authorization: Basic` with `username` and `secret`.
+    pub fn basic(self, username: &str, secret: &str) -> Self {
+        use base64::Engine as _;
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{secret}"));
+        self.header("authorization", format!("Basic {pair}"))
+    }
+
     /// The request body.
     pub fn body(mut self, body: Vec<u8>) -> Self {
         self.0.body = body;
@@ -127,16 +134,17 @@ impl Response {
     }
 
     /// The `rel="next"` target of the answer's `Link` headers (RFC 8288),
-    /// resolved against the URL that answered: how many APIs, the OCI
+    /// resolved against the URL that answered, as the host reads it
+    /// ([`berth_parse::link::next_link`]): how many APIs, the OCI
     /// distribution API among them, link the next page of a listing.
     pub fn next_link(&self) -> Option<String> {
-        let target = self
+        let values: Vec<&str> = self
             .headers
             .iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case("link"))
-            .flat_map(|(_, value)| link_values(value))
-            .find_map(next_target)?;
-        Some(resolve(&self.url, target))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        berth_parse::link::next_link(&values, &self.url)
     }
 }
 
@@ -160,65 +168,6 @@ pub fn encode_component(text: &str) -> String {
         }
     }
     out
-}
-
-/// The link-values of a `Link` header value: commas inside `<...>` or
-/// quotes do not separate them.
-fn link_values(value: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut start, mut in_target, mut in_quotes) = (0, false, false);
-    for (i, c) in value.char_indices() {
-        match c {
-            '<' if !in_quotes => in_target = true,
-            '>' if !in_quotes => in_target = false,
-            '"' if !in_target => in_quotes = !in_quotes,
-            ',' if !in_target && !in_quotes => {
-                parts.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&value[start..]);
-    parts
-}
-
-/// The target of a link-value whose `rel` includes `next`.
-fn next_target(link: &str) -> Option<&str> {
-    let rest = link.trim().strip_prefix('<')?;
-    let (target, params) = rest.split_once('>')?;
-    let is_next = params.split(';').any(|param| {
-        let Some((key, value)) = param.split_once('=') else {
-            return false;
-        };
-        key.trim().eq_ignore_ascii_case("rel")
-            && value
-                .trim()
-                .trim_matches('"')
-                .split_ascii_whitespace()
-                .any(|rel| rel.eq_ignore_ascii_case("next"))
-    });
-    is_next.then_some(target.trim())
-}
-
-/// `target` relative to `base` (absolute, scheme-relative, absolute-path or
-/// relative-path reference).
-fn resolve(base: &str, target: &str) -> String {
-    if target.starts_with("http://") || target.starts_with("https://") {
-        return target.to_string();
-    }
-    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
-    if let Some(authority_relative) = target.strip_prefix("//") {
-        return format!("{scheme}://{authority_relative}");
-    }
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let origin = format!("{scheme}://{}", &rest[..authority_end]);
-    if target.starts_with('/') {
-        return format!("{origin}{target}");
-    }
-    let path = rest[authority_end..].split(['?', '#']).next().unwrap_or("");
-    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
-    format!("{origin}{dir}{target}")
 }
 
 #[cfg(test)]

@@ -69,16 +69,7 @@ pub use provider::{Provider, default_delete_tag, probe_header, put_back, refuses
 /// Whether `s` is a digest the host accepts: `sha256:` and 64, or `sha512:`
 /// and 128, lower-case hex digits.
 pub fn is_digest(s: &str) -> bool {
-    let hex = |h: &str, len: usize| {
-        h.len() == len
-            && h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    match s.split_once(':') {
-        Some(("sha256", h)) => hex(h, 64),
-        Some(("sha512", h)) => hex(h, 128),
-        _ => false,
-    }
+    berth_parse::reference::is_valid_digest(s)
 }
 
 /// The API version of the WIT package this SDK is built against.

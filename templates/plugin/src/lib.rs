@@ -21,6 +21,8 @@ impl Provider for Plugin {
     }
 
     /// Claims a registry whose `GET /v2/` answer carries a telling header.
+    /// berth asks only when no catalog lists this plugin, or its entry says
+    /// `probe = true` (header rules in the entry decide without asking).
     fn detect(_target: Target, probe: Option<Probe>) -> u8 {
         match berth_sdk::probe_header(&probe, "x-{{name}}-registry") {
             Some(_) => 90,

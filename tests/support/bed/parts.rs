@@ -10,6 +10,7 @@ use super::super::fakes::gcr::GcrFake;
 use super::super::fakes::github::GithubFake;
 use super::super::fakes::gitlab::GitLabFake;
 use super::super::fakes::harbor::HarborFake;
+use super::super::fakes::nexus::NexusFake;
 use super::super::fakes::quay::QuayFake;
 use super::super::moto::Moto;
 use super::super::seen::Seen;
@@ -74,5 +75,6 @@ logging!(
     GithubFake,
     GitLabFake,
     HarborFake,
+    NexusFake,
     QuayFake
 );

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::super::fakes::acr::{AcrFake, REFRESH_TOKEN_USER};
-use super::super::fakes::branded::{ARTIFACTORY, Branded, NEXUS};
+use super::super::fakes::branded::{ARTIFACTORY, Branded};
 use super::super::fakes::dockerhub::{self, DockerHubFake};
 use super::super::fakes::gcr::{ACCESS_TOKEN, GcrFake};
 use super::super::fakes::github::{self, ALL_SCOPES, GithubFake};
 use super::super::fakes::gitlab::{Generation, GitLabFake, PRIVATE_TOKEN, USER as GITLAB_USER};
 use super::super::fakes::harbor::{ADMIN, ADMIN_PASSWORD, HarborFake};
+use super::super::fakes::nexus::{self, NexusFake};
 use super::super::fakes::quay::{self, QuayFake, READ_TOKEN, ROBOT, ROBOT_PASSWORD};
 use super::super::layout::Layouts;
 use super::super::login::basic_auth;
@@ -93,8 +94,8 @@ impl Vendor {
             Vendor::Gitlab => gitlab(),
             Vendor::Harbor => harbor(),
             Vendor::Quay => quay(),
-            Vendor::Artifactory => branded(ARTIFACTORY, false, "docker-local/team/app"),
-            Vendor::Nexus => branded(NEXUS, true, "team/app"),
+            Vendor::Artifactory => branded(ARTIFACTORY, "docker-local/team/app"),
+            Vendor::Nexus => nexus(),
         }
     }
 }
@@ -280,6 +281,24 @@ fn harbor() -> Setup {
     }
 }
 
+/// Nexus's fake, found by its `Server` header: the Nexus user's docker
+/// login, and the Nexus repository named for its REST API.
+fn nexus() -> Setup {
+    let registry = Registry::start(RegistryOptions::default());
+    let fake = NexusFake::start(&registry);
+    let mut access = Access::docker(nexus::USER, nexus::PASSWORD);
+    access
+        .pointing
+        .push(Setting::opt("repository", nexus::REPOSITORY));
+    Setup {
+        registry: fake.addr(),
+        name: "team/app",
+        store: Arc::new(registry.seeder()),
+        access,
+        parts: vec![Arc::new(registry), Arc::new(fake)],
+    }
+}
+
 /// Quay's fake, found by its challenge: a robot's docker login for `/v2/`
 /// and an OAuth token for the API (a read-write one; a read-only one is
 /// known too).
@@ -299,13 +318,9 @@ fn quay() -> Setup {
 
 /// A product speaking plain OCI, found by the headers its front adds; the
 /// front checks no credentials.
-fn branded(
-    headers: &'static [(&'static str, &'static str)],
-    refuse_tag_delete: bool,
-    name: &'static str,
-) -> Setup {
+fn branded(headers: &'static [(&'static str, &'static str)], name: &'static str) -> Setup {
     let registry = Registry::start(RegistryOptions::default());
-    let fake = Branded::start(&registry, headers, refuse_tag_delete);
+    let fake = Branded::start(&registry, headers);
     Setup {
         registry: fake.addr(),
         name,

@@ -283,14 +283,7 @@ where
     match handler(shared.clone(), incoming).await {
         Ok(response) => response,
         Err(incoming) if incoming.path.starts_with("/v2/") || incoming.path == "/v2" => {
-            let path = incoming.path_and_query();
-            let (status, headers, body) = shared
-                .upstream
-                .forward(incoming.method, &path, &incoming.headers, incoming.body)
-                .await;
-            let mut response = (status, body).into_response();
-            *response.headers_mut() = headers;
-            response
+            forward(&shared, incoming).await
         }
         Err(_) => json_response(
             StatusCode::NOT_FOUND,
@@ -361,6 +354,18 @@ fn challenge(shared: &Shared, tokens: &TokenService) -> Response {
 }
 
 /// A JSON answer.
+/// `incoming` as distribution answers it.
+pub async fn forward(shared: &Shared, incoming: Incoming) -> Response {
+    let path = incoming.path_and_query();
+    let (status, headers, body) = shared
+        .upstream
+        .forward(incoming.method, &path, &incoming.headers, incoming.body)
+        .await;
+    let mut response = (status, body).into_response();
+    *response.headers_mut() = headers;
+    response
+}
+
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(

@@ -10,6 +10,7 @@ pub mod gcr;
 pub mod github;
 pub mod gitlab;
 pub mod harbor;
+pub mod nexus;
 pub mod quay;
 mod serve;
 pub mod upstream;

@@ -1,12 +1,11 @@
 //! Repository and manifest addresses: registry repositories in Docker
 //! reference grammar, and OCI image layout directories written `oci:DIR`.
 
+use crate::{docker_hub, loopback};
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
-const DOCKER_HUB: &str = "docker.io";
-const DOCKER_HUB_ALIASES: [&str; 3] = [DOCKER_HUB, "index.docker.io", "registry-1.docker.io"];
 const LAYOUT_PREFIX: &str = "oci:";
 // Docker's limit on a completed name, `docker.io/library/` included.
 const NAME_MAX_LEN: usize = 255;
@@ -46,15 +45,15 @@ impl Repository {
         format!("{}/{}", self.registry, self.path)
     }
 
-    /// Whether the registry is on this machine: `localhost`, 127.0.0.0/8 or
-    /// `[::1]` (also as `[::ffff:127.x.y.z]`), on any port.
+    /// Whether the registry is on this machine (see [`loopback`]), on any port.
     pub fn is_loopback(&self) -> bool {
-        let host = self.host();
-        host.eq_ignore_ascii_case("localhost")
-            || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-            || host.parse::<Ipv6Addr>().is_ok_and(|ip| {
-                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-            })
+        loopback::is_loopback(self.host())
+    }
+
+    /// The `host[:port]` serving the registry's API: Docker Hub's is not
+    /// `docker.io`.
+    pub fn api_host(&self) -> &str {
+        docker_hub::api_host(&self.registry)
     }
 
     /// The registry without its port. IPv6 addresses come without brackets,
@@ -110,9 +109,16 @@ impl ManifestAddress {
 }
 
 /// A repository address that failed to parse; the message names the culprit.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferenceError(String);
+
+impl fmt::Display for ReferenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ReferenceError {}
 
 /// Parses `HOST[:PORT]/PATH`, a Docker Hub short name, or `oci:DIR`.
 /// A tag or digest is an error.
@@ -273,7 +279,7 @@ fn parse_name(name: &str, input: &str) -> Result<Repository, ReferenceError> {
         {
             (parse_host(first, input)?, rest)
         }
-        _ => (DOCKER_HUB.to_owned(), name),
+        _ => (docker_hub::NAME.to_owned(), name),
     };
     for component in path.split('/') {
         if component.is_empty() {
@@ -287,7 +293,7 @@ fn parse_name(name: &str, input: &str) -> Result<Repository, ReferenceError> {
             )));
         }
     }
-    let path = if registry == DOCKER_HUB && !path.contains('/') {
+    let path = if registry == docker_hub::NAME && !path.contains('/') {
         format!("library/{path}")
     } else {
         path.to_owned()
@@ -347,7 +353,7 @@ fn parse_host(host: &str, input: &str) -> Result<String, ReferenceError> {
         (name.to_ascii_lowercase(), port)
     };
     match port {
-        None if DOCKER_HUB_ALIASES.contains(&name.as_str()) => Ok(DOCKER_HUB.to_owned()),
+        None if docker_hub::is_docker_hub(&name) => Ok(docker_hub::NAME.to_owned()),
         None => Ok(name),
         Some(port) => {
             // Checked by hand because `u16::from_str` also accepts a leading `+`.
@@ -410,6 +416,7 @@ fn is_separated_alnum(s: &str, separator_bytes: &[u8], valid_separator: fn(&str)
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::net::Ipv4Addr;
 
     const SHA256: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -758,11 +765,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn api_hosts() {
+        for (input, api) in [
+            ("nginx", "registry-1.docker.io"),
+            ("index.docker.io/a/b", "registry-1.docker.io"),
+            ("docker.io:443/a/b", "docker.io:443"),
+            ("localhost:5000/x", "localhost:5000"),
+        ] {
+            assert_eq!(repo(input).api_host(), api, "{input}");
+        }
+    }
+
     fn dns_host() -> impl Strategy<Value = String> {
         prop::collection::vec("[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?", 2..4)
             .prop_map(|labels| labels.join("."))
             .prop_filter("Docker Hub aliases are folded", |h| {
-                !DOCKER_HUB_ALIASES.contains(&h.as_str())
+                !docker_hub::is_docker_hub(h)
             })
     }
 

@@ -1,7 +1,6 @@
 //! `plugin-registry.toml`: what the operator says about each plugin.
 
-use super::Pattern;
-use crate::error::{Error, Result};
+use super::{CatalogError, Pattern};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -91,19 +90,19 @@ struct File {
 }
 
 /// Parses a catalog; errors name the file and line.
-pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>> {
+pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, CatalogError> {
     let file: File = toml::from_str(text).map_err(|e| {
         let line = e
             .span()
             .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
             .unwrap_or(0);
-        Error::usage(format!("{}:{line}: {}", path.display(), e.message()))
+        CatalogError::new(format!("{}:{line}: {}", path.display(), e.message()))
     })?;
     for entry in &file.plugin {
         if let Some(sha) = &entry.sha256
             && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
         {
-            return Err(Error::usage(format!(
+            return Err(CatalogError::new(format!(
                 "{}: plugin {}: sha256 must be 64 hex digits",
                 path.display(),
                 entry.name
@@ -115,11 +114,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Entry>> {
 
 /// Compiles every pattern of an operator's catalog, so that a bad one is
 /// reported when the catalog is read rather than never matching.
-pub fn check_patterns(entries: &[Entry], path: &Path) -> Result<()> {
+pub fn check_patterns(entries: &[Entry], path: &Path) -> Result<(), CatalogError> {
     for entry in entries {
         for pattern in entry.patterns.iter().chain(entry.probe.patterns()) {
             pattern.check().map_err(|e| {
-                Error::usage(format!("{}: plugin {}: {e}", path.display(), entry.name))
+                CatalogError::new(format!("{}: plugin {}: {e}", path.display(), entry.name))
             })?;
         }
     }
