@@ -111,13 +111,17 @@ impl Context {
                 }
                 let loaded = self.loaded(plugin).await?;
                 let host = Arc::new(HostContext::bare(&plugin.name, self.client.clone()));
-                let mut instance = loaded.instantiate(host, self.limits, None).await?;
+                let mut instance = loaded.instantiate(host.clone(), self.limits, None).await?;
                 let said = instance
                     .info()
                     .await
                     .map_err(|e| Error::failed(format!("plugin {} {e}", plugin.name)))?;
-                let info = provider::check::info(&plugin.name, said)
-                    .map_err(|f| Error::failed(f.message()))?;
+                let who = provider::check::Who {
+                    label: plugin.name.clone(),
+                    host: &host,
+                };
+                let info =
+                    provider::check::info(&who, said).map_err(|f| Error::failed(f.message()))?;
                 if let Some(dir) = &self.cache_dir {
                     info_cache::store(dir, &plugin.sha256, &info);
                 }

@@ -35,5 +35,6 @@ mod quay;
 mod tags_ls;
 mod tags_rm;
 mod tls;
+mod untag_race;
 mod versions;
 mod yandex;

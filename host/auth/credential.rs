@@ -18,6 +18,16 @@ pub enum Credential {
     },
 }
 
+impl Credential {
+    /// The part that must never be shown: the password or the token.
+    pub fn secret(&self) -> &str {
+        match self {
+            Self::Basic { password, .. } => password,
+            Self::IdentityToken { token, .. } => token,
+        }
+    }
+}
+
 // Credentials end up in logs through `{:?}`, so the secret parts are left out.
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -75,6 +75,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
             missing: Vec::new(),
             failed: Vec::new(),
             kept: None,
+            refused: provider.refused_writes(),
         }
     } else {
         let options = removal::Options {

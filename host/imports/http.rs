@@ -29,11 +29,8 @@ impl HostContext {
         budget: &BodyBudget,
     ) -> Result<HttpResponse, RegistryError> {
         if self.dry_run && !is_read(&request) {
-            return Err(RegistryError::Forbidden(format!(
-                "dry run: berth refused the plugin's {} {}",
-                request.method.as_str(),
-                crate::net::redact::text(&request.url)
-            )));
+            let url = crate::net::redact::text(&request.url);
+            return Err(self.refuse(&format!("{} {url}", request.method.as_str())));
         }
         let request = convert(request)?;
         let response = self

@@ -11,11 +11,14 @@ mod log;
 mod oci;
 mod redact;
 
+pub use dry_run::Refusals;
+
 use crate::auth::RegistryAuth;
 use crate::net::{Client, Grants};
 use crate::registry::Repo;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 /// What one plugin may use while serving one target.
 pub struct HostContext {
@@ -33,11 +36,15 @@ pub struct HostContext {
     pub env: HashMap<String, String>,
     /// Requests in flight for `send-all`.
     pub concurrency: usize,
-    /// Values of secret options and granted environment variables, kept out
-    /// of anything the plugin says.
+    /// Values of secret options, granted environment variables and the
+    /// operator's credential, kept out of anything the plugin says.
     pub secret_values: Vec<String>,
     /// In a dry run every write the plugin attempts is refused.
     pub dry_run: bool,
+    /// The writes refused in this dry run.
+    pub refusals: Refusals,
+    /// Lines the plugin logged, to cut a flood off.
+    pub log_lines: AtomicUsize,
 }
 
 impl HostContext {
@@ -54,6 +61,8 @@ impl HostContext {
             concurrency: 1,
             secret_values: Vec::new(),
             dry_run: false,
+            refusals: Refusals::default(),
+            log_lines: AtomicUsize::new(0),
         }
     }
 }

@@ -30,9 +30,7 @@ impl Oci<'_> {
     /// The repository, for an operation that changes it.
     fn writable(&self, what: &str) -> Result<Arc<Repo>, RegistryError> {
         if self.host.dry_run {
-            return Err(RegistryError::Forbidden(format!(
-                "dry run: berth refused the plugin's {what}"
-            )));
+            return Err(self.host.refuse(what));
         }
         self.repo()
     }

@@ -3,7 +3,6 @@
 //! control characters escaped, and cut to a sane length.
 
 use super::HostContext;
-use crate::auth::Credential;
 
 /// Longest plugin-supplied text shown.
 const MAX_CHARS: usize = 1000;
@@ -12,6 +11,12 @@ const MIN_SECRET: usize = 6;
 
 impl HostContext {
     pub fn redact(&self, text: &str) -> String {
+        self.redact_to(text, MAX_CHARS)
+    }
+
+    /// `text` without secrets, control characters escaped, and cut to `max`
+    /// characters after the secrets are out, so no part of one survives.
+    pub fn redact_to(&self, text: &str, max: usize) -> String {
         let secrets: Vec<String> = self
             .secrets()
             .into_iter()
@@ -20,20 +25,18 @@ impl HostContext {
         // Enough of the text that a secret starting before the cut is
         // whole, so no part of one survives the cut.
         let longest = secrets.iter().map(|s| s.chars().count()).max().unwrap_or(0);
-        let mut kept: String = text.chars().take(MAX_CHARS + longest + 1).collect();
+        let mut kept: String = text.chars().take(max + longest + 1).collect();
         for secret in &secrets {
             kept = kept.replace(secret.as_str(), "<redacted>");
         }
-        crate::text::clean(&kept, MAX_CHARS)
+        crate::text::clean(&kept, max)
     }
 
+    /// What the plugin was given, and the credential it may have handed
+    /// the host in place of the operator's (also in `secret_values`).
     fn secrets(&self) -> Vec<String> {
         let mut secrets: Vec<String> = self.secret_values.clone();
-        match self.registry_credential() {
-            Some(Credential::Basic { password, .. }) => secrets.push(password),
-            Some(Credential::IdentityToken { token, .. }) => secrets.push(token),
-            None => {}
-        }
+        secrets.extend(self.registry_credential().map(|c| c.secret().to_string()));
         secrets
     }
 }

@@ -10,6 +10,7 @@ mod manifest;
 mod page;
 mod permissions;
 mod plugin;
+mod refused;
 mod tag;
 mod target;
 
@@ -20,5 +21,6 @@ pub use manifest::{Descriptor, Manifest, ManifestEntry, Referrer};
 pub use page::Page;
 pub use permissions::{Access, Permissions};
 pub use plugin::{OptionSpec, PluginInfo};
+pub use refused::Refused;
 pub use tag::{Removal, Tag};
 pub use target::{CallTarget, Probe};

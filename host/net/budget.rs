@@ -1,10 +1,11 @@
-//! A byte budget shared by the response bodies of one plugin call, so that a
+//! A byte budget shared by the answers of one plugin call, so that a
 //! `send-all` of many large answers cannot make the host hold more than the
 //! cap at once (each body alone is still capped by `NetConfig::max_body`).
-//! Bodies are charged chunk by chunk as they are read; a body that would
-//! take the total past the cap fails, and gives back what it had taken.
-//! Bodies read in full stay charged until the budget is dropped, since the
-//! call holds them until it returns.
+//! An answer's headers are charged when they arrive and its body chunk by
+//! chunk as it is read; an answer that would take the total past the cap
+//! fails, and gives back what it had taken. Answers read in full stay
+//! charged until the budget is dropped, since the call holds them until it
+//! returns.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -125,14 +126,31 @@ mod tests {
                     let chunks = (0..48).map(|_| Ok::<_, std::io::Error>(vec![7u8; 64 << 10]));
                     axum::body::Body::from_stream(futures_util::stream::iter(chunks))
                 }),
+            )
+            .route(
+                "/headers",
+                get(|| async {
+                    let mut headers = axum::http::HeaderMap::new();
+                    for i in 0..64 {
+                        let name = axum::http::HeaderName::try_from(format!("x-fat-{i}")).unwrap();
+                        headers.insert(name, "f".repeat(2000).parse().unwrap());
+                    }
+                    (headers, "{}")
+                }),
             );
         serve(app).await
     }
 
+    /// What an answer holds: its body and its headers.
     async fn get(client: &Client, url: &str, budget: &BodyBudget) -> Result<u64, NetError> {
         let request = Request::new(Method::GET, Url::parse(url).unwrap());
         let response = client.send_with(request, None, None, Some(budget)).await?;
-        Ok(response.body.len() as u64)
+        let head: usize = response
+            .headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len())
+            .sum();
+        Ok((response.body.len() + head) as u64)
     }
 
     #[tokio::test]
@@ -142,8 +160,11 @@ mod tests {
         for path in ["sized", "streamed"] {
             let budget = BodyBudget::new(10 * MIB);
             let url = format!("{base}/{path}");
+            let mut held = 0;
             for _ in 0..3 {
-                assert_eq!(get(&client, &url, &budget).await.unwrap(), 3 * MIB);
+                let got = get(&client, &url, &budget).await.unwrap();
+                assert!((3 * MIB..3 * MIB + 1024).contains(&got), "{path}: {got}");
+                held += got;
             }
             let err = get(&client, &url, &budget).await.unwrap_err();
             assert!(
@@ -153,10 +174,27 @@ mod tests {
             assert!(err.to_string().contains("10 MiB limit"), "{err}");
             assert_eq!(
                 budget.used(),
-                9 * MIB,
-                "{path}: the failed body gave its bytes back"
+                held,
+                "{path}: the failed answer gave its bytes back"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn headers_are_charged_with_the_body() {
+        let base = server().await;
+        let client = Client::new(NetConfig::default()).unwrap();
+        let url = format!("{base}/headers");
+        // 128 KB of headers and a 2-byte body: within 200 KiB once, not twice.
+        let budget = BodyBudget::new(200 << 10);
+        let first = get(&client, &url, &budget).await.unwrap();
+        assert!(first > 128_000, "{first}");
+        let err = get(&client, &url, &budget).await.unwrap_err();
+        assert!(
+            matches!(err, NetError::TooLarge { shared: true, .. }),
+            "{err:?}"
+        );
+        assert_eq!(budget.used(), first);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

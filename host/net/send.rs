@@ -178,8 +178,9 @@ impl Client {
         }
     }
 
-    /// Reads the body within the size cap, the budget if any, and the request
-    /// timeout, so that a server that trickles bytes cannot hold berth.
+    /// Reads the body within the size cap, the budget if any (charged with
+    /// the headers too), and the request timeout, so that a server that
+    /// trickles bytes cannot hold berth.
     async fn read_body(
         &self,
         shown: &str,
@@ -196,12 +197,23 @@ impl Client {
         if announced > limit {
             return Err(too_large(limit, false));
         }
+        // The headers are held with the body, and can be as large.
+        let head: u64 = response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str().len() + value.len()) as u64)
+            .sum();
         if let Some(budget) = budget
-            && announced > budget.left()
+            && announced + head > budget.left()
         {
             return Err(too_large(budget.limit(), true));
         }
         let mut charge = budget.map(BodyBudget::charge);
+        if let Some(charge) = &mut charge
+            && !charge.take(head)
+        {
+            return Err(too_large(charge.limit(), true));
+        }
         let read = async {
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| NetError::Transport {

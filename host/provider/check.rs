@@ -1,13 +1,22 @@
 //! Plugin results are untrusted input: checked before the host uses them,
 //! strings cleaned before they can reach a terminal, digests verified
-//! against the bytes, and errors that name the plugin.
+//! against the bytes, and errors that name the plugin and show what it sent
+//! without the secrets it knows.
 
 use super::Failure;
+use crate::imports::HostContext;
 use crate::model::{
     Descriptor, Manifest, ManifestEntry, OptionSpec, Page, Permissions, PluginInfo, Referrer, Tag,
 };
 use crate::reference::{is_valid_digest, is_valid_tag};
 use crate::text::clean;
+
+/// The plugin a result came from: the label messages name it by, and the
+/// host context whose secrets are kept out of what is shown of it.
+pub struct Who<'a> {
+    pub label: String,
+    pub host: &'a HostContext,
+}
 
 /// More entries than any registry sends in one page.
 pub const MAX_PAGE: usize = 100_000;
@@ -18,12 +27,13 @@ const LINE: usize = 200;
 /// Most options, notes or hints taken from a plugin.
 const MAX_ITEMS: usize = 64;
 
-fn junk(plugin: &str, what: String) -> Failure {
-    Failure::Plugin(format!("plugin {plugin} returned {what}"))
+fn junk(who: &Who, what: String) -> Failure {
+    Failure::Plugin(format!("plugin {} returned {what}", who.label))
 }
 
-fn shown(s: &str) -> String {
-    clean(s, 80)
+/// Some of what the plugin sent, for a message.
+fn shown(who: &Who, s: &str) -> String {
+    who.host.redact_to(s, 80)
 }
 
 /// A provider name: lower-case letters, digits and `-`, as `--provider`
@@ -37,25 +47,25 @@ pub fn is_valid_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
-pub fn info(plugin: &str, info: PluginInfo) -> Result<PluginInfo, Failure> {
+pub fn info(who: &Who, info: PluginInfo) -> Result<PluginInfo, Failure> {
     if !is_valid_name(&info.name) {
         return Err(junk(
-            plugin,
+            who,
             format!(
                 "the name {:?} (a provider name is lower-case letters, digits and -)",
-                shown(&info.name)
+                shown(who, &info.name)
             ),
         ));
     }
     if info.options.len() > MAX_ITEMS {
-        return Err(junk(plugin, format!("{} options", info.options.len())));
+        return Err(junk(who, format!("{} options", info.options.len())));
     }
     let mut options = Vec::with_capacity(info.options.len());
     for o in info.options {
         if !is_valid_name(&o.name) {
             return Err(junk(
-                plugin,
-                format!("an option named {:?}", shown(&o.name)),
+                who,
+                format!("an option named {:?}", shown(who, &o.name)),
             ));
         }
         options.push(OptionSpec {
@@ -74,10 +84,10 @@ pub fn info(plugin: &str, info: PluginInfo) -> Result<PluginInfo, Failure> {
     })
 }
 
-fn page_size<T>(plugin: &str, page: &Page<T>, what: &str) -> Result<(), Failure> {
+fn page_size<T>(who: &Who, page: &Page<T>, what: &str) -> Result<(), Failure> {
     if page.items.len() > MAX_PAGE {
         return Err(junk(
-            plugin,
+            who,
             format!(
                 "a page of {} {what} (at most {MAX_PAGE} are accepted)",
                 page.items.len()
@@ -85,58 +95,55 @@ fn page_size<T>(plugin: &str, page: &Page<T>, what: &str) -> Result<(), Failure>
         ));
     }
     if page.next.as_ref().is_some_and(|n| n.len() > MAX_CURSOR) {
-        return Err(junk(plugin, "a page cursor longer than 8 KiB".into()));
+        return Err(junk(who, "a page cursor longer than 8 KiB".into()));
     }
     Ok(())
 }
 
-fn time(plugin: &str, created: &Option<String>, of: &str) -> Result<(), Failure> {
+fn time(who: &Who, created: &Option<String>, of: &str) -> Result<(), Failure> {
     match created {
         Some(c) if crate::dates::parse(c).is_none() => Err(junk(
-            plugin,
-            format!("an invalid creation time {:?} for {of}", shown(c)),
+            who,
+            format!("an invalid creation time {:?} for {of}", shown(who, c)),
         )),
         _ => Ok(()),
     }
 }
 
-fn tag_name(plugin: &str, name: &str) -> Result<(), Failure> {
+fn tag_name(who: &Who, name: &str) -> Result<(), Failure> {
     if is_valid_tag(name) {
         Ok(())
     } else {
         Err(junk(
-            plugin,
-            format!("an invalid tag name {:?}", shown(name)),
+            who,
+            format!("an invalid tag name {:?}", shown(who, name)),
         ))
     }
 }
 
-pub fn tag_page(plugin: &str, page: Page<Tag>) -> Result<Page<Tag>, Failure> {
-    page_size(plugin, &page, "tags")?;
+pub fn tag_page(who: &Who, page: Page<Tag>) -> Result<Page<Tag>, Failure> {
+    page_size(who, &page, "tags")?;
     for tag in &page.items {
-        tag_name(plugin, &tag.name)?;
+        tag_name(who, &tag.name)?;
         if let Some(d) = &tag.digest {
-            digest(plugin, d)?;
+            digest(who, d)?;
         }
-        time(plugin, &tag.created, &format!("tag {}", tag.name))?;
+        time(who, &tag.created, &format!("tag {}", tag.name))?;
     }
     Ok(page)
 }
 
-pub fn manifest_page(
-    plugin: &str,
-    page: Page<ManifestEntry>,
-) -> Result<Page<ManifestEntry>, Failure> {
-    page_size(plugin, &page, "manifests")?;
+pub fn manifest_page(who: &Who, page: Page<ManifestEntry>) -> Result<Page<ManifestEntry>, Failure> {
+    page_size(who, &page, "manifests")?;
     for m in &page.items {
-        digest(plugin, &m.digest)?;
+        digest(who, &m.digest)?;
         for tag in &m.tags {
-            tag_name(plugin, tag)?;
+            tag_name(who, tag)?;
         }
         if let Some(subject) = &m.subject {
-            digest(plugin, subject)?;
+            digest(who, subject)?;
         }
-        time(plugin, &m.created, &m.digest)?;
+        time(who, &m.created, &m.digest)?;
     }
     Ok(Page {
         items: page
@@ -151,38 +158,38 @@ pub fn manifest_page(
     })
 }
 
-pub fn repository_page(plugin: &str, page: Page<String>) -> Result<Page<String>, Failure> {
-    page_size(plugin, &page, "repositories")?;
+pub fn repository_page(who: &Who, page: Page<String>) -> Result<Page<String>, Failure> {
+    page_size(who, &page, "repositories")?;
     for name in &page.items {
         if !crate::reference::is_valid_path(name) {
             return Err(junk(
-                plugin,
-                format!("an invalid repository name {:?}", shown(name)),
+                who,
+                format!("an invalid repository name {:?}", shown(who, name)),
             ));
         }
     }
     Ok(page)
 }
 
-pub fn digest(plugin: &str, d: &str) -> Result<(), Failure> {
+pub fn digest(who: &Who, d: &str) -> Result<(), Failure> {
     if is_valid_digest(d) {
         Ok(())
     } else {
-        Err(junk(plugin, format!("an invalid digest {:?}", shown(d))))
+        Err(junk(who, format!("an invalid digest {:?}", shown(who, d))))
     }
 }
 
 /// Asked by digest, the answer must be about that digest.
-fn same_digest(plugin: &str, reference: &str, digest: &str) -> Result<(), Failure> {
+fn same_digest(who: &Who, reference: &str, digest: &str) -> Result<(), Failure> {
     if reference.contains(':') && reference != digest {
-        return Err(junk(plugin, format!("{digest} when asked for {reference}")));
+        return Err(junk(who, format!("{digest} when asked for {reference}")));
     }
     Ok(())
 }
 
-pub fn descriptor(plugin: &str, reference: &str, d: Descriptor) -> Result<Descriptor, Failure> {
-    digest(plugin, &d.digest)?;
-    same_digest(plugin, reference, &d.digest)?;
+pub fn descriptor(who: &Who, reference: &str, d: Descriptor) -> Result<Descriptor, Failure> {
+    digest(who, &d.digest)?;
+    same_digest(who, reference, &d.digest)?;
     Ok(Descriptor {
         media_type: clean(&d.media_type, LINE),
         ..d
@@ -190,14 +197,11 @@ pub fn descriptor(plugin: &str, reference: &str, d: Descriptor) -> Result<Descri
 }
 
 /// The bytes must have the digest the plugin claims, and the one asked for.
-pub fn manifest(plugin: &str, reference: &str, m: Manifest) -> Result<Manifest, Failure> {
-    digest(plugin, &m.digest)?;
-    same_digest(plugin, reference, &m.digest)?;
+pub fn manifest(who: &Who, reference: &str, m: Manifest) -> Result<Manifest, Failure> {
+    digest(who, &m.digest)?;
+    same_digest(who, reference, &m.digest)?;
     if let Err(why) = crate::digest::verify(&m.digest, &m.bytes) {
-        return Err(junk(
-            plugin,
-            format!("manifest bytes for {reference}: {why}"),
-        ));
+        return Err(junk(who, format!("manifest bytes for {reference}: {why}")));
     }
     Ok(Manifest {
         media_type: clean(&m.media_type, LINE),
@@ -205,21 +209,21 @@ pub fn manifest(plugin: &str, reference: &str, m: Manifest) -> Result<Manifest, 
     })
 }
 
-pub fn blob(plugin: &str, digest: &str, bytes: Vec<u8>) -> Result<Vec<u8>, Failure> {
+pub fn blob(who: &Who, digest: &str, bytes: Vec<u8>) -> Result<Vec<u8>, Failure> {
     match crate::digest::verify(digest, &bytes) {
         Ok(()) => Ok(bytes),
-        Err(why) => Err(junk(plugin, format!("blob {digest}: {why}"))),
+        Err(why) => Err(junk(who, format!("blob {digest}: {why}"))),
     }
 }
 
-pub fn referrers(plugin: &str, referrers: Vec<Referrer>) -> Result<Vec<Referrer>, Failure> {
+pub fn referrers(who: &Who, referrers: Vec<Referrer>) -> Result<Vec<Referrer>, Failure> {
     if referrers.len() > MAX_PAGE {
-        return Err(junk(plugin, format!("{} referrers", referrers.len())));
+        return Err(junk(who, format!("{} referrers", referrers.len())));
     }
     referrers
         .into_iter()
         .map(|r| {
-            digest(plugin, &r.digest)?;
+            digest(who, &r.digest)?;
             Ok(Referrer {
                 media_type: clean(&r.media_type, LINE),
                 artifact_type: r.artifact_type.map(|t| clean(&t, LINE)),
@@ -235,10 +239,15 @@ pub fn referrers(plugin: &str, referrers: Vec<Referrer>) -> Result<Vec<Referrer>
         .collect()
 }
 
-pub fn permissions(p: Permissions) -> Permissions {
-    let lines = |v: Vec<String>| v.iter().take(MAX_ITEMS).map(|l| clean(l, 300)).collect();
+pub fn permissions(who: &Who, p: Permissions) -> Permissions {
+    let lines = |v: Vec<String>| {
+        v.iter()
+            .take(MAX_ITEMS)
+            .map(|l| who.host.redact_to(l, 300))
+            .collect()
+    };
     Permissions {
-        credential_source: p.credential_source.map(|s| clean(&s, LINE)),
+        credential_source: p.credential_source.map(|s| who.host.redact_to(&s, LINE)),
         notes: lines(p.notes),
         hints: lines(p.hints),
         ..p

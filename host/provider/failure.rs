@@ -50,6 +50,9 @@ impl Failure {
             Failure::Registry(RegistryError::Unauthorized(_)) => error
                 .hint(format!("log in with `docker login {registry}`, or point --docker-config at a config.json that has credentials for it"))
                 .hint("provider options such as tokens are listed by `berth plugins info NAME`"),
+            Failure::Registry(RegistryError::Forbidden(m)) if m.contains("dry run: berth refused") => {
+                error.hint("the plugin tried to change the registry in a dry run, which berth never allows; its author should know")
+            }
             Failure::Registry(RegistryError::Forbidden(m)) if m.contains("not granted") => {
                 error.hint("grant the host in the plugin's plugin-registry.toml entry (`hosts = [...]`), if you trust the plugin")
             }

@@ -16,7 +16,7 @@ pub use select::{Method, Selection, select};
 use crate::imports::HostContext;
 use crate::model::{
     CallTarget, Capability, Descriptor, Manifest, ManifestEntry, Page, Permissions, PluginInfo,
-    Referrer, RegistryError, Removal, Tag,
+    Referrer, Refused, RegistryError, Removal, Tag,
 };
 use crate::runtime::{Call, Instance, Limits, LoadedPlugin};
 use std::path::PathBuf;
@@ -45,6 +45,19 @@ impl Provider {
     /// `name version`, as messages name a plugin.
     pub fn label(&self) -> String {
         format!("{} {}", self.info.name, self.info.version)
+    }
+
+    /// Whose results are checked, for `check`.
+    fn who(&self) -> check::Who<'_> {
+        check::Who {
+            label: self.label(),
+            host: &self.host,
+        }
+    }
+
+    /// The writes refused in a dry run so far.
+    pub fn refused_writes(&self) -> Refused {
+        self.host.refused()
     }
 
     pub fn has(&self, capability: Capability) -> bool {
@@ -110,14 +123,14 @@ impl Provider {
         let page = self
             .with_instance(async |i, t| i.list_tags(t, cursor.as_deref()).await)
             .await?;
-        check::tag_page(&self.label(), page)
+        check::tag_page(&self.who(), page)
     }
 
     pub async fn resolve(&self, reference: &str) -> Result<Descriptor, Failure> {
         let d = self
             .with_instance(async |i, t| i.resolve(t, reference).await)
             .await?;
-        check::descriptor(&self.label(), reference, d)
+        check::descriptor(&self.who(), reference, d)
     }
 
     pub async fn get_manifest(&self, reference: &str) -> Result<Manifest, Failure> {
@@ -125,14 +138,14 @@ impl Provider {
         let m = self
             .with_instance(async |i, t| i.get_manifest(t, reference).await)
             .await?;
-        check::manifest(&self.label(), reference, m)
+        check::manifest(&self.who(), reference, m)
     }
 
     pub async fn get_blob(&self, digest: &str) -> Result<Vec<u8>, Failure> {
         let bytes = self
             .with_instance(async |i, t| i.get_blob(t, digest).await)
             .await?;
-        check::blob(&self.label(), digest, bytes)
+        check::blob(&self.who(), digest, bytes)
     }
 
     pub async fn push_manifest(
@@ -145,7 +158,7 @@ impl Provider {
         let digest = self
             .with_instance(async |i, t| i.push_manifest(t, reference, media_type, bytes).await)
             .await?;
-        check::digest(&self.label(), &digest)?;
+        check::digest(&self.who(), &digest)?;
         if let Err(why) = crate::digest::verify(&digest, bytes) {
             return Err(Failure::Plugin(format!(
                 "plugin {} said it stored {reference} as {digest}, but {why}",
@@ -265,7 +278,7 @@ impl Provider {
         let page = self
             .with_instance(async |i, t| i.list_manifests(t, cursor.as_deref()).await)
             .await?;
-        check::manifest_page(&self.label(), page)
+        check::manifest_page(&self.who(), page)
     }
 
     pub async fn delete_manifest(&self, digest: &str) -> Result<(), Failure> {
@@ -278,7 +291,7 @@ impl Provider {
         let found = self
             .with_instance(async |i, t| i.list_referrers(t, digest).await)
             .await?;
-        check::referrers(&self.label(), found)
+        check::referrers(&self.who(), found)
     }
 
     pub async fn list_repositories(&self, cursor: Option<String>) -> Result<Page<String>, Failure> {
@@ -286,13 +299,13 @@ impl Provider {
         let page = self
             .with_instance(async |i, t| i.list_repositories(t, cursor.as_deref()).await)
             .await?;
-        check::repository_page(&self.label(), page)
+        check::repository_page(&self.who(), page)
     }
 
     pub async fn permissions(&self) -> Result<Permissions, Failure> {
         let found = self
             .with_instance(async |i, t| i.permissions(t).await)
             .await?;
-        Ok(check::permissions(found))
+        Ok(check::permissions(&self.who(), found))
     }
 }

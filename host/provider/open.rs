@@ -82,6 +82,12 @@ pub async fn open(o: Opening<'_>) -> Result<Provider> {
         Target::Layout { dir } => (None, None, Some(dir.clone())),
     };
     let concurrency = usize::from(o.settings.concurrency.max(1));
+    // The operator's credential stays a secret after a plugin hands the
+    // host another one.
+    let operator = auth
+        .as_ref()
+        .and_then(|a| a.credential())
+        .map(|c| c.secret().to_string());
     let secret_values = o
         .info
         .options
@@ -89,6 +95,7 @@ pub async fn open(o: Opening<'_>) -> Result<Provider> {
         .filter(|opt| opt.secret)
         .filter_map(|opt| options.get(&opt.name).cloned())
         .chain(env.values().cloned())
+        .chain(operator)
         .collect();
     let host = Arc::new(HostContext {
         plugin: label,
@@ -101,6 +108,8 @@ pub async fn open(o: Opening<'_>) -> Result<Provider> {
         concurrency,
         secret_values,
         dry_run: o.dry_run,
+        refusals: Default::default(),
+        log_lines: Default::default(),
     });
     Ok(Provider {
         info: o.info,

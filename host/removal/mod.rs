@@ -51,5 +51,6 @@ pub async fn remove(
         missing: plan.missing,
         failed,
         kept: None,
+        refused: provider.refused_writes(),
     }
 }

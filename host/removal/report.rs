@@ -1,5 +1,6 @@
 //! What a removal did, tag by tag, as `tags rm` and `cleanup` print it.
 
+use crate::model::Refused;
 use crate::output::{self, Format};
 use serde::Serialize;
 
@@ -30,6 +31,9 @@ pub struct Report {
     /// Only `cleanup` reports what it kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept: Option<Vec<Kept>>,
+    /// Writes the provider attempted in a dry run, which berth refused.
+    #[serde(skip_serializing_if = "Refused::is_empty")]
+    pub refused: Refused,
 }
 
 impl Report {
@@ -77,6 +81,15 @@ impl Report {
                 "berth: error: {}:{}: {}",
                 self.repo, failed.tag, failed.error
             ));
+        }
+        if !self.refused.is_empty() {
+            crate::log::warn(&format!(
+                "dry run: provider {} attempted {} writes; berth refused every one",
+                self.provider, self.refused.count
+            ));
+            for write in &self.refused.first {
+                crate::log::warn(&format!("refused: {write}"));
+            }
         }
         let mut hints: Vec<&String> = self.failed.iter().flat_map(|f| &f.hints).collect();
         hints.sort();
