@@ -34,5 +34,6 @@ mod runtime;
 mod settings;
 mod target;
 mod text;
+mod transfer;
 
 use berth_parse::reference;

@@ -60,6 +60,20 @@ impl Repo {
         }
     }
 
+    /// Whether the registry serves the referrers API (asked once a run,
+    /// about `digest`): where it does not, clients keep the fallback tag.
+    pub async fn serves_referrers(&self, digest: &str) -> Result<bool, RegistryError> {
+        match self.learned.referrers_api.load(Ordering::Relaxed) {
+            SERVED => return Ok(true),
+            UNKNOWN => {}
+            _ => return Ok(false),
+        }
+        let served = self.referrers_api(digest).await?.is_some();
+        let learned = if served { SERVED } else { NOT_SERVED };
+        self.learned.referrers_api.store(learned, Ordering::Relaxed);
+        Ok(served)
+    }
+
     /// Every page of `GET /v2/<name>/referrers/<digest>`; `None` when the
     /// registry has no such API (it answers 404, which the API never does).
     async fn referrers_api(&self, digest: &str) -> Result<Option<Vec<Referrer>>, RegistryError> {
@@ -89,7 +103,7 @@ impl Repo {
     }
 }
 
-fn parse(what: &str, bytes: &[u8]) -> Result<Vec<Referrer>, RegistryError> {
+pub fn parse(what: &str, bytes: &[u8]) -> Result<Vec<Referrer>, RegistryError> {
     let index: Index = serde_json::from_slice(bytes).map_err(|e| {
         RegistryError::Invalid(format!("{what}: not an image index of referrers: {e}"))
     })?;

@@ -38,6 +38,8 @@ impl Provider for Acr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .secret_option(
             "aad-token",

@@ -18,6 +18,8 @@ impl Provider for Oci {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

@@ -62,6 +62,8 @@ impl Provider for Ecr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
             Capability::Permissions,
         ])
         .build()

@@ -41,6 +41,8 @@ impl Provider for Gcr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

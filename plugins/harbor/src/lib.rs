@@ -34,6 +34,8 @@ impl Provider for Harbor {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

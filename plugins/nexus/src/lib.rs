@@ -36,6 +36,8 @@ impl Provider for Nexus {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .option(
             "repository",

@@ -35,6 +35,8 @@ impl Provider for Quay {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .secret_option(
             "token",

@@ -30,6 +30,8 @@ impl Provider for Yandex {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }
