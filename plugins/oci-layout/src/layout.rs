@@ -71,21 +71,29 @@ impl Layout {
         Ok(layout)
     }
 
-    /// Opens the layout, first making one in an empty directory (a copy's
-    /// destination): never in a directory that holds anything else.
+    /// Opens the layout, first making one in a directory that holds
+    /// nothing else (a copy's destination). Several writers may make it at
+    /// once: the index is written under the lock, the marker last.
     pub fn create(target: &Target) -> Result<Self> {
         match Self::open(target) {
             Err(Error::NotFound(why)) => {
-                let empty = fs::read_dir(ROOT)
-                    .map(|mut entries| entries.next().is_none())
+                let ours = fs::read_dir(ROOT)
+                    .map(|entries| {
+                        // A layout's own files, or another writer's
+                        // temporary ones for them.
+                        entries.filter_map(|e| e.ok()).all(|e| {
+                            let name = e.file_name().to_string_lossy().into_owned();
+                            name == "blobs" || name.starts_with(INDEX) || name.starts_with(MARKER)
+                        })
+                    })
                     .unwrap_or(false);
-                if !empty {
+                if !ours {
                     return Err(Error::NotFound(why));
                 }
                 let layout = Layout {
                     shown: target.repository.clone(),
                 };
-                layout.write_atomic(INDEX, &index::to_bytes(&index::empty()))?;
+                layout.update_index(|_| Ok(()))?;
                 layout.write_atomic(MARKER, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
                 Self::open(target)
             }
