@@ -19,7 +19,9 @@ mod digest;
 mod doctor;
 mod duration;
 mod error;
+mod graph;
 mod imports;
+mod in_use;
 mod interrupt;
 mod link;
 mod log;
@@ -34,5 +36,6 @@ mod runtime;
 mod settings;
 mod target;
 mod text;
+mod verify;
 
 use berth_parse::reference;

@@ -102,6 +102,17 @@ impl Seeder {
         runtime().block_on(self.put_manifest(repo, tag.into(), IMAGE_INDEX, index(children)))
     }
 
+    /// Pushes `bytes` as a manifest of `media_type`, as `tag` or by digest.
+    pub fn push_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed {
+        runtime().block_on(self.put_manifest(repo, tag, media_type, bytes.to_vec()))
+    }
+
     /// Points `tag` at the manifest `reference` (a tag or digest) names.
     pub fn tag(&self, repo: &str, reference: &str, tag: &str) -> Pushed {
         runtime().block_on(async {
