@@ -340,7 +340,7 @@ fn referrers_come_along_through_the_fallback_tag() {
         "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry]});
     source.seeder().push_manifest(
         "app",
-        fallback.as_str(),
+        Some(fallback.as_str()),
         "application/vnd.oci.image.index.v1+json",
         &serde_json::to_vec(&list).unwrap(),
     );

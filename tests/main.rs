@@ -25,6 +25,7 @@ mod github;
 mod gitlab;
 mod harbor;
 mod hostile;
+mod images;
 mod layout;
 mod login;
 mod manifest;

@@ -40,6 +40,15 @@ struct Entry {
 }
 
 impl Repo {
+    /// Whether the registry serves the referrers API, once a lookup found out.
+    pub fn serves_referrers(&self) -> Option<bool> {
+        match self.learned.referrers_api.load(Ordering::Relaxed) {
+            SERVED => Some(true),
+            NOT_SERVED => Some(false),
+            UNKNOWN | 3.. => None,
+        }
+    }
+
     pub async fn referrers(&self, digest: &str) -> Result<Vec<Referrer>, RegistryError> {
         if self.learned.referrers_api.load(Ordering::Relaxed) != NOT_SERVED
             && let Some(found) = self.referrers_api(digest).await?
@@ -60,13 +69,12 @@ impl Repo {
         }
     }
 
-    /// Whether the registry serves the referrers API (asked once a run,
-    /// about `digest`): where it does not, clients keep the fallback tag.
-    pub async fn serves_referrers(&self, digest: &str) -> Result<bool, RegistryError> {
-        match self.learned.referrers_api.load(Ordering::Relaxed) {
-            SERVED => return Ok(true),
-            UNKNOWN => {}
-            _ => return Ok(false),
+    /// Whether the registry serves the referrers API, asked (about
+    /// `digest`) unless this run already knows: where it does not, clients
+    /// keep the fallback tag.
+    pub async fn has_referrers_api(&self, digest: &str) -> Result<bool, RegistryError> {
+        if let Some(known) = self.serves_referrers() {
+            return Ok(known);
         }
         let served = self.referrers_api(digest).await?.is_some();
         let learned = if served { SERVED } else { NOT_SERVED };

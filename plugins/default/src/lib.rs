@@ -20,6 +20,7 @@ impl Provider for Oci {
             Capability::PushManifest,
             Capability::PullBlobs,
             Capability::PushBlobs,
+            Capability::DeleteManifest,
         ])
         .build()
     }
