@@ -5,7 +5,8 @@ use crate::context::Context;
 use crate::decision::decide;
 use crate::error::{Error, Result};
 use crate::model::Capability;
-use crate::policy::Policy;
+use crate::policy::{Policy, Rules};
+use crate::policy_file::PolicyFile;
 use crate::reference::parse_repository;
 use crate::removal;
 use crate::target::Target;
@@ -29,7 +30,8 @@ Run `berth doctor REPO` first: it checks, changing nothing, that the credential 
 
 Examples:
   berth cleanup localhost:5000/app --match '^pr-' --older-than 30d --dry-run
-  berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json";
+  berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json
+  berth cleanup localhost:5000/app --policy policy.toml --dry-run";
 
 #[derive(clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -49,6 +51,10 @@ pub struct Args {
     /// Only tags matching REGEX are candidates; `.*` for all
     #[arg(long = "match", value_name = "REGEX")]
     pub matching: Option<String>,
+    /// Take the rules from a policy file (the rules whose repos globs match
+    /// REPO) instead of the flags
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_last", "keep", "older_than", "matching"])]
+    pub policy: Option<PathBuf>,
     /// Report what would be deleted; send only GET and HEAD requests
     #[arg(long)]
     pub dry_run: bool,
@@ -59,8 +65,11 @@ pub struct Args {
 
 pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let address = parse_repository(&args.repo)?;
-    let policy = policy(&args)?;
     let target = Target::new(&address, ctx.settings.plain_http);
+    let policy = match &args.policy {
+        Some(path) => from_file(path, &target.canonical())?,
+        None => Rules(vec![policy(&args)?]),
+    };
     let needs = [Capability::ListTags, Capability::DeleteTag];
     let provider = ctx.provider(&target, &needs, args.dry_run).await?;
     let repo = target.canonical();
@@ -93,6 +102,21 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     }
     report.print(ctx.settings.output, false);
     Ok(report.exit_code(false))
+}
+
+/// The rules of a policy file that apply to `repo`; none is an error, as
+/// a run that could delete nothing was surely not meant.
+fn from_file(path: &std::path::Path, repo: &str) -> Result<Rules> {
+    let file = PolicyFile::read(path)?;
+    let rules = file.rules_for(repo);
+    if rules.0.is_empty() {
+        return Err(Error::usage(format!(
+            "no rule of {} applies to {repo}",
+            file.name
+        ))
+        .hint("a rule applies when one of its `repos` globs matches the address, e.g. repos = [\"REGISTRY/PATH/*\"]"));
+    }
+    Ok(rules)
 }
 
 /// Checks the whole policy before any request is sent.

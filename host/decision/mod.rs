@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::model::{Capability, Tag};
-use crate::policy::{Candidate, Policy, Verdict};
+use crate::policy::{Candidate, Rules, Verdict};
 use crate::provider::Provider;
 use crate::removal::Kept;
 
@@ -18,19 +18,20 @@ pub struct Decision {
     pub kept: Vec<Kept>,
 }
 
-/// Lists `repo` and judges every tag by `policy`. Reads only.
+/// Lists `repo` and judges every tag by the rules that apply to it. Reads
+/// only.
 pub async fn decide(
     provider: &Provider,
     repo: &str,
     registry: &str,
-    policy: &Policy,
+    policy: &Rules,
     concurrency: usize,
 ) -> Result<Decision> {
     let tags = provider.all_tags(repo, registry).await?;
     let dates = if policy.needs_dates() {
         let selected: Vec<Tag> = tags
             .iter()
-            .filter(|t| policy.selects(&t.name))
+            .filter(|t| policy.needs_date_of(&t.name))
             .cloned()
             .collect();
         let manifests = provider.has(Capability::GetManifest);
