@@ -40,6 +40,7 @@ mod scope;
 mod settings;
 mod target;
 mod text;
+mod transfer;
 mod verify;
 
 use berth_parse::reference;

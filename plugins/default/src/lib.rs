@@ -20,6 +20,8 @@ impl Provider for Oci {
             Capability::PushManifest,
             Capability::DeleteManifest,
             Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

@@ -66,6 +66,8 @@ impl Provider for Ecr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
             Capability::Permissions,
             Capability::ListManifests,
             Capability::DeleteManifest,
