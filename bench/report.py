@@ -59,7 +59,17 @@ def verdict(value, target):
     return "met" if value <= target else "missed"
 
 
+def apply_figures():
+    path = os.path.join(work, "apply.txt")
+    if not os.path.exists(path):
+        return {}
+    return {line.split()[0]: line.split()[1:] for line in open(path) if line.strip()}
+
+
 mem = memory()
+applied = apply_figures()
+allowed = float(applied["rate"][0]) if "rate" in applied else None
+apply_share = float(applied["berth-apply"][3]) / allowed if allowed and "berth-apply" in applied else None
 ms = lambda v: f"{v * 1000:.1f} ms" if v is not None else "-"
 ratio = lambda a, b: (a / b) if a is not None and b else None
 
@@ -91,6 +101,8 @@ print(f"| `tags ls` 100,000 tags over 100 pages | {fmt(pages_ratio)} curl loop |
 print(f"| remove 1,000 tags | {fmt(rm_ratio)} curl floor | ≤ 2x | {verdict(rm_ratio, 2.0)} |")
 print(f"| cleanup dry run, 5,000 config dates | {fmt(dates_ratio)} curl floor | ≤ 1.5x | {verdict(dates_ratio, 1.5)} |")
 print(f"| peak memory, `tags ls` 2,000 | {fmt(mem_ratio)} skopeo | ≤ 1x | {verdict(mem_ratio, 1.0)} |")
+share = lambda v: f"{v * 100:.0f} %" if v is not None else "-"
+print(f"| apply against a registry throttling deletes | {share(apply_share)} of the allowed rate | ≥ 90 % | {'not measured' if apply_share is None else 'met' if apply_share >= 0.9 else 'missed'} |")
 print(f"| `berth --version` | {ms(version_ms)} | ≤ 10 ms | {verdict(version_ms, 0.010)} |")
 print(f"| `berth plugins ls` | {ms(plugins_ms)} | ≤ 10 ms | {verdict(plugins_ms, 0.010)} |")
 print()
@@ -101,6 +113,19 @@ print(table("pages", "`tags ls` of 100,000 tags over 100 pages", "curl loop over
 print(table("rm", "Remove 1,000 tags with distinct digests", "curl -X DELETE, 8 in parallel"))
 print(table("dates", "Cleanup dry run of 5,000 tags dated from image configs", "curl manifests and configs, 8 in parallel"))
 print(table("startup", "Start-up", None))
+if applied:
+    print("### `berth apply` against a registry that throttles deletes\n")
+    print(f"Token bucket of {applied['rate'][0]} deletes a second, burst 5, 429 with `Retry-After` beyond it;")
+    print("counted by the throttling registry (`bench/throttle.py`) from its own clock.\n")
+    print("| client | deletes passed | answered 429 | span | deletes/s | of allowed |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for key, name in [("berth-apply", "berth apply"), ("curl-retry", "curl, 8 in flight, `--retry` after Retry-After")]:
+        if key in applied:
+            n, refused, span, per_s = applied[key]
+            print(f"| {name} | {n} | {refused} | {float(span):.1f} s | {per_s} | {share(float(per_s) / allowed)} |")
+    if "berth-apply-wall" in applied:
+        print(f"\nberth apply's whole run, listing and re-checking every tag included: {applied['berth-apply-wall'][0]} s.")
+    print()
 if mem:
     print("### Peak memory\n")
     print("| command | peak RSS |")

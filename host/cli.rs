@@ -20,6 +20,7 @@ const EXAMPLES: &str = "Examples:
   berth tags ls localhost:5000/app -o json
   berth tags rm localhost:5000/app pr-41 pr-42
   berth cleanup localhost:5000/app --match '^pr-' --keep-last 5 --dry-run
+  berth apply plan.json --shard 0/4 --journal shard-0.journal
   berth manifest get localhost:5000/app:v1
   berth plugins ls";
 
@@ -60,6 +61,8 @@ pub enum Command {
     Manifest(ManifestCommand),
     /// Remove the tags a policy selects, and report why the others were kept
     Cleanup(commands::cleanup::Args),
+    /// Execute a plan, or one shard of it, checking each tag again first
+    Apply(commands::apply::Args),
     /// List, describe and verify provider plugins
     #[command(
         subcommand,
@@ -135,6 +138,11 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         // Writing a plugin crate needs neither a client nor a plugin.
         Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(args),
         Command::Completions(args) => commands::completions::run(args, Cli::command()),
+        // The operator's cap on writes is part of the shared HTTP client.
+        Command::Apply(args) => {
+            let ctx = Context::with_write_rate(cli.settings, args.rate)?;
+            commands::apply::run(&ctx, args).await
+        }
         command => dispatch(&Context::new(cli.settings)?, command).await,
     }
 }
@@ -150,6 +158,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
         Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(ctx, args).await,
         Command::Manifest(ManifestCommand::Put(args)) => commands::manifest::put(ctx, args).await,
         Command::Cleanup(args) => commands::cleanup::run(ctx, args).await,
+        Command::Apply(args) => commands::apply::run(ctx, args).await,
         Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(ctx).await,
         Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(ctx, args).await,
         Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(ctx).await,

@@ -7,6 +7,7 @@
 //! in `runtime`. The binary is `cli::main`; nothing else is public, so the
 //! compiler reports what nothing calls.
 
+mod apply;
 mod auth;
 mod catalog;
 pub mod cli;

@@ -10,6 +10,8 @@ pub mod referrers;
 mod tags;
 mod untag;
 
+pub use untag::is_throwaway_of;
+
 use crate::auth::RegistryAuth;
 use crate::model::{Manifest, RegistryError};
 use crate::net::{Client, Grants, Request, Response};

@@ -201,6 +201,12 @@ impl Running {
         assert!(status.success(), "kill -INT failed");
     }
 
+    /// Kills the run at once (SIGKILL), as a lost node or the OOM killer
+    /// does: nothing is flushed or cleaned up.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill the run");
+    }
+
     /// Waits for the end of the run and returns what it left.
     pub fn wait(mut self) -> Output {
         let status = loop {

@@ -102,6 +102,12 @@ impl Seeder {
         runtime().block_on(self.put_manifest(repo, tag.into(), IMAGE_INDEX, index(children)))
     }
 
+    /// Pushes `body` as a manifest of `media_type` under `tag`, byte for
+    /// byte (its blobs must be there already).
+    pub fn push_manifest(&self, repo: &str, tag: &str, media_type: &str, body: &[u8]) -> Pushed {
+        runtime().block_on(self.put_manifest(repo, Some(tag), media_type, body.to_vec()))
+    }
+
     /// Points `tag` at the manifest `reference` (a tag or digest) names.
     pub fn tag(&self, repo: &str, reference: &str, tag: &str) -> Pushed {
         runtime().block_on(async {
