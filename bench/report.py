@@ -78,6 +78,8 @@ cold = median("cold", "berth, fresh cache")
 pages_ratio = ratio(median("pages", "berth"), median("pages", "curl loop over the pages"))
 rm_ratio = ratio(median("rm", "berth tags rm"), median("rm", "curl -X DELETE, 8 in parallel"))
 dates_ratio = ratio(median("dates", "berth cleanup --dry-run"), median("dates", "curl manifests and configs, 8 in parallel"))
+images_ratio = ratio(median("images", "berth cleanup --dry-run, 2,500 images + 2,500 signatures"),
+                     median("images", "berth cleanup --dry-run, 5,000 images"))
 version_ms = median("startup", "berth --version")
 plugins_ms = median("startup", "berth plugins ls")
 mem_ratio = ratio(mem.get("berth tags ls 2000"), mem.get("skopeo list-tags 2000"))
@@ -100,6 +102,7 @@ print(f"| first run, fresh cache | {ms(cold)} | ≤ 150 ms | {verdict(cold, 0.15
 print(f"| `tags ls` 100,000 tags over 100 pages | {fmt(pages_ratio)} curl loop | ≤ 1.3x | {verdict(pages_ratio, 1.3)} |")
 print(f"| remove 1,000 tags | {fmt(rm_ratio)} curl floor | ≤ 2x | {verdict(rm_ratio, 2.0)} |")
 print(f"| cleanup dry run, 5,000 config dates | {fmt(dates_ratio)} curl floor | ≤ 1.5x | {verdict(dates_ratio, 1.5)} |")
+print(f"| cleanup dry run, 2,500 of 5,000 tags attachments | {fmt(images_ratio)} no attachments | ≤ 1.2x | {verdict(images_ratio, 1.2)} |")
 print(f"| peak memory, `tags ls` 2,000 | {fmt(mem_ratio)} skopeo | ≤ 1x | {verdict(mem_ratio, 1.0)} |")
 share = lambda v: f"{v * 100:.0f} %" if v is not None else "-"
 print(f"| apply against a registry throttling deletes | {share(apply_share)} of the allowed rate | ≥ 90 % | {'not measured' if apply_share is None else 'met' if apply_share >= 0.9 else 'missed'} |")
@@ -112,6 +115,16 @@ print(table("cold", "`tags ls` on a fresh cache dir (plugin compiled)", None))
 print(table("pages", "`tags ls` of 100,000 tags over 100 pages", "curl loop over the pages"))
 print(table("rm", "Remove 1,000 tags with distinct digests", "curl -X DELETE, 8 in parallel"))
 print(table("dates", "Cleanup dry run of 5,000 tags dated from image configs", "curl manifests and configs, 8 in parallel"))
+print(table("images", "Cleanup dry run: 5,000 tags, half of them signatures, vs 5,000 images", "berth cleanup --dry-run, 5,000 images"))
+requests_path = os.path.join(work, "images-requests.txt")
+if os.path.exists(requests_path):
+    print("### Requests of a cleanup dry run, 5,000 tags\n")
+    print("| repository | HTTP requests in all | graph |")
+    print("| --- | --- | --- |")
+    for line in open(requests_path):
+        name, total, *graph = line.split()
+        print(f"| {name} | {total} | {' '.join(graph) or '-'} |")
+    print()
 print(table("startup", "Start-up", None))
 if applied:
     print("### `berth apply` against a registry that throttles deletes\n")

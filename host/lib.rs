@@ -20,7 +20,9 @@ mod digest;
 mod doctor;
 mod duration;
 mod error;
+mod graph;
 mod imports;
+mod in_use;
 mod interrupt;
 mod link;
 mod log;
@@ -35,5 +37,6 @@ mod runtime;
 mod settings;
 mod target;
 mod text;
+mod verify;
 
 use berth_parse::reference;

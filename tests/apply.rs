@@ -262,7 +262,7 @@ fn throwaway(seeder: &Seeder, repo: &str, tag: &str, for_tag: &str) -> String {
     seeder
         .push_manifest(
             repo,
-            tag,
+            Some(tag),
             "application/vnd.oci.image.manifest.v1+json",
             &bytes,
         )

@@ -26,6 +26,7 @@ mod github;
 mod gitlab;
 mod harbor;
 mod hostile;
+mod images;
 mod layout;
 mod login;
 mod manifest;

@@ -40,6 +40,15 @@ struct Entry {
 }
 
 impl Repo {
+    /// Whether the registry serves the referrers API, once a lookup found out.
+    pub fn serves_referrers(&self) -> Option<bool> {
+        match self.learned.referrers_api.load(Ordering::Relaxed) {
+            SERVED => Some(true),
+            NOT_SERVED => Some(false),
+            UNKNOWN | 3.. => None,
+        }
+    }
+
     pub async fn referrers(&self, digest: &str) -> Result<Vec<Referrer>, RegistryError> {
         if self.learned.referrers_api.load(Ordering::Relaxed) != NOT_SERVED
             && let Some(found) = self.referrers_api(digest).await?

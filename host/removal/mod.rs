@@ -2,14 +2,15 @@
 //! manifest by digest, run them concurrently with progress and Ctrl-C
 //! handling, and report per tag.
 
+mod follow;
 mod plan;
 mod report;
 mod run;
 
+pub use follow::{Item, remove as remove_following};
 pub use plan::plan;
-pub use report::{Failed, Kept, Report};
-pub use run::Unrecorded;
-pub use run::{Record, execute};
+pub use report::{Damaged, Failed, Kept, Report};
+pub use run::{Record, Unrecorded, execute};
 
 use crate::model::Tag;
 use crate::provider::Provider;
@@ -65,6 +66,9 @@ pub async fn remove_recorded(
         missing: plan.missing,
         failed,
         kept: None,
+        attachments: None,
+        untagged: None,
+        damaged: None,
         refused: provider.refused_writes(),
     }
 }

@@ -102,10 +102,15 @@ impl Seeder {
         runtime().block_on(self.put_manifest(repo, tag.into(), IMAGE_INDEX, index(children)))
     }
 
-    /// Pushes `body` as a manifest of `media_type` under `tag`, byte for
-    /// byte (its blobs must be there already).
-    pub fn push_manifest(&self, repo: &str, tag: &str, media_type: &str, body: &[u8]) -> Pushed {
-        runtime().block_on(self.put_manifest(repo, Some(tag), media_type, body.to_vec()))
+    /// Pushes `bytes` as a manifest of `media_type`, as `tag` or by digest.
+    pub fn push_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed {
+        runtime().block_on(self.put_manifest(repo, tag, media_type, bytes.to_vec()))
     }
 
     /// Points `tag` at the manifest `reference` (a tag or digest) names.

@@ -18,6 +18,7 @@ impl Provider for Oci {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::DeleteManifest,
         ])
         .build()
     }

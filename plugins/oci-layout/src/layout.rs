@@ -188,6 +188,16 @@ impl Layout {
         }
     }
 
+    /// Removes a blob; false when the layout lacked it.
+    pub fn remove_blob(&self, digest: &str) -> Result<bool> {
+        let relative = self.blob_path(digest)?;
+        match fs::remove_file(path(&relative)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(self.io(&relative, e)),
+        }
+    }
+
     /// A blob's bytes, checked against its digest.
     pub fn blob(&self, digest: &str) -> Result<Vec<u8>> {
         let relative = self.blob_path(digest)?;
