@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # berth apply against a registry that throttles deletes (a token bucket of
-# RATE a second, burst 5, 429 with Retry-After beyond it: GitHub allows 180
-# a minute), and, as the peer, curl deleting the same number of manifests
+# RATE a second holding BURST, 429 with Retry-After beyond it: GitHub allows
+# 180 a minute), and, as the peer, curl deleting the same number of manifests
 # 8 at a time and retrying 429s after their Retry-After. Throughput is
 # counted by the throttling registry itself. Writes WORK/apply.txt.
 #
-# usage: bench/apply.sh REGISTRY(host:port) BERTH WORK [DELETES] [RATE]
+# usage: bench/apply.sh REGISTRY(host:port) BERTH WORK [DELETES] [RATE] [BURST]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reg=$1 berth=$2 work=$3 deletes=${4:-600} rate=${5:-20}
+reg=$1 berth=$2 work=$3 deletes=${4:-600} rate=${5:-20} burst=${6:-20}
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fake=127.0.0.1:$port
 
-python3 bench/throttle.py "$port" "$reg" "$rate" 5 "$work/throttle.log" &
+python3 bench/throttle.py "$port" "$reg" "$rate" "$burst" "$work/throttle.log" &
 fake_pid=$!
 trap 'kill $fake_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://$fake/v2/" >/dev/null && break; sleep 0.1; done
@@ -55,5 +55,5 @@ from=$(( $(log_lines) + 1 ))
 head -n "$deletes" "$work/apply-curl.digests" | cut -d' ' -f2 \
     | xargs -P 8 -I{} curl -sf -o /dev/null --retry 20 -X DELETE "http://$fake/v2/apply-curl/manifests/{}"
 stats "curl-retry" "$from" >> "$work/apply.txt"
-echo "rate $rate" >> "$work/apply.txt"
+echo "rate $rate $burst" >> "$work/apply.txt"
 cat "$work/apply.txt"

@@ -128,7 +128,7 @@ if os.path.exists(requests_path):
 print(table("startup", "Start-up", None))
 if applied:
     print("### `berth apply` against a registry that throttles deletes\n")
-    print(f"Token bucket of {applied['rate'][0]} deletes a second, burst 5, 429 with `Retry-After` beyond it;")
+    print(f"Token bucket of {applied['rate'][0]} deletes a second holding {applied['rate'][1]}, 429 with `Retry-After` beyond it;")
     print("counted by the throttling registry (`bench/throttle.py`) from its own clock.\n")
     print("| client | deletes passed | answered 429 | span | deletes/s | of allowed |")
     print("| --- | --- | --- | --- | --- | --- |")
