@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-const PAGE: &str = include_str!("page.html");
+const PAGE: &str = include_str!("plan_page.html");
 
 /// The page for `plan`.
 pub fn render(plan: &impl Serialize) -> String {
