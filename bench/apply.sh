@@ -43,7 +43,7 @@ print(json.dumps({"version": 1, "created": "2026-01-01T00:00:00Z", "bytes_freed"
 PY
 from=$(( $(log_lines) + 1 ))
 start=$(date +%s.%N)
-"$berth" apply "$work/apply-plan.json" -q
+"$berth" apply "$work/apply-plan.json" -q > /dev/null
 end=$(date +%s.%N)
 {
     stats "berth-apply" "$from"

@@ -79,4 +79,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 http.server.ThreadingHTTPServer.daemon_threads = True
+# A client closing its connection is no error worth a traceback.
+http.server.ThreadingHTTPServer.handle_error = lambda self, request, address: None
 http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
