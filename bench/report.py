@@ -59,7 +59,17 @@ def verdict(value, target):
     return "met" if value <= target else "missed"
 
 
+def apply_figures():
+    path = os.path.join(work, "apply.txt")
+    if not os.path.exists(path):
+        return {}
+    return {line.split()[0]: line.split()[1:] for line in open(path) if line.strip()}
+
+
 mem = memory()
+applied = apply_figures()
+allowed = float(applied["rate"][0]) if "rate" in applied else None
+apply_share = float(applied["berth-apply"][3]) / allowed if allowed and "berth-apply" in applied else None
 ms = lambda v: f"{v * 1000:.1f} ms" if v is not None else "-"
 ratio = lambda a, b: (a / b) if a is not None and b else None
 
@@ -101,6 +111,8 @@ print(f"| peak memory, `tags ls` 2,000 | {fmt(mem_ratio)} skopeo | ≤ 1x | {ver
 print(f"| plan 1,000 repositories x 50 tags | {fmt(plan_floor)} curl floor | ≤ 1.3x | {verdict(plan_floor, 1.3)} |")
 print(f"| plan vs a loop of `cleanup --dry-run` | {fmt(plan_loop)} | ≤ 0.25x | {verdict(plan_loop, 0.25)} |")
 print(f"| peak memory, plan of 1,000 repositories | {f'{plan_mib:.1f} MiB' if plan_mib else '-'} | ≤ 100 MiB | {verdict(plan_mib, 100)} |")
+share = lambda v: f"{v * 100:.0f} %" if v is not None else "-"
+print(f"| apply against a registry throttling deletes | {share(apply_share)} of the allowed rate | ≥ 90 % | {'not measured' if apply_share is None else 'met' if apply_share >= 0.9 else 'missed'} |")
 print(f"| `berth --version` | {ms(version_ms)} | ≤ 10 ms | {verdict(version_ms, 0.010)} |")
 print(f"| `berth plugins ls` | {ms(plugins_ms)} | ≤ 10 ms | {verdict(plugins_ms, 0.010)} |")
 print()
@@ -123,6 +135,19 @@ if os.path.exists(requests_path):
 print(table("startup", "Start-up", None))
 print(table("plan-floor", "Plan of 1,000 repositories x 50 tags", "curl floor: catalog + tag lists, 8 in flight"))
 print(table("plan-loop", "Plan against a shell loop of `cleanup --dry-run` per repository (one run)", "shell loop of berth cleanup --dry-run"))
+if applied:
+    print("### `berth apply` against a registry that throttles deletes\n")
+    print(f"Token bucket of {applied['rate'][0]} deletes a second holding {applied['rate'][1]}, 429 with `Retry-After` beyond it;")
+    print("counted by the throttling registry (`bench/throttle.py`) from its own clock.\n")
+    print("| client | deletes passed | answered 429 | span | deletes/s | of allowed |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for key, name in [("berth-apply", "berth apply"), ("curl-retry", "curl, 8 in flight, `--retry` after Retry-After")]:
+        if key in applied:
+            n, refused, span, per_s = applied[key]
+            print(f"| {name} | {n} | {refused} | {float(span):.1f} s | {per_s} | {share(float(per_s) / allowed)} |")
+    if "berth-apply-wall" in applied:
+        print(f"\nberth apply's whole run, listing and re-checking every tag included: {applied['berth-apply-wall'][0]} s.")
+    print()
 if mem:
     print("### Peak memory\n")
     print("| command | peak RSS |")

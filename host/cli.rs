@@ -21,6 +21,7 @@ const EXAMPLES: &str = "Examples:
   berth tags rm localhost:5000/app pr-41 pr-42
   berth cleanup localhost:5000/app --match '^pr-' --keep-last 5 --dry-run
   berth repos ls localhost:5000
+  berth apply plan.json --shard 0/4 --journal shard-0.journal
   berth manifest get localhost:5000/app:v1
   berth cp ghcr.io/acme/app:v1 localhost:5000/app:v1
   berth push localhost:5000/charts/app:1.2.3 app-1.2.3.tgz
@@ -86,6 +87,8 @@ pub enum Command {
   berth repos ls ghcr.io/acme -o json"
     )]
     Repos(ReposCommand),
+    /// Execute a plan, or one shard of it, checking each tag again first
+    Apply(commands::apply::Args),
     /// List, describe and verify provider plugins
     #[command(
         subcommand,
@@ -173,6 +176,11 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         // Writing a plugin crate needs neither a client nor a plugin.
         Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(args),
         Command::Completions(args) => commands::completions::run(args, Cli::command()),
+        // The operator's cap on writes is part of the shared HTTP client.
+        Command::Apply(args) => {
+            let ctx = Context::with_write_rate(cli.settings, args.rate)?;
+            commands::apply::run(&ctx, args).await
+        }
         command => dispatch(&Context::new(cli.settings)?, command).await,
     }
 }
@@ -194,6 +202,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
         Command::Push(args) => commands::push::run(ctx, args).await,
         Command::Pull(args) => commands::pull::run(ctx, args).await,
         Command::Referrers(ReferrersCommand::Ls(args)) => commands::referrers::ls(ctx, args).await,
+        Command::Apply(args) => commands::apply::run(ctx, args).await,
         Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(ctx).await,
         Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(ctx, args).await,
         Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(ctx).await,

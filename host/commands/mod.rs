@@ -3,6 +3,7 @@
 //! never calls another; what two share lives below them (`removal`,
 //! `provider`).
 
+pub mod apply;
 pub mod cleanup;
 pub mod completions;
 pub mod cp;
