@@ -20,6 +20,8 @@ const EXAMPLES: &str = "Examples:
   berth tags ls localhost:5000/app -o json
   berth tags rm localhost:5000/app pr-41 pr-42
   berth cleanup localhost:5000/app --match '^pr-' --keep-last 5 --dry-run
+  berth repos ls localhost:5000
+  berth apply plan.json --shard 0/4 --journal shard-0.journal
   berth manifest get localhost:5000/app:v1
   berth cp ghcr.io/acme/app:v1 localhost:5000/app:v1
   berth push localhost:5000/charts/app:1.2.3 app-1.2.3.tgz
@@ -75,6 +77,18 @@ pub enum Command {
     Referrers(ReferrersCommand),
     /// Remove the tags a policy selects, and report why the others were kept
     Cleanup(commands::cleanup::Args),
+    /// Plan the cleanup of whole registries by a policy file, reading only
+    Plan(commands::plan::Args),
+    /// List the repositories of a registry
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  berth repos ls localhost:5000
+  berth repos ls ghcr.io/acme -o json"
+    )]
+    Repos(ReposCommand),
+    /// Execute a plan, or one shard of it, checking each tag again first
+    Apply(commands::apply::Args),
     /// List, describe and verify provider plugins
     #[command(
         subcommand,
@@ -108,6 +122,12 @@ pub enum TagsCommand {
     Ls(commands::tags_ls::Args),
     /// Remove exactly the named tags
     Rm(commands::tags_rm::Args),
+}
+
+#[derive(Subcommand)]
+pub enum ReposCommand {
+    /// Every repository of a registry, or under a path prefix of it
+    Ls(commands::repos_ls::Args),
 }
 
 #[derive(Subcommand)]
@@ -156,6 +176,11 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         // Writing a plugin crate needs neither a client nor a plugin.
         Command::Plugins(PluginsCommand::New(args)) => commands::plugins_new::new(args),
         Command::Completions(args) => commands::completions::run(args, Cli::command()),
+        // The operator's cap on writes is part of the shared HTTP client.
+        Command::Apply(args) => {
+            let ctx = Context::with_write_rate(cli.settings, args.rate)?;
+            commands::apply::run(&ctx, args).await
+        }
         command => dispatch(&Context::new(cli.settings)?, command).await,
     }
 }
@@ -171,10 +196,13 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
         Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(ctx, args).await,
         Command::Manifest(ManifestCommand::Put(args)) => commands::manifest::put(ctx, args).await,
         Command::Cleanup(args) => commands::cleanup::run(ctx, args).await,
+        Command::Plan(args) => commands::plan::run(ctx, args).await,
+        Command::Repos(ReposCommand::Ls(args)) => commands::repos_ls::run(ctx, args).await,
         Command::Cp(args) => commands::cp::run(ctx, args).await,
         Command::Push(args) => commands::push::run(ctx, args).await,
         Command::Pull(args) => commands::pull::run(ctx, args).await,
         Command::Referrers(ReferrersCommand::Ls(args)) => commands::referrers::ls(ctx, args).await,
+        Command::Apply(args) => commands::apply::run(ctx, args).await,
         Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(ctx).await,
         Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(ctx, args).await,
         Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(ctx).await,

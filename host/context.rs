@@ -27,10 +27,16 @@ pub struct Context {
 
 impl Context {
     pub fn new(settings: Settings) -> Result<Self> {
+        Self::with_write_rate(settings, None)
+    }
+
+    /// With the operator's cap on write requests a second per registry.
+    pub fn with_write_rate(settings: Settings, write_rate: Option<f64>) -> Result<Self> {
         let client = Client::new(NetConfig {
             timeout: settings.timeout,
             insecure: settings.insecure,
             ca_file: settings.ca_file.clone(),
+            write_rate,
             ..NetConfig::default()
         })
         .map_err(|e| Error::usage(e.to_string()))?;
@@ -198,6 +204,22 @@ impl Context {
             dry_run,
         })
         .await
+    }
+
+    /// Opens the provider `name` (as a plan recorded it) for `target`;
+    /// `--provider` overrides it.
+    pub async fn provider_named(
+        &self,
+        target: &Target,
+        name: &str,
+        needs: &[Capability],
+    ) -> Result<Provider> {
+        let name = match self.settings.provider.as_str() {
+            "auto" => name,
+            forced => forced,
+        };
+        let plugin = self.catalog().await?.require(name)?;
+        self.open(plugin, target, needs, false).await
     }
 
     /// Selects and opens the provider for `target` in one step, as most

@@ -3,6 +3,7 @@
 //! never calls another; what two share lives below them (`removal`,
 //! `provider`).
 
+pub mod apply;
 pub mod cleanup;
 pub mod completions;
 pub mod cp;
@@ -10,10 +11,12 @@ pub mod detect;
 pub mod doctor;
 pub mod login;
 pub mod manifest;
+pub mod plan;
 pub mod plugins;
 pub mod plugins_new;
 pub mod pull;
 pub mod push;
 pub mod referrers;
+pub mod repos_ls;
 pub mod tags_ls;
 pub mod tags_rm;

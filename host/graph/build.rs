@@ -215,7 +215,7 @@ impl Graph {
         self.referrers_of(provider, first, concurrency).await?;
         let lacks_api = provider
             .registry()
-            .is_some_and(|r| r.serves_referrers() == Some(false));
+            .is_some_and(|r| r.learned_referrers_api() == Some(false));
         if !lacks_api {
             self.referrers_of(provider, &digests[1..], concurrency)
                 .await?;

@@ -1,21 +1,31 @@
-//! One rate limiter per host, shared by every request the process sends
-//! there: the host's own, and those of every plugin instance. It keeps a
-//! throttled run at the pace the server allows instead of bursting into 429s.
+//! One rate limiter per host (a registry, or the API beside it), shared by
+//! every request the process sends there: the host's own, and those of
+//! every plugin instance. It keeps a throttled run at the pace the server
+//! allows instead of bursting into 429s.
 //!
-//! - **Pause.** A 429 (or a 503 with `Retry-After`) pauses every request to
-//!   the host for the wait it asks (`Retry-After`, `X-Retry-After`, else the
-//!   retry's backoff); so does an answer saying no requests are left
-//!   (`RateLimit-Remaining: 0`, `X-RateLimit-Remaining: 0`) until the reset.
-//!   A wait longer than `NetConfig::max_retry_wait` pauses nobody: the
-//!   request fails at once with the server's answer.
-//! - **Pace.** Requests start at least `interval` apart. A throttle sets the
-//!   interval from what the host bore since the previous throttle: the
-//!   requests it answered divided over that time plus the wait it asked. A
-//!   throttle with no answer since doubles the interval. Each answer then
-//!   shortens it by 1/64, to find a pace the host raised again. When the
-//!   host reports fewer than 64 requests left, they are spread evenly over
-//!   the time to its reset.
-//! - **Start.** A host not heard from yet gets one request, then one more in
+//! - **Classes.** Reads (GET, HEAD) and writes are limited apart: registries
+//!   budget deletes and pushes on their own, so a throttled delete says
+//!   nothing about how fast tags may be listed, and the other way round.
+//! - **Pause.** A 429 (or a 503 with `Retry-After`) pauses every request of
+//!   its class to the host for the wait it asks (`Retry-After` in seconds
+//!   or as an HTTP date, `X-Retry-After`, else the retry's backoff); so does
+//!   an answer saying no requests are left (`RateLimit-Remaining: 0`,
+//!   `X-RateLimit-Remaining: 0`) until the reset. A wait longer than
+//!   `NetConfig::max_retry_wait` pauses nobody: the request fails at once
+//!   with the server's answer.
+//! - **Pace.** Requests start at least `interval` apart. The first throttle
+//!   sets it from the requests answered since the first one, over that time
+//!   plus the wait asked: a first guess. A later throttle brackets the
+//!   server's rate: the pace it stopped is too fast, and the requests
+//!   answered since the previous throttle, over that time, came no faster
+//!   than the server allows (its burst can make them slower, never
+//!   faster); the interval becomes the rate halfway between. A throttle
+//!   with no answer since doubles the interval. Each answer then shortens
+//!   it: by 1/64 while the pace is the first guess, to approach the
+//!   server's rate fast, and by 1/4096 once bracketed, to find the rest of
+//!   it (or a rate the server raised) without spending its burst on probes. When the host reports fewer than 64
+//!   requests left, they are spread evenly over the time to its reset.
+//! - **Start.** A class not heard from yet gets one request, then one more in
 //!   flight per round of answers, so a first burst of many requests cannot
 //!   all be refused before anything is known. This ends at the first
 //!   throttle or at reported rate-limit headers, which pace from then on.
@@ -37,6 +47,12 @@ const FIRST_GUESS: Duration = Duration::from_millis(10);
 const LOW_REMAINING: u64 = 64;
 /// Past this many requests in flight, the start-up window no longer binds.
 const MAX_WINDOW: u32 = 256;
+/// How much each answer shortens the interval: while the pace is a first
+/// guess, and once bracketed between two throttles.
+const GUESS_PROBE: u32 = 64;
+const BRACKETED_PROBE: u32 = 4096;
+/// A throttle at a pace no faster than what was answered slows it by 1/4.
+const BACK_OFF: u32 = 4;
 
 /// Every host's limiter, made on first use.
 pub struct Limiters {
@@ -68,8 +84,7 @@ impl Limiters {
                     host: host.to_string(),
                     write_interval: self.write_interval,
                     max_pause: self.max_pause,
-                    state: Mutex::new(State::new(Instant::now())),
-                    freed: Notify::new(),
+                    classes: [Class::new(), Class::new()],
                 })
             })
             .clone()
@@ -80,25 +95,41 @@ pub struct Limiter {
     host: String,
     write_interval: Option<Duration>,
     max_pause: Duration,
+    /// Reads, then writes.
+    classes: [Class; 2],
+}
+
+struct Class {
     state: Mutex<State>,
     /// Wakes requests waiting for room in the start-up window.
     freed: Notify,
+}
+
+impl Class {
+    fn new() -> Self {
+        Class {
+            state: Mutex::new(State::new(Instant::now())),
+            freed: Notify::new(),
+        }
+    }
 }
 
 impl Limiter {
     /// Waits until a request (a write when `write`) may start.
     pub async fn acquire(self: &Arc<Self>, write: bool) -> Permit {
         let write_interval = self.write_interval.filter(|_| write);
+        let class = &self.classes[usize::from(write)];
         loop {
             // Made before the state is read, so no release is missed.
-            let freed = self.freed.notified();
+            let freed = class.freed.notified();
             let wait = {
                 let now = Instant::now();
-                let mut state = self.state.lock().unwrap();
+                let mut state = class.state.lock().unwrap();
                 match state.admit(now, write_interval) {
                     Ok(()) => {
                         return Permit {
                             limiter: self.clone(),
+                            write,
                             started: now,
                         };
                     }
@@ -117,6 +148,7 @@ impl Limiter {
 /// frees its place.
 pub struct Permit {
     limiter: Arc<Limiter>,
+    write: bool,
     started: Instant,
 }
 
@@ -134,7 +166,7 @@ impl Permit {
         let now = Instant::now();
         let asked = retry_after(headers);
         let throttled = status == 429 || (status == 503 && asked.is_some());
-        let mut state = limiter.state.lock().unwrap();
+        let mut state = self.class().state.lock().unwrap();
         if let Some(quota) = quota(headers) {
             state.heed(quota, now, limiter.max_pause);
         }
@@ -146,20 +178,26 @@ impl Permit {
         if wait <= limiter.max_pause {
             state.throttled(self.started, now, wait);
             log::debug(&format!(
-                "{} throttles: pausing its requests for {} ms, then one every {} ms",
+                "{} throttles {}: pausing them for {} ms, then one every {} ms",
                 limiter.host,
+                if self.write { "writes" } else { "reads" },
                 wait.as_millis(),
                 state.interval().as_millis()
             ));
         }
         Some(wait)
     }
+
+    fn class(&self) -> &Class {
+        &self.limiter.classes[usize::from(self.write)]
+    }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        self.limiter.state.lock().unwrap().in_flight -= 1;
-        self.limiter.freed.notify_waiters();
+        let class = self.class();
+        class.state.lock().unwrap().in_flight -= 1;
+        class.freed.notify_waiters();
     }
 }
 
@@ -179,10 +217,14 @@ struct State {
     window: Option<u32>,
     /// Answers since the window last grew.
     acked: u32,
-    /// Start of the period since the last throttle, and the requests
-    /// started in it that the host answered without throttling.
+    /// When the last throttle came (at first: when the class was made), and
+    /// the requests started since that the host answered without throttling.
     since: Instant,
     answers: u32,
+    /// The pace the last throttle stopped, once requests were paced.
+    too_fast: Option<Duration>,
+    /// Whether a throttle came yet.
+    throttled: bool,
 }
 
 impl State {
@@ -198,6 +240,8 @@ impl State {
             acked: 0,
             since: now,
             answers: 0,
+            too_fast: None,
+            throttled: false,
         }
     }
 
@@ -231,6 +275,10 @@ impl State {
     }
 
     fn answered(&mut self, started: Instant) {
+        // The first guess counts from the first request answered.
+        if !self.throttled && self.answers == 0 {
+            self.since = started;
+        }
         if started >= self.since {
             self.answers += 1;
         }
@@ -241,7 +289,11 @@ impl State {
                 self.window = (window < MAX_WINDOW).then_some(window + 1);
             }
         }
-        self.learned -= self.learned / 64;
+        let probe = match self.too_fast {
+            Some(_) => BRACKETED_PROBE,
+            None => GUESS_PROBE,
+        };
+        self.learned -= self.learned / probe;
     }
 
     fn throttled(&mut self, started: Instant, now: Instant, wait: Duration) {
@@ -251,12 +303,26 @@ impl State {
         if started < self.since {
             return;
         }
-        let period = now.saturating_duration_since(self.since) + wait;
-        self.learned = match self.answers {
-            0 => (self.learned * 2).max(FIRST_GUESS),
-            answers => period / answers,
+        let period = now.saturating_duration_since(self.since);
+        self.learned = match (self.answers, self.throttled) {
+            (0, _) => (self.learned * 2).max(FIRST_GUESS),
+            // The pace that was throttled is too fast; the requests answered
+            // since the last throttle came no faster than the server allows:
+            // halfway between, by rate.
+            (answers, true) => {
+                let (fast, slow) = (self.learned, period / answers);
+                self.too_fast = Some(fast);
+                if slow > fast {
+                    let (f, s) = (fast.as_secs_f64(), slow.as_secs_f64());
+                    Duration::from_secs_f64(2.0 * f * s / (f + s))
+                } else {
+                    fast + fast / BACK_OFF
+                }
+            }
+            (answers, false) => (period + wait) / answers,
         };
-        self.since = now + wait;
+        self.throttled = true;
+        self.since = now;
         self.answers = 0;
     }
 
@@ -394,6 +460,134 @@ mod tests {
             drop(limiter.acquire(false).await);
         }
         assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
+    /// A token bucket in tokio's clock: `rate` a second, up to `burst`.
+    struct VirtualBucket {
+        rate: f64,
+        burst: f64,
+        tokens: f64,
+        at: Instant,
+        passed: Vec<Instant>,
+        refused: u32,
+    }
+
+    impl VirtualBucket {
+        /// 200, or 429 with `Retry-After` in whole seconds as HTTP has it.
+        fn answer(&mut self) -> (u16, HeaderMap) {
+            let now = Instant::now();
+            let elapsed = (now - self.at).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+            self.at = now;
+            if self.tokens >= 1.0 {
+                self.tokens -= 1.0;
+                self.passed.push(now);
+                return (200, HeaderMap::new());
+            }
+            self.refused += 1;
+            let wait = ((1.0 - self.tokens) / self.rate).ceil().max(1.0);
+            (429, headers(&[("retry-after", &wait.to_string())]))
+        }
+    }
+
+    /// `count` deletes, `concurrency` at a time, each retried after a 429
+    /// as `send` does, against a bucket of `rate` with a small burst, after
+    /// `reads` reads the bucket does not limit. Returns the bucket.
+    async fn deletes(
+        count: u32,
+        concurrency: u32,
+        reads: u32,
+        rate: f64,
+        burst: f64,
+    ) -> VirtualBucket {
+        let limiter = Limiters::new(None, Duration::from_secs(60)).get("r");
+        for _ in 0..reads {
+            limiter
+                .acquire(false)
+                .await
+                .answered(200, &HeaderMap::new(), FALLBACK);
+        }
+        let bucket = Arc::new(Mutex::new(VirtualBucket {
+            rate,
+            burst,
+            tokens: burst,
+            at: Instant::now(),
+            passed: Vec::new(),
+            refused: 0,
+        }));
+        let left = Arc::new(Mutex::new(count));
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (limiter, bucket, left) = (limiter.clone(), bucket.clone(), left.clone());
+                tokio::spawn(async move {
+                    loop {
+                        {
+                            let mut left = left.lock().unwrap();
+                            if *left == 0 {
+                                return;
+                            }
+                            *left -= 1;
+                        }
+                        loop {
+                            let permit = limiter.acquire(true).await;
+                            // The server's answer takes a little while.
+                            tokio::time::sleep(Duration::from_millis(3)).await;
+                            let (status, headers) = bucket.lock().unwrap().answer();
+                            if permit.answered(status, &headers, FALLBACK).is_none() {
+                                break;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        Arc::try_unwrap(bucket).ok().unwrap().into_inner().unwrap()
+    }
+
+    /// Requests a second the bucket let through, from its own timestamps.
+    fn throughput(bucket: &VirtualBucket) -> f64 {
+        let span = *bucket.passed.last().unwrap() - bucket.passed[0];
+        (bucket.passed.len() - 1) as f64 / span.as_secs_f64()
+    }
+
+    /// Deletes behind 500 reads learn the rate of a bucket whose burst is
+    /// one second's worth, and keep to 90 % of it or more after few 429s.
+    /// With a burst of 5 they still send few, at a pace a little below the
+    /// rate: each 429 costs a whole second (`Retry-After` has no finer
+    /// unit) of which the burst refills only a quarter.
+    #[tokio::test(start_paused = true)]
+    async fn deletes_learn_the_rate_of_a_bucket_and_keep_to_it() {
+        for (concurrency, rate, burst, share) in [
+            (1, 20.0, 20.0, 0.9),
+            (8, 20.0, 20.0, 0.9),
+            (16, 3.0, 3.0, 0.9),
+            (1, 20.0, 5.0, 0.75),
+            (8, 20.0, 5.0, 0.55),
+        ] {
+            let count = (rate * 30.0) as u32;
+            let bucket = deletes(count, concurrency, 500, rate, burst).await;
+            let throughput = throughput(&bucket);
+            let case = format!("{concurrency} at once, {rate}/s, burst {burst}");
+            eprintln!("{case}: {throughput:.2}/s, {} refused", bucket.refused);
+            assert_eq!(bucket.passed.len(), count as usize);
+            assert!(bucket.refused <= 12, "{case}: {} refused", bucket.refused);
+            assert!(throughput >= share * rate, "{case}: {throughput:.2}/s");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_writes_leave_reads_alone() {
+        let limiter = Limiters::new(None, Duration::from_secs(60)).get("r");
+        let write = limiter.acquire(true).await;
+        write.answered(429, &headers(&[("retry-after", "5")]), FALLBACK);
+        let started = Instant::now();
+        drop(limiter.acquire(false).await);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        drop(limiter.acquire(true).await);
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
     }
 
     /// Requests a second the bucket server allows, holding one second's worth.

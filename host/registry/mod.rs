@@ -11,6 +11,8 @@ mod tags;
 mod untag;
 mod upload;
 
+pub use untag::is_throwaway_of;
+
 use crate::auth::RegistryAuth;
 use crate::model::{Manifest, RegistryError};
 use crate::net::{Client, Grants, Request, Response};

@@ -41,7 +41,7 @@ struct Entry {
 
 impl Repo {
     /// Whether the registry serves the referrers API, once a lookup found out.
-    pub fn serves_referrers(&self) -> Option<bool> {
+    pub fn learned_referrers_api(&self) -> Option<bool> {
         match self.learned.referrers_api.load(Ordering::Relaxed) {
             SERVED => Some(true),
             NOT_SERVED => Some(false),
@@ -73,7 +73,7 @@ impl Repo {
     /// `digest`) unless this run already knows: where it does not, clients
     /// keep the fallback tag.
     pub async fn has_referrers_api(&self, digest: &str) -> Result<bool, RegistryError> {
-        if let Some(known) = self.serves_referrers() {
+        if let Some(known) = self.learned_referrers_api() {
             return Ok(known);
         }
         let served = self.referrers_api(digest).await?.is_some();

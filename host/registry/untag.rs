@@ -20,6 +20,8 @@ const EMPTY: &[u8] = b"{}";
 const EMPTY_DIGEST: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Names the tag a throwaway manifest was made for.
+const THROWAWAY_ANNOTATION: &str = "io.berth.throwaway";
 
 /// Pushes of one throwaway, when a cut-short delete leaves doubt.
 const ATTEMPTS: usize = 3;
@@ -167,6 +169,16 @@ fn refuses_tag_delete(e: &RegistryError) -> bool {
     }
 }
 
+/// Whether `manifest` is berth's throwaway for `tag`: a removal of `tag`
+/// was cut off after moving it there, and finishing it removes nothing else.
+pub fn is_throwaway_of(manifest: &[u8], tag: &str) -> bool {
+    serde_json::from_slice::<serde_json::Value>(manifest).is_ok_and(|m| {
+        m["config"]["digest"] == EMPTY_DIGEST
+            && m["layers"].as_array().is_some_and(Vec::is_empty)
+            && m["annotations"][THROWAWAY_ANNOTATION] == tag
+    })
+}
+
 /// A manifest no other tag can share: it names the tag and a nonce.
 fn throwaway_manifest(tag: &str) -> Vec<u8> {
     let nonce = SystemTime::now()
@@ -183,7 +195,7 @@ fn throwaway_manifest(tag: &str) -> Vec<u8> {
         },
         "layers": [],
         "annotations": {
-            "io.berth.throwaway": tag,
+            THROWAWAY_ANNOTATION: tag,
             "io.berth.nonce": format!("{nonce}-{}", std::process::id()),
         },
     })

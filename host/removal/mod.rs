@@ -9,8 +9,8 @@ mod run;
 
 pub use follow::{Item, remove as remove_following};
 pub use plan::plan;
-pub use report::{Damaged, Kept, Report};
-pub use run::execute;
+pub use report::{Damaged, Failed, Kept, Report};
+pub use run::{Record, Unrecorded, execute};
 
 use crate::model::Tag;
 use crate::provider::Provider;
@@ -31,6 +31,18 @@ pub async fn remove(
     named: &[String],
     options: &Options,
 ) -> Report {
+    remove_recorded(provider, repo, all, named, options, &Unrecorded).await
+}
+
+/// Like [`remove`], telling `record` of each removal as it starts and ends.
+pub async fn remove_recorded(
+    provider: &Provider,
+    repo: &str,
+    all: &[Tag],
+    named: &[String],
+    options: &Options,
+    record: &dyn Record,
+) -> Report {
     let plan = plan(provider, all, named, options.dry_run).await;
     let outcome = execute(
         provider,
@@ -38,6 +50,7 @@ pub async fn remove(
         options.dry_run,
         options.quiet,
         options.concurrency,
+        record,
     )
     .await;
     let position = |t: &String| named.iter().position(|n| n == t);

@@ -13,6 +13,25 @@ pub struct Outcome {
     pub failed: Vec<Failed>,
 }
 
+/// Told of each removal as it starts and ends, e.g. to keep a journal.
+pub trait Record: Sync {
+    /// Before `tags` are removed; an error leaves them in place, failed.
+    fn starting(&self, tags: &[String]) -> Result<(), String>;
+    /// After the registry confirmed the removal of `tags`.
+    fn finished(&self, tags: &[String]);
+}
+
+/// Records nothing.
+pub struct Unrecorded;
+
+impl Record for Unrecorded {
+    fn starting(&self, _: &[String]) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn finished(&self, _: &[String]) {}
+}
+
 /// Removes what `plan` says; with `dry_run`, only says what would go.
 pub async fn execute(
     provider: &Provider,
@@ -20,6 +39,7 @@ pub async fn execute(
     dry_run: bool,
     quiet: bool,
     concurrency: usize,
+    record: &dyn Record,
 ) -> Outcome {
     if dry_run {
         return Outcome {
@@ -35,17 +55,20 @@ pub async fn execute(
             .map(|units| {
                 let bar = bar.clone();
                 async move {
+                    let tags: Vec<String> =
+                        units.iter().flat_map(|u| u.tags.iter().cloned()).collect();
+                    let unsent = |why: &str| {
+                        let failures = tags.iter().map(|t| failed(t, why, Vec::new())).collect();
+                        (Vec::new(), failures)
+                    };
                     let result = if crate::interrupt::interrupted() {
-                        (
-                            Vec::new(),
-                            units
-                                .iter()
-                                .flat_map(|u| &u.tags)
-                                .map(|t| failed(t, "interrupted before removal", Vec::new()))
-                                .collect(),
-                        )
+                        unsent("interrupted before removal")
+                    } else if let Err(why) = record.starting(&tags) {
+                        unsent(&why)
                     } else {
-                        remove(provider, &units).await
+                        let (deleted, failures) = remove(provider, &units).await;
+                        record.finished(&deleted);
+                        (deleted, failures)
                     };
                     if let Some(bar) = &bar {
                         bar.inc(units.iter().map(|u| u.tags.len() as u64).sum());

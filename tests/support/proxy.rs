@@ -9,7 +9,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::channel::Channel;
 use http_body_util::combinators::BoxBody;
@@ -120,6 +120,7 @@ impl Proxy {
             retry_after: None,
             hits: 0,
             asked_n: Vec::new(),
+            passed_at: Vec::new(),
         });
         Rule {
             state: self.state.clone(),
@@ -224,6 +225,28 @@ impl Rule {
         })
     }
 
+    /// Answers as a registry that allows `per_second` matching requests a
+    /// second, in bursts of up to `burst` (a token bucket): a request beyond
+    /// that is answered 429 with `Retry-After` in whole seconds, as HTTP has
+    /// it; the others pass on.
+    pub fn throttle(self, per_second: f64, burst: f64) -> Rule {
+        self.set(|r| {
+            r.action = Action::Throttle(Bucket {
+                per_second,
+                burst,
+                tokens: burst,
+                at: Instant::now(),
+            })
+        })
+    }
+
+    /// When each request that `throttle` let pass arrived, in order.
+    pub fn passed_at(&self) -> Vec<Instant> {
+        self.state.rules.lock().unwrap()[self.index]
+            .passed_at
+            .clone()
+    }
+
     /// How many requests this rule matched.
     pub fn hits(&self) -> usize {
         self.state.rules.lock().unwrap()[self.index].hits
@@ -254,6 +277,7 @@ struct RuleState {
     retry_after: Option<u64>,
     hits: usize,
     asked_n: Vec<Option<usize>>,
+    passed_at: Vec<Instant>,
 }
 
 enum Action {
@@ -272,6 +296,30 @@ enum Action {
         default_n: usize,
         looping: bool,
     },
+    Throttle(Bucket),
+}
+
+/// Tokens refill at `per_second` up to `burst`; each request takes one.
+struct Bucket {
+    per_second: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// Takes a token, or says how many whole seconds until one is there.
+    fn take(&mut self, now: Instant) -> Result<(), u64> {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - self.tokens) / self.per_second).ceil().max(1.0) as u64)
+        }
+    }
 }
 
 /// What to do with one request.
@@ -301,7 +349,7 @@ impl ProxyState {
             }
             rule.hits += 1;
             rule.asked_n.push(n);
-            let applies = match &rule.action {
+            let applies = match &mut rule.action {
                 Action::PassThrough => None,
                 Action::Respond {
                     status,
@@ -321,6 +369,17 @@ impl ProxyState {
                     page_size: n.unwrap_or(*default_n),
                     looping: *looping,
                 }),
+                Action::Throttle(bucket) => match bucket.take(Instant::now()) {
+                    Ok(()) => {
+                        rule.passed_at.push(Instant::now());
+                        None
+                    }
+                    Err(wait) => Some(Effect::Respond {
+                        status: 429,
+                        body: error_body(429),
+                        retry_after: Some(wait),
+                    }),
+                },
             };
             effect = effect.or(applies);
         }

@@ -92,6 +92,17 @@ impl Seeder {
         Pushed::image(&encoded.manifest, image)
     }
 
+    /// Pushes `manifest` of `media_type` under `tag`, or by digest.
+    pub fn push_manifest<'a>(
+        &self,
+        repo: &str,
+        tag: impl Into<Option<&'a str>>,
+        media_type: &str,
+        manifest: &[u8],
+    ) -> Pushed {
+        runtime().block_on(self.put_manifest(repo, tag.into(), media_type, manifest.to_vec()))
+    }
+
     /// Whether the repository has blob `digest` (a HEAD request).
     pub fn has_blob(&self, repo: &str, digest: &str) -> bool {
         runtime().block_on(async {
@@ -109,17 +120,6 @@ impl Seeder {
         children: &[Pushed],
     ) -> Pushed {
         runtime().block_on(self.put_manifest(repo, tag.into(), IMAGE_INDEX, index(children)))
-    }
-
-    /// Pushes `bytes` as a manifest of `media_type`, as `tag` or by digest.
-    pub fn push_manifest(
-        &self,
-        repo: &str,
-        tag: Option<&str>,
-        media_type: &str,
-        bytes: &[u8],
-    ) -> Pushed {
-        runtime().block_on(self.put_manifest(repo, tag, media_type, bytes.to_vec()))
     }
 
     /// Points `tag` at the manifest `reference` (a tag or digest) names.

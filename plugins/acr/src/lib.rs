@@ -38,6 +38,7 @@ impl Provider for Acr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
             Capability::PullBlobs,
             Capability::PushBlobs,
         ])

@@ -1,0 +1,378 @@
+//! `berth apply` on real distribution: shards that together remove every
+//! planned tag exactly once, tags that moved or went since the plan, a
+//! removal cut off on its throwaway manifest, and a run killed midway that
+//! resumes from its journal without sending a removal twice.
+
+use crate::support::{Method, Proxy, Registry, RegistryOptions, Sandbox, Seeder};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A plan as `berth plan` writes it: each repository's `tags` to delete, at
+/// the digests they have now. `registry` is the address berth is to use.
+pub fn plan(registry: &str, seeder: &Seeder, repos: &[(String, Vec<String>)]) -> Value {
+    let repositories: Vec<Value> = repos
+        .iter()
+        .map(|(repo, tags)| {
+            let delete: Vec<Value> = tags
+                .iter()
+                .map(|t| json!({"tag": t, "digest": seeder.digest(repo, t).expect("seeded")}))
+                .collect();
+            json!({
+                "repo": format!("{registry}/{repo}"),
+                "provider": "default",
+                "delete": delete,
+                "kept": [],
+                "attachments": [],
+                "untagged": [],
+                "bytes_freed": 0,
+            })
+        })
+        .collect();
+    json!({"version": 1, "created": "2026-12-07T00:00:00Z", "repositories": repositories, "bytes_freed": 0})
+}
+
+pub fn write(dir: &Path, name: &str, plan: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(plan).unwrap()).unwrap();
+    path
+}
+
+/// Every tag of `repos` and its digest.
+fn state(seeder: &Seeder, repos: &[&str]) -> BTreeMap<String, String> {
+    let mut state = BTreeMap::new();
+    for repo in repos {
+        for tag in seeder.tags(repo) {
+            let digest = seeder.digest(repo, &tag).expect("a listed tag resolves");
+            state.insert(format!("{repo}:{tag}"), digest);
+        }
+    }
+    state
+}
+
+/// `repos` repositories under `prefix` of `tags` tags each; the plan takes
+/// the first `planned` of each.
+fn seed(
+    seeder: &Seeder,
+    prefix: &str,
+    repos: usize,
+    tags: usize,
+    planned: usize,
+) -> Vec<(String, Vec<String>)> {
+    (0..repos)
+        .map(|r| {
+            let repo = format!("{prefix}/app{r}");
+            let seeded = seeder.seed_tags(&repo, tags);
+            (repo, seeded[..planned].to_vec())
+        })
+        .collect()
+}
+
+/// What should be left: everything but the planned tags, at the same digests.
+fn expected_after(
+    before: &BTreeMap<String, String>,
+    planned: &[(String, Vec<String>)],
+) -> BTreeMap<String, String> {
+    let mut after = before.clone();
+    for (repo, tags) in planned {
+        for tag in tags {
+            after.remove(&format!("{repo}:{tag}"));
+        }
+    }
+    after
+}
+
+fn repo_names(planned: &[(String, Vec<String>)]) -> Vec<&str> {
+    planned.iter().map(|(r, _)| r.as_str()).collect()
+}
+
+/// `repo:tag` of every tag a report says it deleted.
+fn deleted(report: &Value, registry: &str) -> Vec<String> {
+    report["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            let repo = r["repo"].as_str().unwrap();
+            let repo = repo.strip_prefix(&format!("{registry}/")).unwrap_or(repo);
+            r["deleted"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |t| format!("{repo}:{}", t.as_str().unwrap()))
+        })
+        .collect()
+}
+
+fn all_planned(planned: &[(String, Vec<String>)]) -> Vec<String> {
+    let mut all: Vec<String> = planned
+        .iter()
+        .flat_map(|(repo, tags)| tags.iter().map(move |t| format!("{repo}:{t}")))
+        .collect();
+    all.sort();
+    all
+}
+
+/// Successful manifest deletes the registry answered, by path.
+fn deletes_answered(proxy: &Proxy) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for r in proxy.requests() {
+        if r.method == Method::DELETE
+            && r.path.contains("/manifests/")
+            && r.status.is_some_and(|s| (200..300).contains(&s))
+        {
+            *counts.entry(r.path).or_default() += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn shards_run_at_once_remove_every_planned_tag_exactly_once() {
+    let registry = Registry::start(RegistryOptions::default());
+    let proxy = Proxy::start(&registry.url());
+    let seeder = registry.seeder();
+    let sandbox = Sandbox::with_compiled_plugins();
+    for n in 1..=5 {
+        let planned = seed(&seeder, &format!("n{n}"), 8, 6, 4);
+        let repos = repo_names(&planned);
+        let before = state(&seeder, &repos);
+        let plan = write(
+            sandbox.home(),
+            &format!("plan-{n}.json"),
+            &plan(&proxy.addr(), &seeder, &planned),
+        );
+        proxy.clear_requests();
+        let runs: Vec<_> = (0..n)
+            .map(|i| {
+                sandbox
+                    .berth()
+                    .arg("apply")
+                    .arg(&plan)
+                    .args(["--shard", &format!("{i}/{n}"), "-o", "json"])
+                    .spawn()
+            })
+            .collect();
+        let reports: Vec<Value> = runs
+            .into_iter()
+            .map(|run| run.wait().success().json())
+            .collect();
+        let mut removed: Vec<String> = reports
+            .iter()
+            .flat_map(|r| deleted(r, &proxy.addr()))
+            .collect();
+        removed.sort();
+        assert_eq!(removed, all_planned(&planned), "{n} shards");
+        for report in &reports {
+            let totals = &report["totals"];
+            assert_eq!(
+                (&totals["missing"], &totals["changed"], &totals["failed"]),
+                (&json!(0), &json!(0), &json!(0)),
+                "{report}"
+            );
+        }
+        let taken: usize = reports
+            .iter()
+            .map(|r| r["totals"]["repositories"].as_u64().unwrap() as usize)
+            .sum();
+        assert_eq!(taken, planned.len(), "each repository in one shard");
+        assert_eq!(state(&seeder, &repos), expected_after(&before, &planned));
+        let answered = deletes_answered(&proxy);
+        assert_eq!(
+            answered.values().sum::<usize>(),
+            removed.len(),
+            "one delete per removal: {answered:?}"
+        );
+    }
+}
+
+#[test]
+fn tags_that_moved_or_went_since_the_plan_are_left_alone_and_reported() {
+    let registry = Registry::start(RegistryOptions::default());
+    let seeder = registry.seeder();
+    let sandbox = Sandbox::with_compiled_plugins();
+    let tags = seeder.seed_tags("app", 5);
+    let planned = vec![("app".to_string(), tags[..3].to_vec())];
+    let plan = write(
+        sandbox.home(),
+        "plan.json",
+        &plan(&registry.addr(), &seeder, &planned),
+    );
+    // After the plan: tag-0001 re-pointed, tag-0002 removed by someone else.
+    let moved_to = seeder.tag("app", &tags[3], &tags[1]).digest;
+    let planned_at = plan_digest(&plan, &tags[1]);
+    sandbox
+        .berth()
+        .args(["tags", "rm", &format!("{}/app", registry.addr()), &tags[2]])
+        .run()
+        .success();
+    let before = state(&seeder, &["app"]);
+
+    let out = sandbox
+        .berth()
+        .arg("apply")
+        .arg(&plan)
+        .args(["-o", "json"])
+        .run();
+    let stderr = out.failure();
+    let report = out.json();
+    let repo = &report["repositories"][0];
+    assert_eq!(repo["deleted"], json!([tags[0]]));
+    assert_eq!(repo["missing"], json!([tags[2]]));
+    assert_eq!(
+        repo["changed"],
+        json!([{"tag": tags[1], "planned": planned_at, "now": moved_to}])
+    );
+    assert!(
+        stderr.contains(&format!("app:{}: changed since the plan", tags[1])),
+        "{stderr}"
+    );
+    let mut after = before.clone();
+    after.remove(&format!("app:{}", tags[0]));
+    assert_eq!(state(&seeder, &["app"]), after, "only tag-0000 went");
+}
+
+fn plan_digest(plan: &Path, tag: &str) -> String {
+    let plan: Value = serde_json::from_slice(&std::fs::read(plan).unwrap()).unwrap();
+    plan["repositories"][0]["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["tag"] == tag)
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The manifest berth moves a tag to while removing it, as a removal cut
+/// off after that move leaves it.
+fn throwaway(seeder: &Seeder, repo: &str, tag: &str, for_tag: &str) -> String {
+    const EMPTY: &str = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+    assert_eq!(seeder.push_blob(repo, b"{}"), EMPTY);
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": EMPTY, "size": 2},
+        "layers": [],
+        "annotations": {"io.berth.throwaway": for_tag, "io.berth.nonce": "1-1"},
+    });
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    seeder
+        .push_manifest(
+            repo,
+            Some(tag),
+            "application/vnd.oci.image.manifest.v1+json",
+            &bytes,
+        )
+        .digest
+}
+
+#[test]
+fn a_removal_cut_off_on_its_throwaway_is_finished_not_reported_changed() {
+    let registry = Registry::start(RegistryOptions::default());
+    let seeder = registry.seeder();
+    let sandbox = Sandbox::with_compiled_plugins();
+    let tags = seeder.seed_tags("app", 4);
+    let planned = vec![("app".to_string(), tags[..2].to_vec())];
+    let plan = write(
+        sandbox.home(),
+        "plan.json",
+        &plan(&registry.addr(), &seeder, &planned),
+    );
+    // tag-0000 was cut off on its own throwaway; tag-0001 sits on one made
+    // for another tag, which is no removal of it: that is a change.
+    throwaway(&seeder, "app", &tags[0], &tags[0]);
+    let foreign = throwaway(&seeder, "app", &tags[1], &tags[3]);
+    let before = state(&seeder, &["app"]);
+
+    let out = sandbox
+        .berth()
+        .arg("apply")
+        .arg(&plan)
+        .args(["-o", "json"])
+        .run();
+    out.failure();
+    let repo = &out.json()["repositories"][0];
+    assert_eq!(repo["deleted"], json!([tags[0]]));
+    assert_eq!(repo["changed"][0]["tag"], json!(tags[1]));
+    assert_eq!(repo["changed"][0]["now"], json!(foreign));
+    let mut after = before.clone();
+    after.remove(&format!("app:{}", tags[0]));
+    assert_eq!(state(&seeder, &["app"]), after);
+}
+
+#[test]
+fn an_apply_killed_midway_resumes_from_its_journal_sending_no_removal_twice() {
+    let registry = Registry::start(RegistryOptions::default());
+    let proxy = Proxy::start(&registry.url());
+    // Slow enough that the kill lands midway.
+    proxy.on(Method::DELETE, "/v2/*").throttle(10.0, 1.0);
+    let seeder = registry.seeder();
+    let sandbox = Sandbox::with_compiled_plugins();
+    let planned = seed(&seeder, "killed", 3, 20, 15);
+    let repos = repo_names(&planned);
+    let before = state(&seeder, &repos);
+    let plan = write(
+        sandbox.home(),
+        "plan.json",
+        &plan(&proxy.addr(), &seeder, &planned),
+    );
+    let journal = sandbox.home().join("apply.journal");
+
+    let first = sandbox
+        .berth()
+        .arg("apply")
+        .arg(&plan)
+        .arg("--journal")
+        .arg(&journal)
+        .spawn();
+    let started = Instant::now();
+    while finished_in(&journal) < 10 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first run finished no removal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill();
+    let killed = first.wait();
+    assert!(killed.status.code().is_none(), "killed by the signal");
+    let finished_before = finished_in(&journal);
+    assert!(finished_before < 45, "the kill came before the end");
+
+    let out = sandbox
+        .berth()
+        .arg("apply")
+        .arg(&plan)
+        .arg("--journal")
+        .arg(&journal)
+        .args(["-o", "json"])
+        .run();
+    let report = out.success().json();
+    let mut removed = deleted(&report, &proxy.addr());
+    removed.sort();
+    assert_eq!(
+        removed,
+        all_planned(&planned),
+        "the rerun reports the whole plan"
+    );
+    assert_eq!(report["totals"]["missing"], json!(0));
+    assert_eq!(state(&seeder, &repos), expected_after(&before, &planned));
+    let answered = deletes_answered(&proxy);
+    assert!(
+        answered.values().all(|n| *n == 1),
+        "a manifest deleted twice: {answered:?}"
+    );
+    assert_eq!(answered.len(), 45, "{answered:?}");
+}
+
+/// Removals the journal records as done.
+fn finished_in(journal: &Path) -> usize {
+    std::fs::read_to_string(journal)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"state\":\"done\""))
+        .count()
+}
