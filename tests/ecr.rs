@@ -348,7 +348,7 @@ fn cleanup_dry_run_uses_push_times() {
     assert_eq!(moto.digests("app"), before, "a dry run changes nothing");
     for call in moto.calls() {
         assert!(
-            call.operation == "ListImages" || call.operation == "DescribeImages",
+            ["ListImages", "DescribeImages", "BatchGetImage"].contains(&call.operation.as_str()),
             "a dry run only reads: {}",
             call.operation
         );
