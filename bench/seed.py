@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Seeds a registry with N tags of distinct tiny images, in parallel.
 
-usage: seed.py REGISTRY_URL REPO COUNT [--prefix P] [--digests FILE]
-Writes "tag digest" lines to FILE when --digests is given.
+usage: seed.py REGISTRY_URL REPO COUNT [--prefix P] [--digests FILE] [--signed]
+Writes "tag digest" lines to FILE when --digests is given. With --signed,
+each image also gets a cosign-style signature tag `sha256-<hex>.sig`.
 """
 import argparse
 import concurrent.futures
@@ -55,6 +56,7 @@ def main():
     p.add_argument("count", type=int)
     p.add_argument("--prefix", default="t")
     p.add_argument("--digests")
+    p.add_argument("--signed", action="store_true")
     a = p.parse_args()
     netloc = urllib.parse.urlsplit(a.url).netloc
     config = json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z"}).encode()
@@ -72,7 +74,20 @@ def main():
         status, _, body = call(netloc, "PUT", f"/v2/{a.repo}/manifests/{tag}", manifest,
                                {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
         assert status == 201, (status, body)
-        return tag, "sha256:" + hashlib.sha256(manifest).hexdigest()
+        digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+        if a.signed:
+            signature = json.dumps({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": len(config)},
+                "layers": [],
+                "annotations": {"dev.cosignproject.cosign/signature": "MEUCIQ" + digest[7:23]},
+            }, separators=(",", ":")).encode()
+            sig_tag = digest.replace(":", "-") + ".sig"
+            status, _, body = call(netloc, "PUT", f"/v2/{a.repo}/manifests/{sig_tag}", signature,
+                                   {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+            assert status == 201, (status, body)
+        return tag, digest
 
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         pushed = list(pool.map(push, range(a.count)))

@@ -19,7 +19,9 @@ mod digest;
 mod doctor;
 mod duration;
 mod error;
+mod graph;
 mod imports;
+mod in_use;
 mod interrupt;
 mod link;
 mod log;
@@ -38,5 +40,7 @@ mod scope;
 mod settings;
 mod target;
 mod text;
+mod transfer;
+mod verify;
 
 use berth_parse::reference;

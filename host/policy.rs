@@ -3,21 +3,33 @@
 //!
 //! Time rules (`--keep-last`, `--older-than`) apply to the tags `--match`
 //! selects, so a tag it does not select is kept as `unmatched` and its date
-//! is never needed.
+//! is never needed. Attachments (signatures, SBOMs) are never candidates:
+//! they go or stay with their image, which the graph decides.
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
 
+#[derive(Default)]
 pub struct Policy {
     pub keep: Vec<Regex>,
     pub keep_last: Option<usize>,
     pub older_than: Option<chrono::Duration>,
     pub matching: Option<Regex>,
+    /// Also delete manifests nothing kept reaches (`--untagged`).
+    pub untagged: bool,
+    /// Leave the attachments of removed images (`--keep-attachments`).
+    pub keep_attachments: bool,
+    /// Images that must stay (`--in-use`).
+    pub in_use: crate::in_use::InUse,
 }
 
 pub struct Candidate {
     pub name: String,
     pub created: Option<DateTime<Utc>>,
+    /// A signature, SBOM or attestation tag: never a candidate.
+    pub attachment: bool,
+    /// Its image is in use.
+    pub in_use: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -27,9 +39,13 @@ pub enum Verdict {
 }
 
 impl Policy {
-    /// Whether `--match` selects this tag (all tags without it).
+    /// Whether `--match` selects this tag. Without it, a time rule selects
+    /// every tag, and a policy of only `--untagged` none.
     pub fn selects(&self, name: &str) -> bool {
-        self.matching.as_ref().is_none_or(|re| re.is_match(name))
+        match &self.matching {
+            Some(re) => re.is_match(name),
+            None => self.needs_dates(),
+        }
     }
 
     /// Whether creation times are needed at all.
@@ -39,7 +55,7 @@ impl Policy {
 
     /// One verdict per tag, in the order given.
     pub fn judge(&self, tags: &[Candidate], now: DateTime<Utc>) -> Vec<Verdict> {
-        let selected = |t: &Candidate| self.selects(&t.name);
+        let selected = |t: &Candidate| !t.attachment && self.selects(&t.name);
         // Newest first among the selected tags that have a date; ties by name
         // so the outcome does not depend on listing order.
         let mut dated: Vec<&Candidate> = tags
@@ -56,7 +72,11 @@ impl Policy {
 
         tags.iter()
             .map(|t| {
-                if self.keep.iter().any(|re| re.is_match(&t.name)) {
+                if t.attachment {
+                    Verdict::Keep("attachment")
+                } else if t.in_use {
+                    Verdict::Keep("in-use")
+                } else if self.keep.iter().any(|re| re.is_match(&t.name)) {
                     Verdict::Keep("keep")
                 } else if newest.contains(&t.name.as_str()) {
                     Verdict::Keep("keep-last")
@@ -78,15 +98,27 @@ impl Policy {
 /// The rules of a policy file that apply to one repository (one rule for
 /// `cleanup` with flags). A tag is deleted when some rule selects it for
 /// deletion and no rule keeps it: a `keep` regex or `keep-last` of any rule
-/// protects it from every other rule. Each kept tag carries the first
-/// reason, in the documented order, among those of the rules that keep it;
-/// when no rule keeps it, the first among the rules that matched it but did
-/// not find it due (`no-date`, `newer`); and `unmatched` only when no rule
-/// matched it at all.
+/// protects it from every other rule, as do `attachment` and `in-use`. Each
+/// kept tag carries the first reason, in the documented order, among those
+/// of the rules that keep it; when no rule keeps it, the first among the
+/// rules that matched it but did not find it due (`no-date`, `newer`); and
+/// `unmatched` only when no rule matched it at all. What follows the tags is
+/// decided once for the repository: untagged manifests go when any rule asks
+/// for it, and attachments stay when any rule says to keep them.
 pub struct Rules(pub Vec<Policy>);
 
 /// The order reasons are reported in, for one rule and across rules.
-const ORDER: [&str; 4] = ["keep", "keep-last", "no-date", "newer"];
+const ORDER: [&str; 6] = [
+    "attachment",
+    "in-use",
+    "keep",
+    "keep-last",
+    "no-date",
+    "newer",
+];
+
+/// Reasons that keep a tag whatever another rule says.
+const PROTECTING: [&str; 4] = ["attachment", "in-use", "keep", "keep-last"];
 
 impl Rules {
     /// Whether any rule needs creation times.
@@ -98,6 +130,25 @@ impl Rules {
     /// tags' dates are fetched.
     pub fn needs_date_of(&self, name: &str) -> bool {
         self.0.iter().any(|p| p.needs_dates() && p.selects(name))
+    }
+
+    /// Whether manifests nothing kept reaches go too.
+    pub fn untagged(&self) -> bool {
+        self.0.iter().any(|p| p.untagged)
+    }
+
+    /// Whether the attachments of removed images stay.
+    pub fn keep_attachments(&self) -> bool {
+        self.0.iter().any(|p| p.keep_attachments)
+    }
+
+    /// The images that any rule says are in use.
+    pub fn in_use(&self) -> crate::in_use::InUse {
+        let mut all = crate::in_use::InUse::default();
+        for p in &self.0 {
+            all.extend(&p.in_use);
+        }
+        all
     }
 
     /// One verdict per tag, in the order given.
@@ -124,7 +175,7 @@ fn combine<'a>(verdicts: impl Iterator<Item = &'a Verdict>) -> Verdict {
             }
         }
     }
-    let protected = reason.is_some_and(|r| r == "keep" || r == "keep-last");
+    let protected = reason.is_some_and(|r| PROTECTING.contains(&r));
     match reason {
         _ if delete && !protected => Verdict::Delete,
         Some(r) => Verdict::Keep(r),
@@ -149,17 +200,14 @@ mod tests {
             .map(|(n, c)| Candidate {
                 name: n.to_string(),
                 created: *c,
+                attachment: n.starts_with("sha256-"),
+                in_use: n.starts_with("running-"),
             })
             .collect()
     }
 
     fn policy() -> Policy {
-        Policy {
-            keep: vec![],
-            keep_last: None,
-            older_than: None,
-            matching: None,
-        }
+        Policy::default()
     }
 
     fn now() -> DateTime<Utc> {
@@ -270,6 +318,44 @@ mod tests {
                 Verdict::Keep("unmatched")
             ]
         );
+    }
+
+    #[test]
+    fn attachments_and_in_use_come_first_and_are_never_counted() {
+        // Attachment tags are newest, yet keep-last counts only the images.
+        let t = tags(&[
+            ("sha256-a.sig", at(30)),
+            ("sha256-b.att", at(29)),
+            ("running-1", at(1)),
+            ("old", at(2)),
+            ("new", at(20)),
+        ]);
+        let p = Policy {
+            keep_last: Some(1),
+            keep: vec![Regex::new("running").unwrap()],
+            matching: Some(Regex::new(".*").unwrap()),
+            ..policy()
+        };
+        assert_eq!(
+            p.judge(&t, now()),
+            [
+                Verdict::Keep("attachment"),
+                Verdict::Keep("attachment"),
+                Verdict::Keep("in-use"),
+                Verdict::Delete,
+                Verdict::Keep("keep-last"),
+            ]
+        );
+    }
+
+    #[test]
+    fn untagged_alone_selects_no_tag() {
+        let t = tags(&[("a", at(1))]);
+        let p = Policy {
+            untagged: true,
+            ..policy()
+        };
+        assert_eq!(p.judge(&t, now()), [Verdict::Keep("unmatched")]);
     }
 
     #[test]

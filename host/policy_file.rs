@@ -32,6 +32,8 @@ struct PolicyText {
     keep: Vec<String>,
     keep_last: Option<usize>,
     older_than: Option<chrono::Duration>,
+    untagged: bool,
+    keep_attachments: bool,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +52,8 @@ struct RuleText {
     keep: Option<Vec<Spanned<String>>>,
     keep_last: Option<Spanned<usize>>,
     older_than: Option<Spanned<String>>,
+    untagged: Option<bool>,
+    keep_attachments: Option<bool>,
 }
 
 impl PolicyFile {
@@ -68,7 +72,7 @@ impl PolicyFile {
         let file: FileText = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().replace('\n', " ");
             at(e.span(), message).hint(
-                "a rule takes repos, match, older-than, keep-last and keep, as cleanup's flags",
+                "a rule takes repos, match, older-than, keep-last, keep, untagged and keep-attachments, as cleanup's flags",
             )
         })?;
         if file.rule.is_empty() {
@@ -131,9 +135,10 @@ impl PolicyFile {
                 None => None,
             };
             let keep_last = rule.keep_last.map(Spanned::into_inner);
-            if matching.is_none() && keep_last.is_none() && older_than.is_none() {
+            let untagged = rule.untagged.unwrap_or(false);
+            if matching.is_none() && keep_last.is_none() && older_than.is_none() && !untagged {
                 return Err(at(Some(table), "rule has no selecting key: nothing in it selects tags to delete".into())
-                    .hint("give match, older-than or keep-last; to delete every tag not kept, say so with match = \".*\"")
+                    .hint("give match, older-than, keep-last or untagged; to delete every tag not kept, say so with match = \".*\"")
                     .hint("keep only protects tags; it selects none"));
             }
             rules.push(Rule {
@@ -143,6 +148,8 @@ impl PolicyFile {
                     keep,
                     keep_last,
                     older_than,
+                    untagged,
+                    keep_attachments: rule.keep_attachments.unwrap_or(false),
                 },
             });
         }
@@ -199,6 +206,9 @@ impl PolicyText {
             keep_last: self.keep_last,
             older_than: self.older_than,
             matching: self.matching.as_ref().map(compile),
+            untagged: self.untagged,
+            keep_attachments: self.keep_attachments,
+            in_use: Default::default(),
         }
     }
 }

@@ -2,15 +2,18 @@
 //! every other tag was kept.
 
 use crate::context::Context;
-use crate::decision::decide;
+use crate::decision::{Decision, Extent, decide, fate};
 use crate::error::{Error, Result};
-use crate::model::Capability;
+use crate::in_use::InUse;
+use crate::model::{Capability, Removal};
 use crate::policy::{Policy, Rules};
 use crate::policy_file::PolicyFile;
+use crate::provider::Provider;
 use crate::reference::parse_repository;
-use crate::removal;
+use crate::removal::{self, Item};
 use crate::target::Target;
 use regex::Regex;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// What `berth help cleanup` says after the options: how a tag is decided,
@@ -26,11 +29,20 @@ Every tag not deleted is reported with the first of these reasons that holds, in
   no-date     its creation time cannot be found, so no time rule deletes it
   newer       it is younger than --older-than
 
+An image goes when no kept tag reaches it any more (directly, through a kept index, or as a
+referrer of a kept image). Its attachments (sha256-<hex> tags and manifests whose subject it is)
+go with it unless --keep-attachments; those of an image that stays never go. --untagged also
+deletes manifests nothing kept reaches, where the provider can list them. After a run that
+changed something, every kept tag is resolved again and what it reaches is checked
+(--no-verify skips this); damage is reported and exits 1.
+
 Run `berth doctor REPO` first: it checks, changing nothing, that the credential may list and delete.
 
 Examples:
   berth cleanup localhost:5000/app --match '^pr-' --older-than 30d --dry-run
   berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json
+  kubectl get pods -A -o json | berth cleanup localhost:5000/app --keep-last 5 --in-use -
+  berth cleanup oci:./layout --match '^pr-' --untagged --max-delete 100
   berth cleanup localhost:5000/app --policy policy.toml --dry-run";
 
 #[derive(clap::Args)]
@@ -51,10 +63,25 @@ pub struct Args {
     /// Only tags matching REGEX are candidates; `.*` for all
     #[arg(long = "match", value_name = "REGEX")]
     pub matching: Option<String>,
-    /// Take the rules from a policy file (the rules whose repos globs match
-    /// REPO) instead of the flags
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_last", "keep", "older_than", "matching"])]
+    /// Also delete manifests no kept tag reaches (providers that list manifests)
+    #[arg(long)]
+    pub untagged: bool,
+    /// Leave the signatures, SBOMs and attestations of removed images
+    #[arg(long)]
+    pub keep_attachments: bool,
+    /// Keep images in use: lines REPO:TAG, REPO@DIGEST or sha256:..., or `kubectl get pods -A -o json`
+    #[arg(long, value_name = "FILE|-")]
+    pub in_use: Option<String>,
+    /// Take the rules from a policy file (the rules whose `repos` globs
+    /// match REPO) instead of the flags
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_last", "keep", "older_than", "matching", "untagged", "keep_attachments"])]
     pub policy: Option<PathBuf>,
+    /// Refuse to run when more than N tags would be deleted
+    #[arg(long, value_name = "N")]
+    pub max_delete: Option<usize>,
+    /// Skip checking, after the removals, that every kept tag still works
+    #[arg(long)]
+    pub no_verify: bool,
     /// Report what would be deleted; send only GET and HEAD requests
     #[arg(long)]
     pub dry_run: bool,
@@ -67,34 +94,47 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let address = parse_repository(&args.repo)?;
     let target = Target::new(&address, ctx.settings.plain_http);
     let policy = match &args.policy {
-        Some(path) => from_file(path, &target.canonical())?,
+        Some(path) => from_file(path, &target.canonical(), in_use(&args)?)?,
         None => Rules(vec![policy(&args)?]),
     };
     let needs = [Capability::ListTags, Capability::DeleteTag];
     let provider = ctx.provider(&target, &needs, args.dry_run).await?;
+    if policy.untagged() {
+        untagged_supported(&provider)?;
+    }
     let repo = target.canonical();
     let concurrency = usize::from(ctx.settings.concurrency);
     let decision = decide(&provider, &repo, target.registry(), &policy, concurrency).await?;
-    let mut report = if decision.delete.is_empty() {
-        removal::Report {
-            repo,
-            provider: provider.name().to_string(),
-            dry_run: args.dry_run,
-            deleted: Vec::new(),
-            missing: Vec::new(),
-            failed: Vec::new(),
-            kept: None,
-            refused: provider.refused_writes(),
-        }
+    if let Some(max) = args.max_delete
+        && decision.delete.len() > max
+    {
+        let report = planned(&provider, &repo, &decision);
+        report.print(ctx.settings.output, false);
+        return Err(Error::failed(format!(
+            "{repo}: cleanup would delete {} tags, more than --max-delete {max}; nothing was changed",
+            decision.delete.len()
+        ))
+        .hint("check the policy, or raise --max-delete if that many is right"));
+    }
+    let mut report = if args.dry_run {
+        planned(&provider, &repo, &decision)
     } else {
         let options = removal::Options {
-            dry_run: args.dry_run,
+            dry_run: false,
             quiet: ctx.settings.quiet,
             concurrency,
         };
-        removal::remove(&provider, &repo, &decision.tags, &decision.delete, &options).await
+        let mut report =
+            removal::remove(&provider, &repo, &decision.tags, &decision.delete, &options).await;
+        follow(&provider, &policy, &decision, &mut report, concurrency).await;
+        report
     };
-    report.kept = Some(decision.kept);
+    report.kept = Some(decision.kept.clone());
+    if !args.dry_run && !args.no_verify && provider.has(Capability::GetManifest) {
+        let kept: Vec<String> = decision.kept.iter().map(|k| k.tag.clone()).collect();
+        report.damaged = Some(crate::verify::verify(&provider, &kept, concurrency).await);
+    }
+    report.refused = provider.refused_writes();
     if let Some(path) = &args.report {
         let json = serde_json::to_vec_pretty(&report).expect("report serialises");
         std::fs::write(path, json)
@@ -104,19 +144,135 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     Ok(report.exit_code(false))
 }
 
-/// The rules of a policy file that apply to `repo`; none is an error, as
-/// a run that could delete nothing was surely not meant.
-fn from_file(path: &std::path::Path, repo: &str) -> Result<Rules> {
-    let file = PolicyFile::read(path)?;
-    let rules = file.rules_for(repo);
-    if rules.0.is_empty() {
-        return Err(Error::usage(format!(
-            "no rule of {} applies to {repo}",
-            file.name
+/// `--untagged` needs a provider that lists and deletes manifests; refused
+/// before any change elsewhere.
+fn untagged_supported(provider: &Provider) -> Result<()> {
+    let lacks = [Capability::ListManifests, Capability::DeleteManifest]
+        .into_iter()
+        .find(|c| !provider.has(*c));
+    match lacks {
+        None => Ok(()),
+        Some(c) => Err(Error::usage(format!(
+            "--untagged needs a provider that can list and delete manifests no tag points at; {} does not declare {c}",
+            provider.label()
         ))
-        .hint("a rule applies when one of its `repos` globs matches the address, e.g. repos = [\"REGISTRY/PATH/*\"]"));
+        .hint("--untagged works with the oci-layout, ecr, acr, github, gitlab, harbor and quay providers")
+        .hint("drop --untagged here; attachments of removed images still go with them")),
+    }
+}
+
+/// The report of a run that changes nothing: what the decision says.
+fn planned(provider: &Provider, repo: &str, decision: &Decision) -> removal::Report {
+    removal::Report {
+        repo: repo.to_string(),
+        provider: provider.name().to_string(),
+        dry_run: true,
+        deleted: decision.delete.clone(),
+        missing: Vec::new(),
+        failed: Vec::new(),
+        kept: None,
+        attachments: Some(decision.attachments.clone()),
+        untagged: Some(decision.untagged.clone()),
+        damaged: None,
+        refused: provider.refused_writes(),
+    }
+}
+
+/// Removes what follows the tags that were removed: decided again on what
+/// actually went, so a tag that failed keeps its image and attachments.
+async fn follow(
+    provider: &Provider,
+    policy: &Rules,
+    decision: &Decision,
+    report: &mut removal::Report,
+    concurrency: usize,
+) {
+    let listed: Vec<String> = decision.tags.iter().map(|t| t.name.clone()).collect();
+    let deleted: BTreeSet<String> = report.deleted.iter().cloned().collect();
+    let in_use = policy.in_use();
+    let rules = Extent {
+        untagged: policy.untagged(),
+        keep_attachments: policy.keep_attachments(),
+        in_use: &in_use,
+    };
+    let fate = fate(&decision.graph, &listed, &deleted, &rules);
+    let graph = &decision.graph;
+    let going_tags: BTreeSet<&str> = deleted
+        .iter()
+        .map(String::as_str)
+        .chain(fate.attachments.iter().map(|a| a.removed.as_str()))
+        .collect();
+    let deletes_manifests = provider.has(Capability::DeleteManifest);
+    let mut items = Vec::new();
+    for a in &fate.attachments {
+        if listed.contains(&a.removed) {
+            let digest = graph.tags.get(&a.removed).cloned();
+            // Deleting the manifest is safe when every tag on it goes and
+            // nothing kept reaches it.
+            let exclusive = graph.all_tags_known
+                && digest.as_ref().is_some_and(|d| {
+                    graph.tags_on(d).all(|t| going_tags.contains(t)) && decision.gone.contains(d)
+                });
+            items.push(Item::Tag {
+                name: a.removed.clone(),
+                removal: Removal { digest, exclusive },
+            });
+        } else if deletes_manifests {
+            items.push(Item::Manifest(a.removed.clone()));
+        }
+    }
+    if deletes_manifests {
+        items.extend(
+            fate.untagged
+                .iter()
+                .chain(&fate.leftovers)
+                .cloned()
+                .map(Item::Manifest),
+        );
+    }
+    if items.is_empty() || crate::interrupt::interrupted() {
+        report.attachments = Some(Vec::new());
+        report.untagged = Some(Vec::new());
+        return;
+    }
+    let followed = removal::remove_following(provider, graph, items, concurrency).await;
+    report.attachments = Some(
+        fate.attachments
+            .into_iter()
+            .filter(|a| followed.removed.contains(&a.removed))
+            .collect(),
+    );
+    report.untagged = Some(
+        fate.untagged
+            .into_iter()
+            .filter(|d| followed.removed.contains(d))
+            .collect(),
+    );
+    report.failed.extend(followed.failed);
+}
+
+/// The rules of a policy file that apply to `repo`; none is an error, as
+/// a run that could delete nothing was surely not meant. `--in-use` holds
+/// for every rule.
+fn from_file(path: &std::path::Path, repo: &str, in_use: InUse) -> Result<Rules> {
+    let file = PolicyFile::read(path)?;
+    let mut rules = file.rules_for(repo);
+    if rules.0.is_empty() {
+        return Err(Error::usage(format!("no rule of {} applies to {repo}", file.name)).hint(
+            "a rule applies when one of its `repos` globs matches the address, e.g. repos = [\"REGISTRY/PATH/*\"]",
+        ));
+    }
+    for rule in &mut rules.0 {
+        rule.in_use = in_use.clone();
     }
     Ok(rules)
+}
+
+fn in_use(args: &Args) -> Result<InUse> {
+    match &args.in_use {
+        Some(source) => InUse::read(source),
+        None => Ok(InUse::default()),
+    }
 }
 
 /// Checks the whole policy before any request is sent.
@@ -145,17 +301,21 @@ fn policy(args: &Args) -> Result<Policy> {
         }
         None => None,
     };
-    if matching.is_none() && args.keep_last.is_none() && older_than.is_none() {
+    if matching.is_none() && args.keep_last.is_none() && older_than.is_none() && !args.untagged {
         return Err(
             Error::usage("no cleanup policy: nothing selects tags to delete")
-                .hint("give --keep-last N, --older-than DURATION or --match REGEX")
+                .hint("give --keep-last N, --older-than DURATION, --match REGEX or --untagged")
                 .hint("to delete every tag not kept, say so with --match '.*'"),
         );
     }
+    let in_use = in_use(args)?;
     Ok(Policy {
         keep,
         keep_last: args.keep_last,
         older_than,
         matching,
+        untagged: args.untagged,
+        keep_attachments: args.keep_attachments,
+        in_use,
     })
 }

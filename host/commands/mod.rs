@@ -5,6 +5,7 @@
 
 pub mod cleanup;
 pub mod completions;
+pub mod cp;
 pub mod detect;
 pub mod doctor;
 pub mod login;
@@ -12,6 +13,9 @@ pub mod manifest;
 pub mod plan;
 pub mod plugins;
 pub mod plugins_new;
+pub mod pull;
+pub mod push;
+pub mod referrers;
 pub mod repos_ls;
 pub mod tags_ls;
 pub mod tags_rm;

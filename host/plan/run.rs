@@ -1,7 +1,7 @@
 //! Planning many repositories: each is decided as `cleanup --dry-run`
 //! decides it (reads only), several at once, and spooled as it finishes.
 
-use super::document::{Kept, Removal, RepoPlan};
+use super::document::{Attachment, Kept, Removal, RepoPlan};
 use super::spool::Spool;
 use crate::catalog::Plugin;
 use crate::context::Context;
@@ -118,7 +118,11 @@ async fn plan_one(
     let provider = ctx
         .open(plugin, target, &[Capability::ListTags], true)
         .await?;
-    let decision = decide(&provider, &repo, target.registry(), &rules, concurrency).await?;
+    let mut decision = decide(&provider, &repo, target.registry(), &rules, concurrency).await?;
+    let bytes_freed = decision
+        .measure(&provider, concurrency)
+        .await
+        .map_err(|e| e.into_error(&repo, target.registry()))?;
     let listed: HashMap<&str, Option<&String>> = decision
         .tags
         .iter()
@@ -144,9 +148,16 @@ async fn plan_one(
                 reason: k.reason.to_string(),
             })
             .collect(),
-        attachments: Vec::new(),
-        untagged: Vec::new(),
-        bytes_freed: 0,
+        attachments: decision
+            .attachments
+            .into_iter()
+            .map(|a| Attachment {
+                removed: a.removed,
+                subject: a.subject,
+            })
+            .collect(),
+        untagged: decision.untagged,
+        bytes_freed,
     };
     plan.sort();
     Ok(plan)

@@ -2,12 +2,14 @@
 //! manifest by digest, run them concurrently with progress and Ctrl-C
 //! handling, and report per tag.
 
+mod follow;
 mod plan;
 mod report;
 mod run;
 
+pub use follow::{Item, remove as remove_following};
 pub use plan::plan;
-pub use report::{Kept, Report};
+pub use report::{Damaged, Kept, Report};
 pub use run::execute;
 
 use crate::model::Tag;
@@ -51,6 +53,9 @@ pub async fn remove(
         missing: plan.missing,
         failed,
         kept: None,
+        attachments: None,
+        untagged: None,
+        damaged: None,
         refused: provider.refused_writes(),
     }
 }

@@ -20,6 +20,14 @@ pub struct Kept {
     pub reason: &'static str,
 }
 
+/// A kept tag that, after the run, no longer resolves or reaches something
+/// missing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Damaged {
+    pub tag: String,
+    pub problem: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub repo: String,
@@ -31,16 +39,26 @@ pub struct Report {
     /// Only `cleanup` reports what it kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept: Option<Vec<Kept>>,
+    /// Only `cleanup`: attachments removed with their image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<crate::decision::Attachment>>,
+    /// Only `cleanup`: manifests without a tag removed (`--untagged`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untagged: Option<Vec<String>>,
+    /// Only `cleanup` after a verified run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<Vec<Damaged>>,
     /// Writes the provider attempted in a dry run, which berth refused.
     #[serde(skip_serializing_if = "Refused::is_empty")]
     pub refused: Refused,
 }
 
 impl Report {
-    /// Exit status: 1 when anything failed, or a tag was missing and that
-    /// was not allowed.
+    /// Exit status: 1 when anything failed or was damaged, or a tag was
+    /// missing and that was not allowed.
     pub fn exit_code(&self, ignore_missing: bool) -> u8 {
-        if !self.failed.is_empty() || (!self.missing.is_empty() && !ignore_missing) {
+        let damaged = self.damaged.as_ref().is_some_and(|d| !d.is_empty());
+        if !self.failed.is_empty() || damaged || (!self.missing.is_empty() && !ignore_missing) {
             1
         } else {
             0
@@ -65,6 +83,12 @@ impl Report {
                             .map(|k| format!("kept {} ({})", k.tag, k.reason)),
                     );
                 }
+                for a in self.attachments.iter().flatten() {
+                    lines.push(format!("{verb} attachment {} of {}", a.removed, a.subject));
+                }
+                for d in self.untagged.iter().flatten() {
+                    lines.push(format!("{verb} untagged {d}"));
+                }
                 output::lines(lines);
             }
         }
@@ -75,6 +99,12 @@ impl Report {
             } else {
                 output::stderr_line(&format!("berth: error: {line}"));
             }
+        }
+        for d in self.damaged.iter().flatten() {
+            output::stderr_line(&format!(
+                "berth: error: {}:{}: kept but damaged: {}",
+                self.repo, d.tag, d.problem
+            ));
         }
         for failed in &self.failed {
             output::stderr_line(&format!(

@@ -94,6 +94,16 @@ impl Store for Layouts {
         self.write_blob(repo, data)
     }
 
+    fn push_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed {
+        self.put(repo, tag, Pushed::new(bytes, media_type), bytes)
+    }
+
     fn tag(&self, repo: &str, reference: &str, tag: &str) -> Pushed {
         let digest = self
             .digest(repo, reference)

@@ -10,6 +10,7 @@
 
 pub mod bed;
 mod berth;
+pub mod content;
 pub mod fakes;
 pub mod http;
 mod image;
@@ -34,7 +35,7 @@ use tokio::runtime::Runtime;
 
 pub use bed::{Bed, Setting, Vendor};
 pub use berth::{BerthCommand, Output, Sandbox, berth};
-pub use image::{Image, Pushed, sha256};
+pub use image::{IMAGE_INDEX, IMAGE_MANIFEST, Image, Pushed, sha256};
 pub use proxy::{Method, Proxy, ProxyRequest, Rule};
 pub use registry::{Registry, RegistryOptions, TokenAuth};
 pub use repo::Repo;

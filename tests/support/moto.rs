@@ -354,6 +354,17 @@ impl Store for Moto {
         panic!("moto serves ECR's API, which stores no blobs")
     }
 
+    fn push_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed {
+        self.put(repo, tag, bytes, media_type);
+        Pushed::new(bytes, media_type)
+    }
+
     fn tag(&self, repo: &str, reference: &str, tag: &str) -> Pushed {
         let (manifest, media_type) = self
             .manifest(repo, reference)

@@ -54,6 +54,17 @@ impl Repo {
         self.store.push_blob(&self.name, data)
     }
 
+    /// A manifest made by hand, as `tag` or untagged.
+    pub fn push_manifest<'a>(
+        &self,
+        tag: impl Into<Option<&'a str>>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed {
+        self.store
+            .push_manifest(&self.name, tag.into(), media_type, bytes)
+    }
+
     /// Points `tag` at what `reference` (a tag or digest) names.
     pub fn tag(&self, reference: &str, tag: &str) -> Pushed {
         self.store.tag(&self.name, reference, tag)

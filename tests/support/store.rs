@@ -14,6 +14,15 @@ pub trait Store: Send + Sync {
     fn push_index(&self, repo: &str, tag: Option<&str>, children: &[Pushed]) -> Pushed;
     /// Stores `data` as a blob; returns its digest.
     fn push_blob(&self, repo: &str, data: &[u8]) -> String;
+    /// Pushes a manifest made by hand (its blobs pushed before) under
+    /// `tag`, or untagged.
+    fn push_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed;
     /// Points `tag` at what `reference` (a tag or digest) names.
     fn tag(&self, repo: &str, reference: &str, tag: &str) -> Pushed;
     /// The tags, sorted; empty for a repository that does not exist.
@@ -44,6 +53,16 @@ impl Store for Seeder {
 
     fn push_blob(&self, repo: &str, data: &[u8]) -> String {
         Seeder::push_blob(self, repo, data)
+    }
+
+    fn push_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed {
+        Seeder::push_manifest(self, repo, tag, media_type, bytes)
     }
 
     fn tag(&self, repo: &str, reference: &str, tag: &str) -> Pushed {

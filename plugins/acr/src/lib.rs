@@ -39,6 +39,8 @@ impl Provider for Acr {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .secret_option(
             "aad-token",

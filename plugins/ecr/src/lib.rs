@@ -6,6 +6,9 @@
 //!   `imagePushedAt` becomes each tag's date;
 //! - removal: `BatchDeleteImage` by `imageTag` alone, which removes that tag
 //!   and deletes the image only when it was its last tag;
+//! - every manifest, tagged or not: `DescribeImages` over the repository
+//!   (1000 a page), each image with its tags, push time and media type;
+//!   `BatchDeleteImage` by `imageDigest` deletes one;
 //! - manifests: `BatchGetImage` and `PutImage`, so one signed call does what
 //!   the OCI API needs a token exchange for, with the same IAM actions
 //!   (`ecr:BatchGetImage`, `ecr:PutImage`), and works against any endpoint
@@ -27,8 +30,8 @@ use api::Api;
 use base64::Engine as _;
 use berth_sdk::log::{Level, log};
 use berth_sdk::{
-    Capability, Descriptor, Error, Info, Manifest, Permissions, Provider, Removal, RepositoryPage,
-    Result, Tag, TagPage, Target, oci,
+    Capability, Descriptor, Error, Info, Manifest, ManifestEntry, ManifestPage, Permissions,
+    Provider, Removal, RepositoryPage, Result, Tag, TagPage, Target, oci,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -63,10 +66,54 @@ impl Provider for Ecr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
             Capability::Permissions,
+            Capability::ListManifests,
+            Capability::DeleteManifest,
             Capability::ListRepositories,
         ])
         .build()
+    }
+
+    /// `DescribeImages` without image ids: every image of the repository,
+    /// untagged ones too. It does not say an image's `subject`, so entries
+    /// are not `described`.
+    fn list_manifests(target: Target, cursor: Option<String>) -> Result<ManifestPage> {
+        if address::is_public(&target.registry) {
+            return Err(Error::Unsupported(
+                "public.ecr.aws is served by the OCI API, which cannot list manifests".into(),
+            ));
+        }
+        let api = Api::for_target(&target)?;
+        let mut body = api.body();
+        body["maxResults"] = json!(PAGE);
+        if let Some(cursor) = cursor {
+            body["nextToken"] = Value::String(cursor);
+        }
+        let page: DescribeImages = api.call("DescribeImages", &body)?;
+        let manifests = page
+            .image_details
+            .into_iter()
+            .filter_map(|image| {
+                let digest = image.image_digest.filter(|d| berth_sdk::is_digest(d))?;
+                Some(ManifestEntry {
+                    digest,
+                    tags: image.image_tags,
+                    media_type: image.image_manifest_media_type.filter(|t| !t.is_empty()),
+                    subject: None,
+                    created: image
+                        .image_pushed_at
+                        .and_then(|at| at.as_f64())
+                        .and_then(berth_sdk::time::from_unix),
+                    described: false,
+                })
+            })
+            .collect();
+        Ok(ManifestPage {
+            manifests,
+            next: page.next_token.filter(|t| !t.is_empty()),
+        })
     }
 
     /// `DescribeRepositories` of the registry's account; names outside the
@@ -95,6 +142,33 @@ impl Provider for Ecr {
             repositories,
             next: page.next_token.filter(|t| !t.is_empty()),
         })
+    }
+
+    /// `BatchDeleteImage` by `imageDigest`: the image and every tag on it.
+    fn delete_manifest(target: Target, digest: String) -> Result<()> {
+        if address::is_public(&target.registry) {
+            return oci::delete_manifest(&digest);
+        }
+        let api = Api::for_target(&target)?;
+        let mut body = api.body();
+        body["imageIds"] = json!([{ "imageDigest": digest }]);
+        let answer: BatchDelete = api.call("BatchDeleteImage", &body)?;
+        if answer
+            .image_ids
+            .iter()
+            .any(|id| id.image_digest.as_deref() == Some(digest.as_str()))
+        {
+            return Ok(());
+        }
+        match answer.failures.into_iter().next() {
+            Some(failure) => {
+                Err(failure.error(&format!("ECR BatchDeleteImage {}@{digest}", api.repository)))
+            }
+            None => Err(Error::Other(format!(
+                "ECR BatchDeleteImage {}@{digest} removed nothing and reported no failure",
+                api.repository
+            ))),
+        }
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
@@ -397,12 +471,16 @@ struct ListImages {
 struct DescribeImages {
     #[serde(default)]
     image_details: Vec<ImageDetail>,
+    next_token: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ImageDetail {
     image_digest: Option<String>,
+    #[serde(default)]
+    image_tags: Vec<String>,
+    image_manifest_media_type: Option<String>,
     /// Seconds since the epoch, possibly fractional.
     image_pushed_at: Option<Value>,
 }

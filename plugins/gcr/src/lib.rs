@@ -42,6 +42,8 @@ impl Provider for Gcr {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

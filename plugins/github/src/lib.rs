@@ -33,6 +33,8 @@ impl Provider for GitHub {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
             Capability::Permissions,
             Capability::ListRepositories,
         ])

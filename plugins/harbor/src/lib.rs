@@ -39,6 +39,8 @@ impl Provider for Harbor {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

@@ -37,6 +37,8 @@ impl Provider for Nexus {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .option(
             "repository",

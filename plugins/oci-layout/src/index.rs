@@ -135,6 +135,14 @@ pub fn remove_tag(index: &mut Value, tag: &str) -> bool {
     manifests.len() != before
 }
 
+/// Drops every entry for `digest`, tagged or not; false when there was none.
+pub fn remove_digest(index: &mut Value, digest: &str) -> bool {
+    let manifests = manifests_mut(index);
+    let before = manifests.len();
+    manifests.retain(|entry| entry.get("digest").and_then(Value::as_str) != Some(digest));
+    manifests.len() != before
+}
+
 /// What a manifest being pushed is and needs.
 #[derive(Debug, PartialEq)]
 pub struct Pushed {

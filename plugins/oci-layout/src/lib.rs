@@ -7,8 +7,8 @@ mod index;
 mod layout;
 
 use berth_sdk::{
-    Access, Capability, Descriptor, Error, Info, Manifest, Permissions, Probe, Provider, Removal,
-    Result, Tag, TagPage, Target,
+    Access, Capability, Descriptor, Error, Info, Manifest, ManifestEntry, ManifestPage,
+    Permissions, Probe, Provider, Removal, Result, Tag, TagPage, Target,
 };
 use layout::Layout;
 use std::collections::HashSet;
@@ -28,7 +28,11 @@ impl Provider for OciLayout {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
             Capability::Permissions,
+            Capability::ListManifests,
+            Capability::DeleteManifest,
         ])
         .build()
     }
@@ -126,6 +130,29 @@ impl Provider for OciLayout {
         Layout::open(&target)?.blob(&digest)
     }
 
+    /// A directory that is not a layout yet has no blobs.
+    fn blob_size(target: Target, digest: String) -> Result<Option<u64>> {
+        match Layout::open(&target) {
+            Ok(layout) => layout.blob_size(&digest),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read_blob(target: Target, digest: String, offset: u64, length: u32) -> Result<Vec<u8>> {
+        Layout::open(&target)?.read_part(&digest, offset, length)
+    }
+
+    fn write_blob(
+        target: Target,
+        digest: String,
+        offset: u64,
+        bytes: Vec<u8>,
+        last: bool,
+    ) -> Result<()> {
+        Layout::create(&target)?.write_part(&digest, offset, &bytes, last)
+    }
+
     /// Writes the manifest blob first and the index entry after, so the
     /// index never names a blob the layout lacks.
     fn push_manifest(
@@ -134,7 +161,7 @@ impl Provider for OciLayout {
         media_type: String,
         bytes: Vec<u8>,
     ) -> Result<String> {
-        let layout = Layout::open(&target)?;
+        let layout = Layout::create(&target)?;
         let by_digest = digest::is_reference(&reference);
         if !by_digest && !index::is_tag(&reference) {
             let shown: String = reference.chars().take(80).collect();
@@ -170,6 +197,14 @@ impl Provider for OciLayout {
         Ok(digest)
     }
 
+    fn list_manifests(target: Target, _cursor: Option<String>) -> Result<ManifestPage> {
+        list_manifests(&Layout::open(&target)?)
+    }
+
+    fn delete_manifest(target: Target, digest: String) -> Result<()> {
+        delete_manifest(&Layout::open(&target)?, &digest)
+    }
+
     /// Removes the tag's index entry only. Blobs stay, whatever `removal`
     /// says: other entries may share them, and collecting unreferenced blobs
     /// is a separate job.
@@ -182,6 +217,52 @@ impl Provider for OciLayout {
                 Err(not_found_tag(&layout, &tag))
             }
         })
+    }
+}
+
+/// The manifests `index.json` names, one entry per digest with every tag on
+/// it, in one page. An index's children are blobs, not entries: the host
+/// reads the index for them. Subjects are not in the index, so the entries
+/// are not `described`.
+fn list_manifests(layout: &Layout) -> Result<ManifestPage> {
+    let index = layout.index()?;
+    let mut manifests: Vec<ManifestEntry> = Vec::new();
+    for entry in layout.entries(&index)? {
+        let tag = entry.ref_name.filter(|n| index::is_tag(n));
+        match manifests.iter_mut().find(|m| m.digest == entry.digest) {
+            Some(found) => found.tags.extend(tag.map(str::to_string)),
+            None => manifests.push(ManifestEntry {
+                digest: entry.digest.to_string(),
+                tags: tag.map(str::to_string).into_iter().collect(),
+                media_type: Some(entry.media_type.to_string()),
+                subject: None,
+                created: entry.created.map(str::to_string),
+                described: false,
+            }),
+        }
+    }
+    Ok(ManifestPage {
+        manifests,
+        next: None,
+    })
+}
+
+/// Drops the digest's index entries, then its manifest blob, so the index
+/// never names a missing blob. Its config and layers stay: other manifests
+/// may share them.
+fn delete_manifest(layout: &Layout, digest: &str) -> Result<()> {
+    if !digest::is_reference(digest) {
+        return Err(Error::Invalid(format!("{digest:?} is not a digest")));
+    }
+    let listed = layout.update_index(|index| Ok(index::remove_digest(index, digest)))?;
+    let removed = layout.remove_blob(digest)?;
+    if listed || removed {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "no manifest {digest} in {}",
+            layout.shown()
+        )))
     }
 }
 

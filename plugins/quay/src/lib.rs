@@ -40,6 +40,8 @@ impl Provider for Quay {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .secret_option(
             "token",

@@ -31,6 +31,8 @@ impl Provider for Yandex {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

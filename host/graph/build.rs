@@ -1,0 +1,256 @@
+//! Building the graph with few requests: a listing that carries digests and
+//! subjects (`list-manifests`) is taken as it is; only what it does not
+//! describe is read, and indexes always (for their children). Without such a
+//! listing, each ordinary tag is resolved (one HEAD) unless the tag listing
+//! gave its digest, and each fallback index is read.
+
+use super::document::{self, Document};
+use super::{Graph, Node, attachment};
+use crate::model::{Capability, RegistryError, Tag};
+use crate::provider::{Failure, Provider};
+use futures_util::StreamExt;
+
+/// Most pages one manifest listing takes.
+const MAX_PAGES: usize = 100_000;
+
+pub async fn build(
+    provider: &Provider,
+    tags: &[Tag],
+    concurrency: usize,
+) -> Result<Graph, Failure> {
+    let mut graph = Graph::default();
+    for tag in tags {
+        if let Some(digest) = &tag.digest {
+            graph.tags.insert(tag.name.clone(), digest.clone());
+            graph.nodes.entry(digest.clone()).or_default();
+        }
+    }
+    // Digests whose manifest must be read.
+    let mut to_read: Vec<String> = Vec::new();
+    if provider.has(Capability::ListManifests) {
+        list(provider, &mut graph, &mut to_read).await?;
+    } else {
+        resolve(provider, tags, &mut graph, concurrency).await?;
+    }
+    graph.all_tags_known = tags.iter().all(|t| graph.tags.contains_key(&t.name));
+    for (digest, node) in &graph.nodes {
+        let is_index = node.media_type.as_deref().is_none_or(document::is_index);
+        if is_index && !to_read.contains(digest) {
+            to_read.push(digest.clone());
+        }
+    }
+    read(provider, &mut graph, to_read, concurrency).await?;
+    Ok(graph)
+}
+
+/// Every manifest from the provider's listing.
+async fn list(
+    provider: &Provider,
+    graph: &mut Graph,
+    to_read: &mut Vec<String>,
+) -> Result<(), Failure> {
+    let mut cursor = None;
+    for _ in 0..MAX_PAGES {
+        let page = provider.list_manifests(cursor.take()).await?;
+        graph.requests += 1;
+        for entry in page.items {
+            for tag in &entry.tags {
+                graph.tags.insert(tag.clone(), entry.digest.clone());
+            }
+            if !entry.described {
+                to_read.push(entry.digest.clone());
+            }
+            let node = graph.nodes.entry(entry.digest).or_default();
+            node.media_type = entry.media_type.or(node.media_type.take());
+            if entry.described {
+                node.subject = entry.subject;
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => {
+                graph.complete = true;
+                return Ok(());
+            }
+        }
+    }
+    Err(Failure::Plugin(format!(
+        "plugin {} listed more than {MAX_PAGES} pages of manifests",
+        provider.label()
+    )))
+}
+
+/// Each ordinary tag's digest and media type (one HEAD, unless listed);
+/// fallback indexes are read below. A tag gone meanwhile is left out.
+async fn resolve(
+    provider: &Provider,
+    tags: &[Tag],
+    graph: &mut Graph,
+    concurrency: usize,
+) -> Result<(), Failure> {
+    let wanted: Vec<&Tag> = tags
+        .iter()
+        .filter(|t| {
+            let ordinary = attachment::subject_of(&t.name).is_none();
+            (ordinary || attachment::is_fallback_index(&t.name)) && t.digest.is_none()
+        })
+        .collect();
+    let found: Vec<_> = futures_util::stream::iter(wanted)
+        .map(|t| async move { (t, provider.resolve(&t.name).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    for (tag, result) in found {
+        graph.requests += 1;
+        match result {
+            Ok(d) => {
+                graph.tags.insert(tag.name.clone(), d.digest.clone());
+                graph.nodes.entry(d.digest).or_default().media_type = Some(d.media_type);
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads `digests` for children, subject and blobs. A fallback index's
+/// children are referrers of the digest its tag names. Without
+/// `get-manifest`, nothing is read and the graph is not complete.
+async fn read(
+    provider: &Provider,
+    graph: &mut Graph,
+    digests: Vec<String>,
+    concurrency: usize,
+) -> Result<(), Failure> {
+    if digests.is_empty() {
+        return Ok(());
+    }
+    if !provider.has(Capability::GetManifest) {
+        graph.complete = false;
+        return Ok(());
+    }
+    let found: Vec<_> = futures_util::stream::iter(digests)
+        .map(|d| async move {
+            let result = provider.get_manifest(&d).await;
+            (d, result)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    for (digest, result) in found {
+        graph.requests += 1;
+        let manifest = match result {
+            Ok(m) => m,
+            Err(e) if e.is_not_found() => {
+                graph.nodes.remove(&digest);
+                graph.tags.retain(|_, d| *d != digest);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(doc) = document::read(&manifest.bytes) else {
+            return Err(Failure::Registry(RegistryError::Invalid(format!(
+                "manifest {digest} is not a manifest"
+            ))));
+        };
+        add(graph, &digest, manifest.media_type, doc);
+    }
+    Ok(())
+}
+
+fn add(graph: &mut Graph, digest: &str, media_type: String, doc: Document) {
+    let fallback_of: Option<String> = graph
+        .tags_on(digest)
+        .find(|t| attachment::is_fallback_index(t))
+        .and_then(attachment::subject_of);
+    for child in &doc.children {
+        let node = graph.nodes.entry(child.clone()).or_default();
+        if let Some(subject) = &fallback_of {
+            node.subject.get_or_insert_with(|| subject.clone());
+        }
+    }
+    let node = graph.nodes.entry(digest.to_string()).or_default();
+    node.media_type = Some(media_type);
+    node.children = if fallback_of.is_some() {
+        // The fallback index does not hold its referrers up: they belong to
+        // the subject, and go or stay with it.
+        Vec::new()
+    } else {
+        doc.children
+    };
+    node.subject = doc.subject.or(node.subject.take());
+    node.blobs = Some(doc.blobs);
+}
+
+impl Graph {
+    /// Reads every manifest not read yet, for the sizes of its blobs.
+    pub async fn read_blobs(
+        &mut self,
+        provider: &Provider,
+        concurrency: usize,
+    ) -> Result<(), Failure> {
+        let unread: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.blobs.is_none())
+            .map(|(d, _)| d.clone())
+            .collect();
+        read(provider, self, unread, concurrency).await
+    }
+
+    /// Adds the referrers of `digests` (images that go) where the listing did
+    /// not say: the referrers API, whose fallback tags the graph already
+    /// read. Once the registry is known to lack the API, asking is pointless.
+    pub async fn add_referrers(
+        &mut self,
+        provider: &Provider,
+        digests: &[String],
+        concurrency: usize,
+    ) -> Result<(), Failure> {
+        if self.complete || digests.is_empty() {
+            return Ok(());
+        }
+        let first = &digests[..1];
+        self.referrers_of(provider, first, concurrency).await?;
+        let lacks_api = provider
+            .registry()
+            .is_some_and(|r| r.learned_referrers_api() == Some(false));
+        if !lacks_api {
+            self.referrers_of(provider, &digests[1..], concurrency)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn referrers_of(
+        &mut self,
+        provider: &Provider,
+        digests: &[String],
+        concurrency: usize,
+    ) -> Result<(), Failure> {
+        let found: Vec<_> = futures_util::stream::iter(digests)
+            .map(|d| async move { (d, provider.list_referrers(d).await) })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+        for (subject, result) in found {
+            self.requests += 1;
+            let referrers = match result {
+                Ok(r) => r,
+                Err(Failure::Registry(
+                    RegistryError::Unsupported(_) | RegistryError::NotFound(_),
+                )) => {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for r in referrers {
+                let node: &mut Node = self.nodes.entry(r.digest).or_default();
+                node.subject.get_or_insert_with(|| subject.clone());
+                node.media_type.get_or_insert(r.media_type);
+            }
+        }
+        Ok(())
+    }
+}

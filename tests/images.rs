@@ -1,0 +1,491 @@
+//! Cleanup of images, not only tags: attachments (cosign-style tags, OCI 1.1
+//! referrers and their fallback index) go with their image and only with it;
+//! untagged manifests; images in use; verification after the run; the
+//! circuit breaker; and faults midway.
+
+use crate::support::scenarios::{kept, sorted};
+use crate::support::{Bed, Image, Method, Proxy, Repo, Seen, Vendor};
+use crate::support::{IMAGE_INDEX, IMAGE_MANIFEST, Pushed};
+use serde_json::{Value, json};
+
+const SIGNATURE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+const SBOM: &str = "application/spdx+json";
+
+/// What hangs off one image.
+struct Attached {
+    sig: String,
+    att: String,
+    /// The fallback index tag, `sha256-<hex>`.
+    fallback: String,
+    /// The OCI 1.1 referrer, untagged.
+    referrer: String,
+}
+
+/// A cosign-style `.sig` and `.att`, and an SBOM referrer with its fallback
+/// index, for `subject`; the attachments' configs say they are newer than
+/// anything else.
+fn attach(repo: &Repo, subject: &Pushed) -> Attached {
+    let tag = subject.digest.replacen(':', "-", 1);
+    let piece = |kind: &str, media_type: &str, subject: Option<&Pushed>| {
+        let config = json!({"created": "2030-01-01T00:00:00Z", "kind": kind}).to_string();
+        let payload = format!("{kind} of {}", subject.map_or(&tag, |s| &s.digest));
+        let config_digest = repo.push_blob(config.as_bytes());
+        let layer = repo.push_blob(payload.as_bytes());
+        let mut manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": IMAGE_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                       "digest": config_digest, "size": config.len()},
+            "layers": [{"mediaType": media_type, "digest": layer, "size": payload.len()}],
+        });
+        if let Some(s) = subject {
+            manifest["artifactType"] = json!(media_type);
+            manifest["subject"] =
+                json!({"mediaType": s.media_type, "digest": s.digest, "size": s.size});
+        }
+        serde_json::to_vec(&manifest).unwrap()
+    };
+    let sig = format!("{tag}.sig");
+    let att = format!("{tag}.att");
+    repo.push_manifest(sig.as_str(), IMAGE_MANIFEST, &piece("sig", SIGNATURE, None));
+    repo.push_manifest(
+        att.as_str(),
+        IMAGE_MANIFEST,
+        &piece("att", "application/vnd.dsse.envelope.v1+json", None),
+    );
+    let sbom = piece("sbom", SBOM, Some(subject));
+    let referrer = repo.push_manifest(None, IMAGE_MANIFEST, &sbom);
+    let fallback = json!({
+        "schemaVersion": 2,
+        "mediaType": IMAGE_INDEX,
+        "manifests": [{"mediaType": IMAGE_MANIFEST, "digest": referrer.digest,
+                       "size": referrer.size, "artifactType": SBOM}],
+    });
+    repo.push_manifest(
+        tag.as_str(),
+        IMAGE_INDEX,
+        &serde_json::to_vec(&fallback).unwrap(),
+    );
+    Attached {
+        sig,
+        att,
+        fallback: tag,
+        referrer: referrer.digest,
+    }
+}
+
+fn attachments(report: &Value) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = report["attachments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no attachments in {report}"))
+        .iter()
+        .map(|a| {
+            (
+                a["removed"].as_str().unwrap().to_string(),
+                a["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn all_of(a: &Attached, subject: &str) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = [&a.fallback, &a.att, &a.sig, &a.referrer]
+        .into_iter()
+        .map(|r| (r.clone(), subject.to_string()))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn attachments_go_with_their_image_and_only_with_it() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let old = repo.push("v1", &Image::new().created_days_ago(30).unique());
+    let new = repo.push("v2", &Image::new().created_days_ago(1).unique());
+    let a1 = attach(repo, &old);
+    let a2 = attach(repo, &new);
+    let policy = ["--match", ".*", "--keep-last", "1"];
+
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--dry-run", "-o", "json"])
+        .args(policy)
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["v1"]);
+    assert_eq!(attachments(&report), all_of(&a1, &old.digest));
+    let mut expected_kept = vec![
+        (a2.att.clone(), "attachment".to_string()),
+        (a2.fallback.clone(), "attachment".to_string()),
+        (a2.sig.clone(), "attachment".to_string()),
+        ("v2".to_string(), "keep-last".to_string()),
+    ];
+    expected_kept.sort();
+    assert_eq!(kept(&report), expected_kept);
+    assert!(bed.requests().iter().all(Seen::is_read));
+    assert_eq!(repo.tags().len(), 8, "a dry run changes nothing");
+
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "-o", "json"])
+        .args(policy)
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["v1"]);
+    assert_eq!(attachments(&report), all_of(&a1, &old.digest));
+    assert_eq!(report["damaged"], json!([]));
+    let mut left = vec![
+        a2.att.clone(),
+        a2.fallback.clone(),
+        a2.sig.clone(),
+        "v2".into(),
+    ];
+    left.sort();
+    assert_eq!(repo.tags(), left);
+    assert_eq!(
+        repo.digest(&a1.referrer),
+        None,
+        "the removed image's referrer is gone"
+    );
+    assert!(
+        repo.digest(&a2.referrer).is_some(),
+        "the kept image's referrer stays"
+    );
+}
+
+#[test]
+fn an_image_that_keeps_a_tag_keeps_its_attachments() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let image = repo.push("v1", &Image::new().unique());
+    repo.tag("v1", "latest");
+    let a = attach(repo, &image);
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--match", "^v1$", "-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["v1"]);
+    assert_eq!(report["attachments"], json!([]));
+    let mut left = vec![
+        a.att.clone(),
+        a.fallback.clone(),
+        a.sig.clone(),
+        "latest".into(),
+    ];
+    left.sort();
+    assert_eq!(repo.tags(), left);
+    assert!(repo.digest(&a.referrer).is_some());
+}
+
+#[test]
+fn keep_attachments_leaves_them() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let image = repo.push("pr-1", &Image::new().unique());
+    let a = attach(repo, &image);
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--match",
+            "^pr-",
+            "--keep-attachments",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["attachments"], json!([]));
+    let mut left = vec![a.att.clone(), a.fallback.clone(), a.sig.clone()];
+    left.sort();
+    assert_eq!(repo.tags(), left);
+}
+
+/// A multi-arch index `multi` over two untagged platform images, an old
+/// index `old` over two more, and a stray untagged image.
+fn multi_arch(repo: &Repo) -> (Vec<Pushed>, Vec<Pushed>, Pushed) {
+    let children = |tag: &str| -> Vec<Pushed> {
+        [("linux", "amd64"), ("linux", "arm64")]
+            .iter()
+            .map(|(os, arch)| {
+                let image = Image::new()
+                    .platform(os, arch)
+                    .annotation("of", tag)
+                    .unique();
+                repo.push_untagged(&image)
+            })
+            .collect()
+    };
+    let kept = children("multi");
+    repo.push_index("multi", &kept);
+    let gone = children("old");
+    repo.push_index("old", &gone);
+    let stray = repo.push_untagged(&Image::new().unique());
+    (kept, gone, stray)
+}
+
+#[test]
+fn untagged_children_stay_with_their_index_and_go_with_it() {
+    let bed = Bed::start(Vendor::OciLayout);
+    let repo = &bed.repo;
+    let (kept_children, gone_children, stray) = multi_arch(repo);
+
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["deleted"], json!([]));
+    assert_eq!(report["untagged"], json!([stray.digest]));
+    for child in kept_children.iter().chain(&gone_children) {
+        assert!(
+            repo.digest(&child.digest).is_some(),
+            "a tagged index's child stays"
+        );
+    }
+
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--match",
+            "^old$",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["old"]);
+    let mut expected: Vec<String> = gone_children.iter().map(|c| c.digest.clone()).collect();
+    expected.sort();
+    assert_eq!(sorted(&report["untagged"]), expected);
+    for child in &gone_children {
+        assert_eq!(
+            repo.digest(&child.digest),
+            None,
+            "the removed index's child goes"
+        );
+    }
+    for child in &kept_children {
+        assert!(repo.digest(&child.digest).is_some());
+    }
+    assert_eq!(repo.tags(), ["multi"]);
+}
+
+#[test]
+fn untagged_fails_before_any_change_where_manifests_cannot_be_listed() {
+    let bed = Bed::start(Vendor::Default);
+    bed.repo.push("pr-1", &Image::new().unique());
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &bed.repo.address,
+            "--untagged",
+            "--match",
+            "^pr-",
+        ])
+        .run();
+    assert_eq!(out.code(), 2, "{}", out.stderr_str());
+    assert!(
+        out.has_hint("--untagged works with"),
+        "{}",
+        out.stderr_str()
+    );
+    assert!(bed.requests().iter().all(Seen::is_read));
+    assert_eq!(bed.repo.tags(), ["pr-1"]);
+}
+
+#[test]
+fn in_use_from_kubectl_protects_by_image_id_and_by_tag() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let running = repo.push("rel-7", &Image::new().unique());
+    repo.push("v2", &Image::new().unique());
+    for tag in ["v1", "v3", "v4"] {
+        repo.push(tag, &Image::new().unique());
+    }
+    let pods =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pods.json"))
+            .unwrap()
+            .replace("{{registry}}", bed.registry())
+            .replace("{{digest}}", &running.digest);
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--match",
+            ".*",
+            "--in-use",
+            "-",
+            "-o",
+            "json",
+        ])
+        .stdin(pods)
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["v1", "v3", "v4"]);
+    assert_eq!(
+        kept(&report),
+        [
+            ("rel-7".into(), "in-use".into()),
+            ("v2".into(), "in-use".into())
+        ]
+    );
+    assert_eq!(repo.tags(), ["rel-7", "v2"]);
+}
+
+#[test]
+fn verification_catches_a_child_deleted_behind_berths_back() {
+    let bed = Bed::start(Vendor::OciLayout);
+    let repo = &bed.repo;
+    let children: Vec<Pushed> = ["amd64", "arm64"]
+        .iter()
+        .map(|arch| repo.push_untagged(&Image::new().platform("linux", arch).unique()))
+        .collect();
+    repo.push_index("multi", &children);
+    repo.push("pr-1", &Image::new().unique());
+    let dir = bed.registry().trim_start_matches("oci:").to_string() + "/" + &repo.name;
+    let hex = children[1].digest.trim_start_matches("sha256:");
+    std::fs::remove_file(format!("{dir}/blobs/sha256/{hex}")).unwrap();
+
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--match", "^pr-", "-o", "json"])
+        .run();
+    let stderr = out.failure();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sorted(&report["deleted"]), ["pr-1"]);
+    assert_eq!(report["damaged"][0]["tag"], "multi");
+    assert!(
+        report["damaged"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains(&children[1].digest),
+        "{report}"
+    );
+    assert!(stderr.contains("multi: kept but damaged"), "{stderr}");
+
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--match",
+            "^pr-",
+            "--no-verify",
+            "-o",
+            "json",
+        ])
+        .run();
+    assert!(out.success().json().get("damaged").is_none());
+}
+
+#[test]
+fn max_delete_refuses_before_any_change() {
+    let bed = Bed::start(Vendor::Default);
+    for tag in ["pr-1", "pr-2", "pr-3"] {
+        bed.repo.push(tag, &Image::new().unique());
+    }
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &bed.repo.address,
+            "--match",
+            "^pr-",
+            "--max-delete",
+            "2",
+            "-o",
+            "json",
+        ])
+        .run();
+    let stderr = out.failure();
+    assert!(stderr.contains("more than --max-delete 2"), "{stderr}");
+    assert_eq!(sorted(&out.json()["deleted"]), ["pr-1", "pr-2", "pr-3"]);
+    assert!(bed.requests().iter().all(Seen::is_read));
+    assert_eq!(bed.repo.tags().len(), 3);
+}
+
+#[test]
+fn a_failed_removal_keeps_the_image_and_its_attachments() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let image = repo.push("pr-1", &Image::new().unique());
+    let a = attach(repo, &image);
+    // Every write to the registry fails: the tag stays, so its image does.
+    bed.part::<Proxy>()
+        .on(Method::PUT, "/v2/*")
+        .respond(500, "{}");
+    bed.part::<Proxy>()
+        .on(Method::DELETE, "/v2/*")
+        .respond(500, "{}");
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--match", "^pr-", "-o", "json"])
+        .run();
+    out.failure();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failed"][0]["tag"], "pr-1");
+    assert_eq!(report["attachments"], json!([]));
+    assert_eq!(report["damaged"], json!([]));
+    assert!(repo.digest(&a.referrer).is_some());
+    assert_eq!(repo.tags().len(), 4);
+}
+
+#[test]
+fn a_referrer_waits_for_the_fallback_index_that_lists_it() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let image = repo.push("pr-1", &Image::new().unique());
+    let a = attach(repo, &image);
+    let children: Vec<Pushed> = ["amd64", "arm64"]
+        .iter()
+        .map(|arch| repo.push_untagged(&Image::new().platform("linux", arch).unique()))
+        .collect();
+    repo.push_index("main", &children);
+    // Moving the fallback tag off its index fails: the tag stays, so the
+    // referrer it lists must stay too.
+    bed.part::<Proxy>()
+        .on(
+            Method::PUT,
+            &format!("/v2/{}/manifests/{}", repo.name, a.fallback),
+        )
+        .respond(500, "{}");
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--match", "^pr-", "-o", "json"])
+        .run();
+    out.failure();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["damaged"], json!([]));
+    let failed: Vec<&str> = report["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["tag"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&a.fallback.as_str()), "{report}");
+    assert!(failed.contains(&a.referrer.as_str()), "{report}");
+    assert!(
+        repo.digest(&a.referrer).is_some(),
+        "listed by a tag that stays"
+    );
+    let mut left = vec![a.fallback.clone(), "main".to_string()];
+    left.sort();
+    assert_eq!(repo.tags(), left);
+    for child in &children {
+        assert!(repo.digest(&child.digest).is_some());
+    }
+}
