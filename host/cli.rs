@@ -20,7 +20,10 @@ const EXAMPLES: &str = "Examples:
   berth tags ls localhost:5000/app -o json
   berth tags rm localhost:5000/app pr-41 pr-42
   berth cleanup localhost:5000/app --match '^pr-' --keep-last 5 --dry-run
+  berth repos ls localhost:5000
   berth manifest get localhost:5000/app:v1
+  berth cp ghcr.io/acme/app:v1 localhost:5000/app:v1
+  berth push localhost:5000/charts/app:1.2.3 app-1.2.3.tgz
   berth plugins ls";
 
 #[derive(Parser)]
@@ -58,8 +61,31 @@ pub enum Command {
   berth manifest put localhost:5000/app:v2 manifest.json"
     )]
     Manifest(ManifestCommand),
+    /// Copy an image, index or artifact with its blobs, to a registry or layout
+    Cp(commands::cp::Args),
+    /// Push files as an OCI artifact (a bundle, such as a Helm chart)
+    Push(commands::push::Args),
+    /// Write the titled files of an artifact to a directory, verified
+    Pull(commands::pull::Args),
+    /// List the manifests that refer to a manifest (signatures, SBOMs)
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  berth referrers ls localhost:5000/app:v1"
+    )]
+    Referrers(ReferrersCommand),
     /// Remove the tags a policy selects, and report why the others were kept
     Cleanup(commands::cleanup::Args),
+    /// Plan the cleanup of whole registries by a policy file, reading only
+    Plan(commands::plan::Args),
+    /// List the repositories of a registry
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  berth repos ls localhost:5000
+  berth repos ls ghcr.io/acme -o json"
+    )]
+    Repos(ReposCommand),
     /// List, describe and verify provider plugins
     #[command(
         subcommand,
@@ -82,11 +108,23 @@ pub enum ManifestCommand {
 }
 
 #[derive(Subcommand)]
+pub enum ReferrersCommand {
+    /// The referrers of a manifest: the referrers API, else the fallback tag
+    Ls(commands::referrers::LsArgs),
+}
+
+#[derive(Subcommand)]
 pub enum TagsCommand {
     /// Every tag of a repository, across all pages
     Ls(commands::tags_ls::Args),
     /// Remove exactly the named tags
     Rm(commands::tags_rm::Args),
+}
+
+#[derive(Subcommand)]
+pub enum ReposCommand {
+    /// Every repository of a registry, or under a path prefix of it
+    Ls(commands::repos_ls::Args),
 }
 
 #[derive(Subcommand)]
@@ -150,6 +188,12 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
         Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(ctx, args).await,
         Command::Manifest(ManifestCommand::Put(args)) => commands::manifest::put(ctx, args).await,
         Command::Cleanup(args) => commands::cleanup::run(ctx, args).await,
+        Command::Plan(args) => commands::plan::run(ctx, args).await,
+        Command::Repos(ReposCommand::Ls(args)) => commands::repos_ls::run(ctx, args).await,
+        Command::Cp(args) => commands::cp::run(ctx, args).await,
+        Command::Push(args) => commands::push::run(ctx, args).await,
+        Command::Pull(args) => commands::pull::run(ctx, args).await,
+        Command::Referrers(ReferrersCommand::Ls(args)) => commands::referrers::ls(ctx, args).await,
         Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(ctx).await,
         Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(ctx, args).await,
         Command::Plugins(PluginsCommand::Verify) => commands::plugins::verify(ctx).await,

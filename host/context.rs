@@ -163,6 +163,18 @@ impl Context {
         needs: &[Capability],
         dry_run: bool,
     ) -> Result<Provider> {
+        self.open_with(plugin, target, needs, dry_run, &self.settings)
+            .await
+    }
+
+    async fn open_with(
+        &self,
+        plugin: &Plugin,
+        target: &Target,
+        needs: &[Capability],
+        dry_run: bool,
+        settings: &Settings,
+    ) -> Result<Provider> {
         let info = self.info(plugin).await?.clone();
         if let Some(missing) = needs.iter().find(|c| !info.has(**c)) {
             return Err(Error::failed(format!(
@@ -181,7 +193,7 @@ impl Context {
             loaded,
             target,
             client: &self.client,
-            settings: &self.settings,
+            settings,
             limits: self.limits,
             dry_run,
         })
@@ -198,6 +210,20 @@ impl Context {
     ) -> Result<Provider> {
         let selection = self.select(target, true).await?;
         self.open(selection.plugin, target, needs, dry_run).await
+    }
+
+    /// Like `provider`, for one side of a command with two: `--provider`
+    /// and `--opt` are the registry's, so a layout side is served by the
+    /// layout provider, without them.
+    pub async fn side_provider(&self, target: &Target, needs: &[Capability]) -> Result<Provider> {
+        if !matches!(target, Target::Layout { .. }) {
+            return self.provider(target, needs, false).await;
+        }
+        let plugin = self.catalog().await?.require("oci-layout")?;
+        let mut settings = self.settings.clone();
+        settings.opts.clear();
+        self.open_with(plugin, target, needs, false, &settings)
+            .await
     }
 }
 

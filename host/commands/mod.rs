@@ -5,11 +5,17 @@
 
 pub mod cleanup;
 pub mod completions;
+pub mod cp;
 pub mod detect;
 pub mod doctor;
 pub mod login;
 pub mod manifest;
+pub mod plan;
 pub mod plugins;
 pub mod plugins_new;
+pub mod pull;
+pub mod push;
+pub mod referrers;
+pub mod repos_ls;
 pub mod tags_ls;
 pub mod tags_rm;

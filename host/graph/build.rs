@@ -244,7 +244,7 @@ impl Graph {
         let asked = self.referrers_of(provider, first, concurrency).await;
         let lacks_api = provider
             .registry()
-            .is_some_and(|r| r.serves_referrers() == Some(false));
+            .is_some_and(|r| r.learned_referrers_api() == Some(false));
         let asked = match asked {
             Ok(()) if !lacks_api => {
                 self.referrers_of(provider, &digests[1..], concurrency)

@@ -10,6 +10,7 @@ mod quota;
 pub mod redact;
 mod retry;
 mod send;
+mod stream;
 #[cfg(test)]
 pub(crate) mod test_server;
 mod tls;
@@ -18,6 +19,8 @@ pub use budget::BodyBudget;
 pub use client::{Client, NetConfig};
 pub use grants::{Grants, host_port};
 pub use quota::retry_after;
+pub use retry::backoff;
+pub use stream::Opened;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};

@@ -3,7 +3,7 @@
 //! and a capped body.
 
 use super::retry::backoff;
-use super::{BodyBudget, Client, Grants, NetError, Request, Response, redact};
+use super::{BodyBudget, Client, Grants, NetError, Opened, Request, Response, redact};
 use crate::auth::RegistryAuth;
 use crate::log;
 use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, WWW_AUTHENTICATE};
@@ -33,6 +33,46 @@ impl Client {
         auth: Option<&RegistryAuth>,
         budget: Option<&BodyBudget>,
     ) -> Result<Response, NetError> {
+        let (response, url, retried) = self.exchange(request, grants, auth).await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = self.read_body(&redact::url(&url), response, budget).await?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+            url,
+            retried,
+        })
+    }
+
+    /// Like `send`, but the body is left to the caller to read as it
+    /// arrives (a blob), each part within the request timeout.
+    pub async fn open(
+        &self,
+        request: Request,
+        grants: Option<&Grants>,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<Opened, NetError> {
+        let (response, url, _) = self.exchange(request, grants, auth).await?;
+        Ok(Opened {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            shown: redact::url(&url),
+            url,
+            timeout: self.config.timeout,
+            response,
+        })
+    }
+
+    /// The request's final answer, its body unread: after authentication,
+    /// bounded retries and redirects. Also says whether it was retried.
+    async fn exchange(
+        &self,
+        request: Request,
+        grants: Option<&Grants>,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<(reqwest::Response, Url, bool), NetError> {
         let Request {
             mut method,
             mut url,
@@ -134,15 +174,7 @@ impl Client {
                 url = next;
                 continue;
             }
-            let headers = response.headers().clone();
-            let body = self.read_body(&shown, response, budget).await?;
-            return Ok(Response {
-                status,
-                headers,
-                body,
-                url,
-                retried: attempt > 0,
-            });
+            return Ok((response, url, attempt > 0));
         }
     }
 
@@ -280,7 +312,7 @@ fn is_transient(err: &NetError) -> bool {
 }
 
 /// Whether TLS verification refused the server's certificate.
-fn refused_certificate(err: &reqwest::Error) -> bool {
+pub(super) fn refused_certificate(err: &reqwest::Error) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cause {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
@@ -302,7 +334,7 @@ fn refused_certificate(err: &reqwest::Error) -> bool {
 }
 
 /// The innermost cause reads best ("connection refused", "certificate ...").
-fn describe(err: &reqwest::Error) -> String {
+pub(super) fn describe(err: &reqwest::Error) -> String {
     let mut source: &dyn std::error::Error = err;
     while let Some(next) = source.source() {
         source = next;

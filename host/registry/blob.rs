@@ -2,7 +2,6 @@
 
 use super::Repo;
 use crate::model::RegistryError;
-use crate::net::Request;
 use reqwest::Method;
 
 impl Repo {
@@ -28,30 +27,8 @@ impl Repo {
         if head.is_success() {
             return Ok(digest);
         }
-        let what = format!("POST {}/blobs/uploads/", self.name);
-        let started = self
-            .send(self.request(Method::POST, "blobs/uploads/"))
-            .await?;
-        if started.status != 202 {
-            return Err(RegistryError::from_response(&what, &started));
-        }
-        let location = started
-            .header("location")
-            .ok_or_else(|| RegistryError::Invalid(format!("{what}: no Location for the upload")))?;
-        let mut url = started.url.join(location).map_err(|_| {
-            RegistryError::Invalid(format!("{what}: invalid Location {location:?}"))
-        })?;
-        url.query_pairs_mut().append_pair("digest", &digest);
-        let request = Request::new(Method::PUT, url)
-            .header("content-type", "application/octet-stream")
-            .body(bytes);
-        let finished = self.send(request).await?;
-        if !finished.is_success() {
-            return Err(RegistryError::from_response(
-                &format!("PUT {}@{digest}", self.name),
-                &finished,
-            ));
-        }
+        let at = self.start_upload().await?;
+        self.finish_upload(at, &digest, bytes).await?;
         Ok(digest)
     }
 }

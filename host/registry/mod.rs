@@ -9,6 +9,7 @@ mod permissions;
 pub mod referrers;
 mod tags;
 mod untag;
+mod upload;
 
 use crate::auth::RegistryAuth;
 use crate::model::{Manifest, RegistryError};

@@ -41,7 +41,7 @@ struct Entry {
 
 impl Repo {
     /// Whether the registry serves the referrers API, once a lookup found out.
-    pub fn serves_referrers(&self) -> Option<bool> {
+    pub fn learned_referrers_api(&self) -> Option<bool> {
         match self.learned.referrers_api.load(Ordering::Relaxed) {
             SERVED => Some(true),
             NOT_SERVED => Some(false),
@@ -67,6 +67,20 @@ impl Repo {
             Err(RegistryError::NotFound(_)) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether the registry serves the referrers API (asked once a run,
+    /// about `digest`): where it does not, clients keep the fallback tag.
+    pub async fn serves_referrers(&self, digest: &str) -> Result<bool, RegistryError> {
+        match self.learned.referrers_api.load(Ordering::Relaxed) {
+            SERVED => return Ok(true),
+            UNKNOWN => {}
+            _ => return Ok(false),
+        }
+        let served = self.referrers_api(digest).await?.is_some();
+        let learned = if served { SERVED } else { NOT_SERVED };
+        self.learned.referrers_api.store(learned, Ordering::Relaxed);
+        Ok(served)
     }
 
     /// Every page of `GET /v2/<name>/referrers/<digest>`; `None` when the
@@ -98,7 +112,7 @@ impl Repo {
     }
 }
 
-fn parse(what: &str, bytes: &[u8]) -> Result<Vec<Referrer>, RegistryError> {
+pub fn parse(what: &str, bytes: &[u8]) -> Result<Vec<Referrer>, RegistryError> {
     let index: Index = serde_json::from_slice(bytes).map_err(|e| {
         RegistryError::Invalid(format!("{what}: not an image index of referrers: {e}"))
     })?;

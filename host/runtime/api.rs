@@ -235,7 +235,9 @@ impl Pre {
     }
 }
 
-/// An instance's exports, in the bindings of its version.
+/// An instance's exports, in the bindings of its version. Each instance
+/// holds exactly one, so the variants' sizes differing costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Bindings {
     V0_1_0(v0_1_0::Plugin),
     V0_2_0(v0_2_0::Plugin),

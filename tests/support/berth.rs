@@ -201,6 +201,15 @@ impl Running {
         assert!(status.success(), "kill -INT failed");
     }
 
+    /// Kills the run outright (SIGKILL): nothing of berth runs after it.
+    pub fn kill(&self) {
+        let status = Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -KILL failed");
+    }
+
     /// Waits for the end of the run and returns what it left.
     pub fn wait(mut self) -> Output {
         let status = loop {

@@ -10,6 +10,7 @@
 
 pub mod bed;
 mod berth;
+pub mod content;
 pub mod fakes;
 pub mod http;
 mod image;

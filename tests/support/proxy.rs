@@ -198,6 +198,12 @@ impl Rule {
         self.set(|r| r.action = Action::Trickle(per_byte))
     }
 
+    /// Passes the upstream answer on with its last byte changed, as a
+    /// registry that serves a corrupt blob would.
+    pub fn corrupt(self) -> Rule {
+        self.set(|r| r.action = Action::Corrupt)
+    }
+
     /// Serves `GET /v2/<name>/tags/list` in pages, as distribution 2.8 (which
     /// ignores `n` and `last`) does not: the client's `n`, else `default_n`,
     /// tags after `last`, with a `Link` to the next page while any remain.
@@ -261,6 +267,7 @@ enum Action {
         nth: usize,
     },
     Trickle(Duration),
+    Corrupt,
     Paginate {
         default_n: usize,
         looping: bool,
@@ -277,6 +284,7 @@ enum Effect {
     },
     Reset,
     Trickle(Duration),
+    Corrupt,
     Paginate {
         page_size: usize,
         looping: bool,
@@ -308,6 +316,7 @@ impl ProxyState {
                     }),
                 Action::Reset { nth } => (rule.hits == *nth).then_some(Effect::Reset),
                 Action::Trickle(per_byte) => Some(Effect::Trickle(*per_byte)),
+                Action::Corrupt => Some(Effect::Corrupt),
                 Action::Paginate { default_n, looping } => Some(Effect::Paginate {
                     page_size: n.unwrap_or(*default_n),
                     looping: *looping,
@@ -400,12 +409,29 @@ async fn handle(
             return std::future::pending().await;
         }
         Effect::Trickle(per_byte) => trickle(state.forward(request).await, per_byte),
+        Effect::Corrupt => corrupt(state.forward(request).await).await,
         Effect::Paginate { page_size, looping } => {
             paginate(&state, request, &path, page_size, looping).await
         }
     };
     state.log(method, path, headers, response.status().as_u16());
     Ok(response)
+}
+
+async fn corrupt(response: Response<Body>) -> Response<Body> {
+    let (parts, body) = response.into_parts();
+    let mut bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes().to_vec())
+        .unwrap_or_default();
+    if let Some(last) = bytes.last_mut() {
+        *last ^= 0xff;
+    }
+    let body = Full::new(Bytes::from(bytes))
+        .map_err(|never| match never {})
+        .boxed();
+    Response::from_parts(parts, body)
 }
 
 fn trickle(response: Response<Body>, per_byte: Duration) -> Response<Body> {

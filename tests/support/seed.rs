@@ -92,6 +92,26 @@ impl Seeder {
         Pushed::image(&encoded.manifest, image)
     }
 
+    /// Pushes `manifest` of `media_type` under `tag`, or by digest.
+    pub fn push_manifest<'a>(
+        &self,
+        repo: &str,
+        tag: impl Into<Option<&'a str>>,
+        media_type: &str,
+        manifest: &[u8],
+    ) -> Pushed {
+        runtime().block_on(self.put_manifest(repo, tag.into(), media_type, manifest.to_vec()))
+    }
+
+    /// Whether the repository has blob `digest` (a HEAD request).
+    pub fn has_blob(&self, repo: &str, digest: &str) -> bool {
+        runtime().block_on(async {
+            let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
+            let response = self.send(repo, || self.client.head(url.clone())).await;
+            response.status() == StatusCode::OK
+        })
+    }
+
     /// Pushes an OCI index over `children` (pushed before, tagged or not).
     pub fn push_index<'a>(
         &self,
@@ -100,17 +120,6 @@ impl Seeder {
         children: &[Pushed],
     ) -> Pushed {
         runtime().block_on(self.put_manifest(repo, tag.into(), IMAGE_INDEX, index(children)))
-    }
-
-    /// Pushes `bytes` as a manifest of `media_type`, as `tag` or by digest.
-    pub fn push_manifest(
-        &self,
-        repo: &str,
-        tag: Option<&str>,
-        media_type: &str,
-        bytes: &[u8],
-    ) -> Pushed {
-        runtime().block_on(self.put_manifest(repo, tag, media_type, bytes.to_vec()))
     }
 
     /// Points `tag` at the manifest `reference` (a tag or digest) names.

@@ -38,6 +38,9 @@ impl Provider for Acr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .secret_option(
             "aad-token",

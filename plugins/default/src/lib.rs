@@ -19,6 +19,9 @@ impl Provider for Oci {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::DeleteManifest,
+            Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

@@ -57,6 +57,8 @@ impl Provider for DockerHub {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
             Capability::Permissions,
         ])
         .option(

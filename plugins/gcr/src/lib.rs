@@ -41,6 +41,9 @@ impl Provider for Gcr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

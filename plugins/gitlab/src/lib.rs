@@ -38,6 +38,8 @@ impl Provider for GitLab {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
             Capability::Permissions,
         ])
         .option(

@@ -36,6 +36,9 @@ impl Provider for Nexus {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .option(
             "repository",

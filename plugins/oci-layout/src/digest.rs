@@ -33,6 +33,35 @@ pub fn matches(digest: &str, bytes: &[u8]) -> bool {
     actual == digest
 }
 
+/// Whether everything `reader` yields hashes to `digest`, read in parts.
+pub fn reader_matches(digest: &str, mut reader: impl std::io::Read) -> std::io::Result<bool> {
+    enum Running {
+        Sha256(Sha256),
+        Sha512(Sha512),
+    }
+    let mut running = match digest.split_once(':') {
+        Some(("sha256", _)) => Running::Sha256(Sha256::new()),
+        Some(("sha512", _)) => Running::Sha512(Sha512::new()),
+        _ => return Ok(false),
+    };
+    let mut buffer = vec![0u8; 64 << 10];
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        match &mut running {
+            Running::Sha256(h) => h.update(&buffer[..n]),
+            Running::Sha512(h) => h.update(&buffer[..n]),
+        }
+    }
+    let actual = match running {
+        Running::Sha256(h) => format!("sha256:{}", hex(&h.finalize())),
+        Running::Sha512(h) => format!("sha512:{}", hex(&h.finalize())),
+    };
+    Ok(actual == digest)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

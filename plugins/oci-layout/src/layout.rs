@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::collections::hash_map::RandomState;
 use std::fs::{self, File};
 use std::hash::{BuildHasher, Hasher};
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const ROOT: &str = "/layout";
@@ -69,6 +69,36 @@ impl Layout {
             )));
         }
         Ok(layout)
+    }
+
+    /// Opens the layout, first making one in a directory that holds
+    /// nothing else (a copy's destination). Several writers may make it at
+    /// once: the index is written under the lock, the marker last.
+    pub fn create(target: &Target) -> Result<Self> {
+        match Self::open(target) {
+            Err(Error::NotFound(why)) => {
+                let ours = fs::read_dir(ROOT)
+                    .map(|entries| {
+                        // A layout's own files, or another writer's
+                        // temporary ones for them.
+                        entries.filter_map(|e| e.ok()).all(|e| {
+                            let name = e.file_name().to_string_lossy().into_owned();
+                            name == "blobs" || name.starts_with(INDEX) || name.starts_with(MARKER)
+                        })
+                    })
+                    .unwrap_or(false);
+                if !ours {
+                    return Err(Error::NotFound(why));
+                }
+                let layout = Layout {
+                    shown: target.repository.clone(),
+                };
+                layout.update_index(|_| Ok(()))?;
+                layout.write_atomic(MARKER, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+                Self::open(target)
+            }
+            opened => opened,
+        }
     }
 
     pub fn shown(&self) -> &str {
@@ -218,6 +248,66 @@ impl Layout {
             )));
         }
         Ok(bytes)
+    }
+
+    /// Up to `length` bytes of a blob from `offset`; fewer at its end.
+    pub fn read_part(&self, digest: &str, offset: u64, length: u32) -> Result<Vec<u8>> {
+        let relative = self.blob_path(digest)?;
+        let mut file = match File::open(path(&relative)) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(Error::NotFound(format!(
+                    "blob {digest} is not in {}",
+                    self.shown
+                )));
+            }
+            Err(e) => return Err(self.io(&relative, e)),
+        };
+        let mut bytes = Vec::with_capacity(length as usize);
+        file.seek(SeekFrom::Start(offset))
+            .and_then(|_| file.take(u64::from(length)).read_to_end(&mut bytes))
+            .map_err(|e| self.io(&relative, e))?;
+        Ok(bytes)
+    }
+
+    /// Appends the part at `offset` of an upload of `digest`, kept in a file
+    /// beside the blob's place; the `last` call checks the whole upload
+    /// against the digest and only then renames it into place. An upload
+    /// that is abandoned or fails the check is never seen as the blob.
+    pub fn write_part(&self, digest: &str, offset: u64, bytes: &[u8], last: bool) -> Result<()> {
+        let relative = self.blob_path(digest)?;
+        let upload = format!("{relative}.upload");
+        let parent = relative.rsplit_once('/').map_or("blobs", |(dir, _)| dir);
+        fs::create_dir_all(path(parent)).map_err(|e| self.io(parent, e))?;
+        let opened = if offset == 0 {
+            File::create(path(&upload))
+        } else {
+            fs::OpenOptions::new().append(true).open(path(&upload))
+        };
+        let mut file = opened.map_err(|e| self.io(&upload, e))?;
+        let at = file.metadata().map_err(|e| self.io(&upload, e))?.len();
+        if at != offset {
+            return Err(Error::Invalid(format!(
+                "the upload of {digest} to {} has {at} bytes, not the {offset} this part follows",
+                self.shown
+            )));
+        }
+        file.write_all(bytes).map_err(|e| self.io(&upload, e))?;
+        if !last {
+            return Ok(());
+        }
+        file.sync_all().map_err(|e| self.io(&upload, e))?;
+        drop(file);
+        let verified = File::open(path(&upload))
+            .and_then(|file| digest::reader_matches(digest, file))
+            .map_err(|e| self.io(&upload, e))?;
+        if !verified {
+            let _ = fs::remove_file(path(&upload));
+            return Err(Error::Invalid(format!(
+                "the bytes written for blob {digest} do not match its digest; nothing was stored"
+            )));
+        }
+        fs::rename(path(&upload), path(&relative)).map_err(|e| self.io(&relative, e))
     }
 
     /// Stores bytes as a sha256 blob unless the layout has them; returns the

@@ -28,6 +28,8 @@ impl Provider for OciLayout {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
             Capability::Permissions,
             Capability::ListManifests,
             Capability::DeleteManifest,
@@ -128,6 +130,29 @@ impl Provider for OciLayout {
         Layout::open(&target)?.blob(&digest)
     }
 
+    /// A directory that is not a layout yet has no blobs.
+    fn blob_size(target: Target, digest: String) -> Result<Option<u64>> {
+        match Layout::open(&target) {
+            Ok(layout) => layout.blob_size(&digest),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read_blob(target: Target, digest: String, offset: u64, length: u32) -> Result<Vec<u8>> {
+        Layout::open(&target)?.read_part(&digest, offset, length)
+    }
+
+    fn write_blob(
+        target: Target,
+        digest: String,
+        offset: u64,
+        bytes: Vec<u8>,
+        last: bool,
+    ) -> Result<()> {
+        Layout::create(&target)?.write_part(&digest, offset, &bytes, last)
+    }
+
     /// Writes the manifest blob first and the index entry after, so the
     /// index never names a blob the layout lacks.
     fn push_manifest(
@@ -136,7 +161,7 @@ impl Provider for OciLayout {
         media_type: String,
         bytes: Vec<u8>,
     ) -> Result<String> {
-        let layout = Layout::open(&target)?;
+        let layout = Layout::create(&target)?;
         let by_digest = digest::is_reference(&reference);
         if !by_digest && !index::is_tag(&reference) {
             let shown: String = reference.chars().take(80).collect();

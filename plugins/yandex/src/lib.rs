@@ -30,6 +30,9 @@ impl Provider for Yandex {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
+            Capability::PullBlobs,
+            Capability::PushBlobs,
         ])
         .build()
     }

@@ -283,7 +283,7 @@ where
     match handler(shared.clone(), incoming).await {
         Ok(response) => response,
         Err(incoming) if incoming.path.starts_with("/v2/") || incoming.path == "/v2" => {
-            forward(&shared, incoming).await
+            forward(shared, incoming).await
         }
         Err(_) => json_response(
             StatusCode::NOT_FOUND,
