@@ -83,6 +83,10 @@ images_ratio = ratio(median("images", "berth cleanup --dry-run, 2,500 images + 2
 version_ms = median("startup", "berth --version")
 plugins_ms = median("startup", "berth plugins ls")
 mem_ratio = ratio(mem.get("berth tags ls 2000"), mem.get("skopeo list-tags 2000"))
+plan_floor = ratio(median("plan-floor", "berth plan"), median("plan-floor", "curl floor: catalog + tag lists, 8 in flight"))
+plan_loop = ratio(median("plan-loop", "berth plan"), median("plan-loop", "shell loop of berth cleanup --dry-run"))
+plan_mem = next((v for k, v in mem.items() if k.startswith("berth plan")), None)
+plan_mib = plan_mem / 1024 if plan_mem else None
 
 print("# Benchmark results\n")
 print("Produced by `bench/run`: medians of repeated runs (hyperfine), every tool")
@@ -104,6 +108,9 @@ print(f"| remove 1,000 tags | {fmt(rm_ratio)} curl floor | ≤ 2x | {verdict(rm_
 print(f"| cleanup dry run, 5,000 config dates | {fmt(dates_ratio)} curl floor | ≤ 1.5x | {verdict(dates_ratio, 1.5)} |")
 print(f"| cleanup dry run, 2,500 of 5,000 tags attachments | {fmt(images_ratio)} no attachments | ≤ 1.2x | {verdict(images_ratio, 1.2)} |")
 print(f"| peak memory, `tags ls` 2,000 | {fmt(mem_ratio)} skopeo | ≤ 1x | {verdict(mem_ratio, 1.0)} |")
+print(f"| plan 1,000 repositories x 50 tags | {fmt(plan_floor)} curl floor | ≤ 1.3x | {verdict(plan_floor, 1.3)} |")
+print(f"| plan vs a loop of `cleanup --dry-run` | {fmt(plan_loop)} | ≤ 0.25x | {verdict(plan_loop, 0.25)} |")
+print(f"| peak memory, plan of 1,000 repositories | {f'{plan_mib:.1f} MiB' if plan_mib else '-'} | ≤ 100 MiB | {verdict(plan_mib, 100)} |")
 share = lambda v: f"{v * 100:.0f} %" if v is not None else "-"
 print(f"| apply against a registry throttling deletes | {share(apply_share)} of the allowed rate | ≥ 90 % | {'not measured' if apply_share is None else 'met' if apply_share >= 0.9 else 'missed'} |")
 print(f"| `berth --version` | {ms(version_ms)} | ≤ 10 ms | {verdict(version_ms, 0.010)} |")
@@ -126,6 +133,8 @@ if os.path.exists(requests_path):
         print(f"| {name} | {total} | {' '.join(graph) or '-'} |")
     print()
 print(table("startup", "Start-up", None))
+print(table("plan-floor", "Plan of 1,000 repositories x 50 tags", "curl floor: catalog + tag lists, 8 in flight"))
+print(table("plan-loop", "Plan against a shell loop of `cleanup --dry-run` per repository (one run)", "shell loop of berth cleanup --dry-run"))
 if applied:
     print("### `berth apply` against a registry that throttles deletes\n")
     print(f"Token bucket of {applied['rate'][0]} deletes a second holding {applied['rate'][1]}, 429 with `Retry-After` beyond it;")
@@ -144,7 +153,7 @@ if mem:
     print("| command | peak RSS |")
     print("| --- | --- |")
     for k, v in mem.items():
-        print(f"| {k} tags | {v / 1024:.1f} MiB |")
+        print(f"| {k}{'' if k.startswith('berth plan') else ' tags'} | {v / 1024:.1f} MiB |")
     small, big = mem.get("berth tags ls 2000"), mem.get("berth tags ls 100000")
     if small and big:
         per_tag = (big - small) * 1024 / 98000
@@ -166,4 +175,11 @@ print("""### What the cases do
   repository on each manifest DELETE, so the registry dominates all three.
 - Cleanup dry run: every tag's manifest and its image config are read (the
   5,000 images share one config, read once by both); curl is the floor with 8
-  in flight.""")
+  in flight.
+- Plan (`bench/plan.sh`): 1,000 repositories of 50 tags each, written straight
+  into the registry's storage; the policy deletes 5 pull-request tags of each.
+  berth lists the catalog, every repository's tags, and resolves the digest of
+  each tag to delete (5,000 HEADs the floor does not send), 8 requests in
+  flight, spooling each repository's decisions to disk. The floor is the
+  catalog and every tag list from one curl process (`-Z --parallel-max 8`).
+  The loop runs one `berth cleanup --dry-run --policy` per repository.""")

@@ -20,6 +20,7 @@ const EXAMPLES: &str = "Examples:
   berth tags ls localhost:5000/app -o json
   berth tags rm localhost:5000/app pr-41 pr-42
   berth cleanup localhost:5000/app --match '^pr-' --keep-last 5 --dry-run
+  berth repos ls localhost:5000
   berth apply plan.json --shard 0/4 --journal shard-0.journal
   berth manifest get localhost:5000/app:v1
   berth plugins ls";
@@ -61,6 +62,16 @@ pub enum Command {
     Manifest(ManifestCommand),
     /// Remove the tags a policy selects, and report why the others were kept
     Cleanup(commands::cleanup::Args),
+    /// Plan the cleanup of whole registries by a policy file, reading only
+    Plan(commands::plan::Args),
+    /// List the repositories of a registry
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  berth repos ls localhost:5000
+  berth repos ls ghcr.io/acme -o json"
+    )]
+    Repos(ReposCommand),
     /// Execute a plan, or one shard of it, checking each tag again first
     Apply(commands::apply::Args),
     /// List, describe and verify provider plugins
@@ -90,6 +101,12 @@ pub enum TagsCommand {
     Ls(commands::tags_ls::Args),
     /// Remove exactly the named tags
     Rm(commands::tags_rm::Args),
+}
+
+#[derive(Subcommand)]
+pub enum ReposCommand {
+    /// Every repository of a registry, or under a path prefix of it
+    Ls(commands::repos_ls::Args),
 }
 
 #[derive(Subcommand)]
@@ -158,6 +175,8 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<u8, Error> {
         Command::Manifest(ManifestCommand::Get(args)) => commands::manifest::get(ctx, args).await,
         Command::Manifest(ManifestCommand::Put(args)) => commands::manifest::put(ctx, args).await,
         Command::Cleanup(args) => commands::cleanup::run(ctx, args).await,
+        Command::Plan(args) => commands::plan::run(ctx, args).await,
+        Command::Repos(ReposCommand::Ls(args)) => commands::repos_ls::run(ctx, args).await,
         Command::Apply(args) => commands::apply::run(ctx, args).await,
         Command::Plugins(PluginsCommand::Ls) => commands::plugins::ls(ctx).await,
         Command::Plugins(PluginsCommand::Info(args)) => commands::plugins::info(ctx, args).await,

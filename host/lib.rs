@@ -29,14 +29,16 @@ mod log;
 mod model;
 mod net;
 mod output;
-// `plan --html` calls it once `plan` is in.
-#[cfg_attr(not(test), allow(dead_code))]
+mod plan;
 mod plan_page;
 mod policy;
+mod policy_file;
 mod provider;
 mod registry;
 mod removal;
+mod repo_glob;
 mod runtime;
+mod scope;
 mod settings;
 mod target;
 mod text;

@@ -95,6 +95,94 @@ impl Policy {
     }
 }
 
+/// The rules of a policy file that apply to one repository (one rule for
+/// `cleanup` with flags). A tag is deleted when some rule selects it for
+/// deletion and no rule keeps it: a `keep` regex or `keep-last` of any rule
+/// protects it from every other rule, as do `attachment` and `in-use`. Each
+/// kept tag carries the first reason, in the documented order, among those
+/// of the rules that keep it; when no rule keeps it, the first among the
+/// rules that matched it but did not find it due (`no-date`, `newer`); and
+/// `unmatched` only when no rule matched it at all. What follows the tags is
+/// decided once for the repository: untagged manifests go when any rule asks
+/// for it, and attachments stay when any rule says to keep them.
+pub struct Rules(pub Vec<Policy>);
+
+/// The order reasons are reported in, for one rule and across rules.
+const ORDER: [&str; 6] = [
+    "attachment",
+    "in-use",
+    "keep",
+    "keep-last",
+    "no-date",
+    "newer",
+];
+
+/// Reasons that keep a tag whatever another rule says.
+const PROTECTING: [&str; 4] = ["attachment", "in-use", "keep", "keep-last"];
+
+impl Rules {
+    /// Whether any rule needs creation times.
+    pub fn needs_dates(&self) -> bool {
+        self.0.iter().any(Policy::needs_dates)
+    }
+
+    /// Whether some rule that needs dates selects this tag: only those
+    /// tags' dates are fetched.
+    pub fn needs_date_of(&self, name: &str) -> bool {
+        self.0.iter().any(|p| p.needs_dates() && p.selects(name))
+    }
+
+    /// Whether manifests nothing kept reaches go too.
+    pub fn untagged(&self) -> bool {
+        self.0.iter().any(|p| p.untagged)
+    }
+
+    /// Whether the attachments of removed images stay.
+    pub fn keep_attachments(&self) -> bool {
+        self.0.iter().any(|p| p.keep_attachments)
+    }
+
+    /// The images that any rule says are in use.
+    pub fn in_use(&self) -> crate::in_use::InUse {
+        let mut all = crate::in_use::InUse::default();
+        for p in &self.0 {
+            all.extend(&p.in_use);
+        }
+        all
+    }
+
+    /// One verdict per tag, in the order given.
+    pub fn judge(&self, tags: &[Candidate], now: DateTime<Utc>) -> Vec<Verdict> {
+        let each: Vec<Vec<Verdict>> = self.0.iter().map(|p| p.judge(tags, now)).collect();
+        (0..tags.len())
+            .map(|i| combine(each.iter().map(|verdicts| &verdicts[i])))
+            .collect()
+    }
+}
+
+/// One tag's verdict from every rule's verdict on it.
+fn combine<'a>(verdicts: impl Iterator<Item = &'a Verdict>) -> Verdict {
+    let mut delete = false;
+    let mut reason: Option<&'static str> = None;
+    let rank = |r: &str| ORDER.iter().position(|o| *o == r).unwrap_or(ORDER.len());
+    for verdict in verdicts {
+        match verdict {
+            Verdict::Delete => delete = true,
+            Verdict::Keep(r) => {
+                if reason.is_none_or(|current| rank(r) < rank(current)) {
+                    reason = Some(r);
+                }
+            }
+        }
+    }
+    let protected = reason.is_some_and(|r| PROTECTING.contains(&r));
+    match reason {
+        _ if delete && !protected => Verdict::Delete,
+        Some(r) => Verdict::Keep(r),
+        None => Verdict::Keep("unmatched"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +356,91 @@ mod tests {
             ..policy()
         };
         assert_eq!(p.judge(&t, now()), [Verdict::Keep("unmatched")]);
+    }
+
+    #[test]
+    fn one_rule_judges_as_that_rule_alone() {
+        let t = tags(&[
+            ("x-new", at(30)),
+            ("x-old", at(1)),
+            ("x-undated", None),
+            ("y", at(1)),
+        ]);
+        let p = || Policy {
+            keep_last: Some(1),
+            older_than: Some(chrono::Duration::days(5)),
+            matching: Some(Regex::new("^x").unwrap()),
+            ..policy()
+        };
+        assert_eq!(Rules(vec![p()]).judge(&t, now()), p().judge(&t, now()));
+    }
+
+    #[test]
+    fn a_tag_goes_when_some_rule_selects_it_and_none_keeps_it() {
+        let t = tags(&[
+            ("pr-1", at(1)),
+            ("pr-2", at(29)),
+            ("pr-3", at(2)),
+            ("v1", at(1)),
+            ("main", at(3)),
+        ]);
+        // Old pull-request tags go; of everything, the newest and versions
+        // stay.
+        let prs = Policy {
+            matching: Some(Regex::new("^pr-").unwrap()),
+            older_than: Some(chrono::Duration::days(14)),
+            ..policy()
+        };
+        let all = Policy {
+            matching: Some(Regex::new(".*").unwrap()),
+            keep_last: Some(1),
+            keep: vec![Regex::new("^v").unwrap()],
+            ..policy()
+        };
+        assert_eq!(
+            Rules(vec![prs, all]).judge(&t, now()),
+            [
+                Verdict::Delete,
+                Verdict::Keep("keep-last"),
+                Verdict::Delete,
+                Verdict::Keep("keep"),
+                Verdict::Delete,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rule_that_is_not_due_does_not_protect_from_another() {
+        let t = tags(&[("pr-1", at(20)), ("other", at(20)), ("x", None)]);
+        let month = Policy {
+            matching: Some(Regex::new(".*").unwrap()),
+            older_than: Some(chrono::Duration::days(30)),
+            ..policy()
+        };
+        let week = Policy {
+            matching: Some(Regex::new("^pr-").unwrap()),
+            older_than: Some(chrono::Duration::days(7)),
+            ..policy()
+        };
+        assert_eq!(
+            Rules(vec![month, week]).judge(&t, now()),
+            [
+                Verdict::Delete,
+                Verdict::Keep("newer"),
+                Verdict::Keep("no-date")
+            ]
+        );
+        let only_pr = Policy {
+            matching: Some(Regex::new("^pr-").unwrap()),
+            ..policy()
+        };
+        assert_eq!(
+            Rules(vec![only_pr]).judge(&t, now())[1],
+            Verdict::Keep("unmatched")
+        );
+        assert_eq!(
+            Rules(vec![]).judge(&t, now())[0],
+            Verdict::Keep("unmatched")
+        );
     }
 }

@@ -2,9 +2,13 @@
 
 use reqwest::{Method, Url};
 
-/// `repository:<name>:<actions>` for OCI API paths, `None` for `/v2/` itself.
+/// `repository:<name>:<actions>` for OCI API paths, `registry:catalog:*`
+/// for the catalog, `None` for `/v2/` itself.
 pub fn for_request(method: &Method, url: &Url) -> Option<String> {
     let path = url.path().strip_prefix("/v2/")?;
+    if path == "_catalog" {
+        return Some("registry:catalog:*".into());
+    }
     let name = ["/manifests/", "/blobs/", "/tags/", "/referrers/"]
         .iter()
         .filter_map(|marker| path.rfind(marker).map(|i| &path[..i]))
@@ -52,5 +56,9 @@ mod tests {
             Some("repository:x/manifests/y:pull")
         );
         assert_eq!(scope(Method::GET, "http://r/v2/"), None);
+        assert_eq!(
+            scope(Method::GET, "http://r/v2/_catalog?n=1000").as_deref(),
+            Some("registry:catalog:*")
+        );
     }
 }

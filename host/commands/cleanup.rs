@@ -2,11 +2,12 @@
 //! every other tag was kept.
 
 use crate::context::Context;
-use crate::decision::{Decision, Rules, decide, fate};
+use crate::decision::{Decision, Extent, decide, fate};
 use crate::error::{Error, Result};
 use crate::in_use::InUse;
 use crate::model::{Capability, Removal};
-use crate::policy::Policy;
+use crate::policy::{Policy, Rules};
+use crate::policy_file::PolicyFile;
 use crate::provider::Provider;
 use crate::reference::parse_repository;
 use crate::removal::{self, Item};
@@ -41,7 +42,8 @@ Examples:
   berth cleanup localhost:5000/app --match '^pr-' --older-than 30d --dry-run
   berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json
   kubectl get pods -A -o json | berth cleanup localhost:5000/app --keep-last 5 --in-use -
-  berth cleanup oci:./layout --match '^pr-' --untagged --max-delete 100";
+  berth cleanup oci:./layout --match '^pr-' --untagged --max-delete 100
+  berth cleanup localhost:5000/app --policy policy.toml --dry-run";
 
 #[derive(clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -70,6 +72,10 @@ pub struct Args {
     /// Keep images in use: lines REPO:TAG, REPO@DIGEST or sha256:..., or `kubectl get pods -A -o json`
     #[arg(long, value_name = "FILE|-")]
     pub in_use: Option<String>,
+    /// Take the rules from a policy file (the rules whose `repos` globs
+    /// match REPO) instead of the flags
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_last", "keep", "older_than", "matching", "untagged", "keep_attachments"])]
+    pub policy: Option<PathBuf>,
     /// Refuse to run when more than N tags would be deleted
     #[arg(long, value_name = "N")]
     pub max_delete: Option<usize>,
@@ -86,11 +92,14 @@ pub struct Args {
 
 pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let address = parse_repository(&args.repo)?;
-    let policy = policy(&args)?;
     let target = Target::new(&address, ctx.settings.plain_http);
+    let policy = match &args.policy {
+        Some(path) => from_file(path, &target.canonical(), in_use(&args)?)?,
+        None => Rules(vec![policy(&args)?]),
+    };
     let needs = [Capability::ListTags, Capability::DeleteTag];
     let provider = ctx.provider(&target, &needs, args.dry_run).await?;
-    if args.untagged {
+    if policy.untagged() {
         untagged_supported(&provider)?;
     }
     let repo = target.canonical();
@@ -173,17 +182,18 @@ fn planned(provider: &Provider, repo: &str, decision: &Decision) -> removal::Rep
 /// actually went, so a tag that failed keeps its image and attachments.
 async fn follow(
     provider: &Provider,
-    policy: &Policy,
+    policy: &Rules,
     decision: &Decision,
     report: &mut removal::Report,
     concurrency: usize,
 ) {
     let listed: Vec<String> = decision.tags.iter().map(|t| t.name.clone()).collect();
     let deleted: BTreeSet<String> = report.deleted.iter().cloned().collect();
-    let rules = Rules {
-        untagged: policy.untagged,
-        keep_attachments: policy.keep_attachments,
-        in_use: &policy.in_use,
+    let in_use = policy.in_use();
+    let rules = Extent {
+        untagged: policy.untagged(),
+        keep_attachments: policy.keep_attachments(),
+        in_use: &in_use,
     };
     let fate = fate(&decision.graph, &listed, &deleted, &rules);
     let graph = &decision.graph;
@@ -241,6 +251,30 @@ async fn follow(
     report.failed.extend(followed.failed);
 }
 
+/// The rules of a policy file that apply to `repo`; none is an error, as
+/// a run that could delete nothing was surely not meant. `--in-use` holds
+/// for every rule.
+fn from_file(path: &std::path::Path, repo: &str, in_use: InUse) -> Result<Rules> {
+    let file = PolicyFile::read(path)?;
+    let mut rules = file.rules_for(repo);
+    if rules.0.is_empty() {
+        return Err(Error::usage(format!("no rule of {} applies to {repo}", file.name)).hint(
+            "a rule applies when one of its `repos` globs matches the address, e.g. repos = [\"REGISTRY/PATH/*\"]",
+        ));
+    }
+    for rule in &mut rules.0 {
+        rule.in_use = in_use.clone();
+    }
+    Ok(rules)
+}
+
+fn in_use(args: &Args) -> Result<InUse> {
+    match &args.in_use {
+        Some(source) => InUse::read(source),
+        None => Ok(InUse::default()),
+    }
+}
+
 /// Checks the whole policy before any request is sent.
 fn policy(args: &Args) -> Result<Policy> {
     let regex = |flag: &str, text: &str| {
@@ -274,10 +308,7 @@ fn policy(args: &Args) -> Result<Policy> {
                 .hint("to delete every tag not kept, say so with --match '.*'"),
         );
     }
-    let in_use = match &args.in_use {
-        Some(source) => InUse::read(source)?,
-        None => InUse::default(),
-    };
+    let in_use = in_use(args)?;
     Ok(Policy {
         keep,
         keep_last: args.keep_last,

@@ -11,12 +11,14 @@ impl Decision {
     /// Reads every manifest the graph has not read (GET only), counts the
     /// bytes freed and keeps them in `bytes_freed`. For `plan`; cleanup's
     /// report does not carry it.
-    #[allow(dead_code)]
     pub async fn measure(
         &mut self,
         provider: &Provider,
         concurrency: usize,
     ) -> Result<u64, Failure> {
+        if self.gone.is_empty() {
+            return Ok(0);
+        }
         self.graph.read_blobs(provider, concurrency).await?;
         self.bytes_freed = freed(self);
         Ok(self.bytes_freed)

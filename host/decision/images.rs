@@ -26,14 +26,14 @@ pub struct Fate {
     pub leftovers: Vec<String>,
 }
 
-pub struct Rules<'a> {
+pub struct Extent<'a> {
     pub untagged: bool,
     pub keep_attachments: bool,
     pub in_use: &'a crate::in_use::InUse,
 }
 
 /// `listed` is every tag of the repository, `deleted` those that go.
-pub fn fate(graph: &Graph, listed: &[String], deleted: &BTreeSet<String>, rules: &Rules) -> Fate {
+pub fn fate(graph: &Graph, listed: &[String], deleted: &BTreeSet<String>, rules: &Extent) -> Fate {
     let digest = |t: &String| graph.tags.get(t).map(String::as_str);
     let kept_images = listed
         .iter()

@@ -6,12 +6,13 @@
 mod bytes;
 mod images;
 
-pub use images::{Attachment, Rules, fate};
+pub use images::{Attachment, Extent, fate};
 
 use crate::error::Result;
 use crate::graph::{Graph, attachment};
+use crate::in_use::InUse;
 use crate::model::{Capability, Tag};
-use crate::policy::{Candidate, Policy, Verdict};
+use crate::policy::{Candidate, Rules, Verdict};
 use crate::provider::Provider;
 use crate::removal::Kept;
 use std::collections::BTreeSet;
@@ -31,7 +32,6 @@ pub struct Decision {
     pub untagged: Vec<String>,
     /// Bytes of the blobs only images that go reference; 0 until
     /// [`Decision::measure`] counts them (`plan` records it).
-    #[allow(dead_code)]
     pub bytes_freed: u64,
     /// Every manifest that goes, or is left with no tag and nothing kept
     /// reaching it.
@@ -46,7 +46,7 @@ pub async fn decide(
     provider: &Provider,
     repo: &str,
     registry: &str,
-    policy: &Policy,
+    policy: &Rules,
     concurrency: usize,
 ) -> Result<Decision> {
     let tags = provider.all_tags(repo, registry).await?;
@@ -61,7 +61,7 @@ pub async fn decide(
     let dates = if policy.needs_dates() {
         let selected: Vec<Tag> = tags
             .iter()
-            .filter(|t| attachment::subject_of(&t.name).is_none() && policy.selects(&t.name))
+            .filter(|t| attachment::subject_of(&t.name).is_none() && policy.needs_date_of(&t.name))
             .cloned()
             .collect();
         let manifests = provider.has(Capability::GetManifest);
@@ -69,13 +69,14 @@ pub async fn decide(
     } else {
         Default::default()
     };
+    let images_in_use = policy.in_use();
     let candidates: Vec<Candidate> = tags
         .iter()
         .map(|t| Candidate {
             name: t.name.clone(),
             created: dates.get(&t.name).copied(),
             attachment: attachment::subject_of(&t.name).is_some(),
-            in_use: in_use(&graph, policy, repo, &t.name),
+            in_use: in_use(&graph, &images_in_use, repo, &t.name),
         })
         .collect();
     let verdicts = policy.judge(&candidates, chrono::Utc::now());
@@ -86,13 +87,13 @@ pub async fn decide(
         .filter(|(_, v)| **v == Verdict::Delete)
         .map(|(t, _)| t.name.clone())
         .collect();
-    let rules = Rules {
-        untagged: policy.untagged,
-        keep_attachments: policy.keep_attachments,
-        in_use: &policy.in_use,
+    let rules = Extent {
+        untagged: policy.untagged(),
+        keep_attachments: policy.keep_attachments(),
+        in_use: &images_in_use,
     };
     let first = fate(&graph, &listed, &deleted, &rules);
-    if !policy.keep_attachments {
+    if !rules.keep_attachments {
         let going: Vec<String> = first.going.iter().cloned().collect();
         graph
             .add_referrers(provider, &going, concurrency)
@@ -138,17 +139,17 @@ pub async fn decide(
 
 /// Whether the tag, or the image it points at (or a manifest that image
 /// lists), is in use.
-fn in_use(graph: &Graph, policy: &Policy, repo: &str, tag: &str) -> bool {
-    if policy.in_use.is_empty() {
+fn in_use(graph: &Graph, in_use: &InUse, repo: &str, tag: &str) -> bool {
+    if in_use.is_empty() {
         return false;
     }
-    if policy.in_use.names(repo, tag) {
+    if in_use.names(repo, tag) {
         return true;
     }
     graph.tags.get(tag).is_some_and(|d| {
         graph
             .reach_children([d.as_str()])
             .iter()
-            .any(|d| policy.in_use.has_digest(d))
+            .any(|d| in_use.has_digest(d))
     })
 }

@@ -57,6 +57,17 @@ impl InUse {
         Ok(in_use)
     }
 
+    /// Adds everything `other` names.
+    pub fn extend(&mut self, other: &InUse) {
+        for (repo, tags) in &other.tags {
+            self.tags
+                .entry(repo.clone())
+                .or_default()
+                .extend(tags.iter().cloned());
+        }
+        self.digests.extend(other.digests.iter().cloned());
+    }
+
     pub fn is_empty(&self) -> bool {
         self.tags.is_empty() && self.digests.is_empty()
     }

@@ -5,11 +5,12 @@
 
 use super::Provider;
 use crate::error::{Error, Result};
-use crate::model::Tag;
+use crate::model::{Page, Tag};
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-/// Most tags one listing takes before it stops with an error.
+/// Most items (tags, repositories) one listing takes before it stops with
+/// an error.
 pub const MAX_LISTED: usize = 1_000_000;
 
 impl Provider {
@@ -22,53 +23,93 @@ impl Provider {
     }
 
     /// Hands `each` the tags of every page that were not listed before, page
-    /// by page, and returns how many there were. A cursor seen before, or a
-    /// page of nothing but tags already listed, is a loop.
+    /// by page, and returns how many there were.
     pub async fn each_tag_page(
         &self,
         subject: &str,
         registry: &str,
-        mut each: impl FnMut(Vec<Tag>),
+        each: impl FnMut(Vec<Tag>),
     ) -> Result<usize> {
-        // Fingerprints, not names or cursors: 16 bytes a tag or page.
-        let mut cursors: HashSet<u128> = HashSet::new();
-        let mut seen: HashSet<u128> = HashSet::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .list_tags(cursor.clone())
+        let fetch = async |cursor: Option<String>| {
+            self.list_tags(cursor)
                 .await
-                .map_err(|f| f.into_error(subject, registry))?;
-            let listed = page.items.len();
-            let fresh: Vec<Tag> = page
-                .items
-                .into_iter()
-                .filter(|t| seen.insert(fingerprint(&t.name)))
-                .collect();
-            let added = fresh.len();
-            if seen.len() > MAX_LISTED {
-                return Err(Error::failed(format!(
-                    "{subject}: the listing passed {MAX_LISTED} tags; stopped rather than hold more"
-                ))
-                .hint("berth lists at most 1,000,000 tags of one repository; if it really has more, clean it in parts with a tool that pages by prefix"));
-            }
-            each(fresh);
-            crate::log::debug(&format!("{subject}: {} tags so far", seen.len()));
-            let Some(next) = page.next else {
-                return Ok(seen.len());
-            };
-            if listed > 0 && added == 0 {
-                return Err(loop_error(subject, "a page repeated tags already listed"));
-            }
-            if !cursors.insert(fingerprint(&next)) {
-                return Err(loop_error(
-                    subject,
-                    &format!("the page {} was sent twice", crate::text::clean(&next, 200)),
-                ));
-            }
-            cursor = Some(next);
-        }
+                .map_err(|f| f.into_error(subject, registry))
+        };
+        drain(subject, "tags", fetch, tag_name, each).await
     }
+
+    /// Every repository under the target's path (a prefix, or empty for the
+    /// whole registry), across all pages, in the registry's order. What a
+    /// plugin lists outside the prefix is dropped: it was not asked for.
+    pub async fn all_repositories(&self, scope: &str, registry: &str) -> Result<Vec<String>> {
+        let mut repositories = Vec::new();
+        let prefix = self.target.repository.clone();
+        let fetch = async |cursor: Option<String>| {
+            self.list_repositories(cursor)
+                .await
+                .map_err(|f| f.into_error(scope, registry))
+        };
+        let each = |page: Vec<String>| {
+            let under = page.into_iter();
+            repositories.extend(under.filter(|r| crate::reference::is_under(r, &prefix)))
+        };
+        drain(scope, "repositories", fetch, String::as_str, each).await?;
+        Ok(repositories)
+    }
+}
+
+/// Drives a listing page by page, handing `each` the items not listed
+/// before. A cursor seen before, or a page of nothing but items already
+/// listed, is a loop; more than [`MAX_LISTED`] items is an error.
+async fn drain<T>(
+    subject: &str,
+    what: &str,
+    mut fetch: impl AsyncFnMut(Option<String>) -> Result<Page<T>>,
+    key: impl Fn(&T) -> &str,
+    mut each: impl FnMut(Vec<T>),
+) -> Result<usize> {
+    // Fingerprints, not names or cursors: 16 bytes an item or page.
+    let mut cursors: HashSet<u128> = HashSet::new();
+    let mut seen: HashSet<u128> = HashSet::new();
+    let mut cursor = None;
+    loop {
+        let page = fetch(cursor.clone()).await?;
+        let listed = page.items.len();
+        let fresh: Vec<T> = page
+            .items
+            .into_iter()
+            .filter(|t| seen.insert(fingerprint(key(t))))
+            .collect();
+        let added = fresh.len();
+        if seen.len() > MAX_LISTED {
+            return Err(Error::failed(format!(
+                "{subject}: the listing passed {MAX_LISTED} {what}; stopped rather than hold more"
+            ))
+            .hint(format!("berth lists at most 1,000,000 {what} at once; if there really are more, work in parts by prefix")));
+        }
+        each(fresh);
+        crate::log::debug(&format!("{subject}: {} {what} so far", seen.len()));
+        let Some(next) = page.next else {
+            return Ok(seen.len());
+        };
+        if listed > 0 && added == 0 {
+            return Err(loop_error(
+                subject,
+                &format!("a page repeated {what} already listed"),
+            ));
+        }
+        if !cursors.insert(fingerprint(&next)) {
+            return Err(loop_error(
+                subject,
+                &format!("the page {} was sent twice", crate::text::clean(&next, 200)),
+            ));
+        }
+        cursor = Some(next);
+    }
+}
+
+fn tag_name(tag: &Tag) -> &str {
+    &tag.name
 }
 
 /// Two independent 64-bit hashes: a collision would hide a tag.

@@ -9,14 +9,18 @@ use reqwest::{Method, Url};
 const PAGE: u32 = 1000;
 
 impl Repo {
+    /// The URL of a page a listing's `Link` header named.
+    pub(super) fn cursor_url(&self, cursor: &str) -> Result<Url, RegistryError> {
+        self.base
+            .join(cursor)
+            .map_err(|_| RegistryError::Invalid(format!("invalid page cursor {cursor:?}")))
+    }
+
     /// The page at `cursor` (a URL from a previous page, from its `Link`
     /// header), or the first one.
     pub async fn list_tags(&self, cursor: Option<&str>) -> Result<Page<String>, RegistryError> {
         let url = match cursor {
-            Some(cursor) => self
-                .base
-                .join(cursor)
-                .map_err(|_| RegistryError::Invalid(format!("invalid page cursor {cursor:?}")))?,
+            Some(cursor) => self.cursor_url(cursor)?,
             None => {
                 let mut url = self.url("tags/list");
                 url.set_query(Some(&format!("n={PAGE}")));
@@ -48,7 +52,7 @@ impl Repo {
 }
 
 /// Path and query, for messages.
-fn display_path(url: &Url) -> String {
+pub(super) fn display_path(url: &Url) -> String {
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),

@@ -120,6 +120,39 @@ impl fmt::Display for ReferenceError {
 
 impl std::error::Error for ReferenceError {}
 
+/// Parses `REGISTRY[/PREFIX]` (what `repos ls` and `plan` take): a registry
+/// host, optionally with the path of an organisation, project or group
+/// under it, or `oci:DIR`. The first segment must be a host, and a Docker
+/// Hub prefix is a namespace as written (no `library/` is added). The path
+/// of the result is the prefix, empty for a whole registry.
+pub fn parse_scope(s: &str) -> Result<Address, ReferenceError> {
+    if let Some(dir) = s.strip_prefix(LAYOUT_PREFIX) {
+        if dir.is_empty() {
+            return Err(ReferenceError(format!("missing directory in {s:?}")));
+        }
+        return Ok(Address::Layout(Layout {
+            dir: PathBuf::from(dir),
+        }));
+    }
+    let trimmed = s.strip_suffix('/').unwrap_or(s);
+    let (first, prefix) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+    if !(first.contains(['.', ':']) || first.eq_ignore_ascii_case("localhost")) {
+        return Err(ReferenceError(format!(
+            "{s:?} does not start with a registry host; expected REGISTRY[/PREFIX], e.g. ghcr.io/acme or localhost:5000"
+        )));
+    }
+    let registry = parse_host(first, s)?;
+    if !prefix.is_empty() && !is_valid_path(prefix) {
+        return Err(ReferenceError(format!(
+            "invalid path prefix {prefix:?} in {s:?} ({PATH_RULE})"
+        )));
+    }
+    Ok(Address::Registry(Repository {
+        registry,
+        path: prefix.to_owned(),
+    }))
+}
+
 /// Parses `HOST[:PORT]/PATH`, a Docker Hub short name, or `oci:DIR`.
 /// A tag or digest is an error.
 pub fn parse_repository(s: &str) -> Result<Address, ReferenceError> {
@@ -309,6 +342,15 @@ fn parse_name(name: &str, input: &str) -> Result<Repository, ReferenceError> {
     Ok(repository)
 }
 
+/// Whether `repository` is `prefix` or below it, in whole path segments;
+/// everything is under an empty prefix.
+pub fn is_under(repository: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || repository
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// A repository path as a registry names it (`acme/app`), without host.
 pub fn is_valid_path(path: &str) -> bool {
     path.len() <= NAME_MAX_LEN
@@ -417,6 +459,34 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn scopes_are_a_registry_and_an_optional_prefix() {
+        let scope = |s: &str| match parse_scope(s) {
+            Ok(Address::Registry(r)) => Ok((r.registry, r.path)),
+            Ok(Address::Layout(l)) => Ok((String::new(), l.dir.display().to_string())),
+            Err(e) => Err(e.to_string()),
+        };
+        let ok = |r: &str, p: &str| Ok((r.to_string(), p.to_string()));
+        assert_eq!(scope("localhost:5000"), ok("localhost:5000", ""));
+        assert_eq!(scope("localhost:5000/"), ok("localhost:5000", ""));
+        assert_eq!(scope("ghcr.io/acme"), ok("ghcr.io", "acme"));
+        assert_eq!(scope("GHCR.io/acme/team"), ok("ghcr.io", "acme/team"));
+        assert_eq!(scope("index.docker.io/acme"), ok("docker.io", "acme"));
+        assert_eq!(scope("[::1]:5000"), ok("[::1]:5000", ""));
+        assert_eq!(scope("oci:/tmp/l"), ok("", "/tmp/l"));
+        assert!(scope("acme").unwrap_err().contains("registry host"));
+        assert!(scope("acme/app").unwrap_err().contains("registry host"));
+        assert!(scope("ghcr.io/Acme").unwrap_err().contains("\"Acme\""));
+        assert!(scope("ghcr.io//x").is_err());
+        assert!(scope("oci:").is_err());
+        assert!(is_under("acme/app", ""));
+        assert!(is_under("acme/app", "acme"));
+        assert!(is_under("acme", "acme"));
+        assert!(is_under("acme/x/y", "acme/x"));
+        assert!(!is_under("acme-two/app", "acme"));
+        assert!(!is_under("other/acme", "acme"));
+    }
 
     const SHA256: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -38,6 +38,7 @@ impl Provider for Acr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
         ])
         .secret_option(
             "aad-token",

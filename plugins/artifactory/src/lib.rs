@@ -30,6 +30,7 @@ impl Provider for Artifactory {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
         ])
         .build()
     }

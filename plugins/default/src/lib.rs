@@ -19,6 +19,7 @@ impl Provider for Oci {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::DeleteManifest,
+            Capability::ListRepositories,
         ])
         .build()
     }

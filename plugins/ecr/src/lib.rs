@@ -13,6 +13,7 @@
 //!   the OCI API needs a token exchange for, with the same IAM actions
 //!   (`ecr:BatchGetImage`, `ecr:PutImage`), and works against any endpoint
 //!   that serves the ECR API;
+//! - repositories: `DescribeRepositories` (1000 a page, `nextToken`);
 //! - blobs (image configs): the OCI API, with the registry password from
 //!   `GetAuthorizationToken` handed to the host.
 //!
@@ -30,7 +31,7 @@ use base64::Engine as _;
 use berth_sdk::log::{Level, log};
 use berth_sdk::{
     Capability, Descriptor, Error, Info, Manifest, ManifestEntry, ManifestPage, Permissions,
-    Provider, Removal, Result, Tag, TagPage, Target, oci,
+    Provider, Removal, RepositoryPage, Result, Tag, TagPage, Target, oci,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -68,6 +69,7 @@ impl Provider for Ecr {
             Capability::Permissions,
             Capability::ListManifests,
             Capability::DeleteManifest,
+            Capability::ListRepositories,
         ])
         .build()
     }
@@ -108,6 +110,34 @@ impl Provider for Ecr {
             .collect();
         Ok(ManifestPage {
             manifests,
+            next: page.next_token.filter(|t| !t.is_empty()),
+        })
+    }
+
+    /// `DescribeRepositories` of the registry's account; names outside the
+    /// prefix are left out here, as the host would.
+    fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
+        if address::is_public(&target.registry) {
+            return oci::list_repositories(cursor.as_deref());
+        }
+        let api = Api::for_target(&target)?;
+        let mut body = json!({ "maxResults": PAGE });
+        if let Some(id) = &api.registry_id {
+            body["registryId"] = Value::String(id.clone());
+        }
+        if let Some(cursor) = cursor {
+            body["nextToken"] = Value::String(cursor);
+        }
+        let page: DescribeRepositories = api.call("DescribeRepositories", &body)?;
+        let prefix = target.repository.as_str();
+        let repositories = page
+            .repositories
+            .into_iter()
+            .map(|r| r.repository_name)
+            .filter(|name| berth_sdk::is_under(name, prefix))
+            .collect();
+        Ok(RepositoryPage {
+            repositories,
             next: page.next_token.filter(|t| !t.is_empty()),
         })
     }
@@ -410,6 +440,20 @@ fn media_type_of(bytes: &[u8]) -> Option<String> {
 struct ImageId {
     image_digest: Option<String>,
     image_tag: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DescribeRepositories {
+    #[serde(default)]
+    repositories: Vec<RepositoryDetail>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RepositoryDetail {
+    repository_name: String,
 }
 
 #[derive(Deserialize)]

@@ -41,6 +41,7 @@ impl Provider for Gcr {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
         ])
         .build()
     }

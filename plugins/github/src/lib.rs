@@ -3,6 +3,8 @@
 //! digests and creation times come from the Packages REST API, where each
 //! version is one manifest digest with its tags. The registry refuses OCI
 //! deletes, so a tag is removed through the REST API (see `untag`).
+//! Repositories are an owner's container packages
+//! (`GET /orgs/<org>/packages?package_type=container`, or the user's).
 
 mod api;
 mod package;
@@ -11,7 +13,8 @@ mod untag;
 
 use api::{Api, TOKEN_HINT};
 use berth_sdk::{
-    Capability, Error, Info, Permissions, Provider, Removal, Result, Tag, TagPage, Target, log, oci,
+    Capability, Error, Info, Permissions, Provider, Removal, RepositoryPage, Result, Tag, TagPage,
+    Target, log, oci,
 };
 use std::cell::Cell;
 
@@ -31,6 +34,7 @@ impl Provider for GitHub {
             Capability::GetManifest,
             Capability::PushManifest,
             Capability::Permissions,
+            Capability::ListRepositories,
         ])
         .option(
             "api-url",
@@ -75,6 +79,31 @@ impl Provider for GitHub {
             }));
         }
         Ok(TagPage { tags, next })
+    }
+
+    /// The owner's container packages (the first segment of the prefix:
+    /// ghcr.io itself cannot be listed whole), those under the prefix.
+    fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
+        let prefix = target.repository.as_str();
+        let Some(owner) = prefix.split('/').next().filter(|o| !o.is_empty()) else {
+            return Err(Error::Invalid(format!(
+                "GitHub lists packages by owner; give {}/OWNER",
+                target.registry
+            )));
+        };
+        let api = Api::new().ok_or_else(|| {
+            Error::Unauthorized(format!(
+                "listing packages needs a token\nhint: {TOKEN_HINT}"
+            ))
+        })?;
+        let (names, next) = package::repositories(&api, owner, cursor)?;
+        Ok(RepositoryPage {
+            repositories: names
+                .into_iter()
+                .filter(|r| berth_sdk::is_under(r, prefix))
+                .collect(),
+            next,
+        })
     }
 
     /// Manifests and blobs are the SDK's defaults, with the API's token

@@ -106,6 +106,24 @@ pub fn locate(api: &Api, target: &Target) -> Result<Package> {
             target.repository
         )));
     };
+    let url = format!(
+        "{}/container/{}",
+        packages_url(api, owner)?,
+        encode_component(name)
+    );
+    let package = Package {
+        owner: owner.to_string(),
+        name: name.to_string(),
+        url,
+    };
+    LOCATED.with(|l| l.borrow_mut().push((key, package.clone())));
+    Ok(package)
+}
+
+/// Where an owner's packages are: `{api}/orgs/<org>/packages` for an
+/// organisation (`GET /users/<owner>` says which), `{api}/user/packages`
+/// for the token's own user, else `{api}/users/<user>/packages`.
+pub fn packages_url(api: &Api, owner: &str) -> Result<String> {
     #[derive(Deserialize)]
     struct Account {
         login: String,
@@ -116,10 +134,9 @@ pub fn locate(api: &Api, target: &Target) -> Result<Package> {
         &format!("{}/users/{}", api.base, encode_component(owner)),
         &format!("looking up the GitHub account {owner}"),
     )?;
-    let encoded = encode_component(name);
-    let url = match account.kind.as_str() {
+    Ok(match account.kind.as_str() {
         "Organization" => format!(
-            "{}/orgs/{}/packages/container/{encoded}",
+            "{}/orgs/{}/packages",
             api.base,
             encode_component(&account.login)
         ),
@@ -127,21 +144,52 @@ pub fn locate(api: &Api, target: &Target) -> Result<Package> {
             .login()?
             .is_some_and(|me| me.eq_ignore_ascii_case(&account.login)) =>
         {
-            format!("{}/user/packages/container/{encoded}", api.base)
+            format!("{}/user/packages", api.base)
         }
         _ => format!(
-            "{}/users/{}/packages/container/{encoded}",
+            "{}/users/{}/packages",
             api.base,
             encode_component(&account.login)
         ),
+    })
+}
+
+/// One page of an owner's container packages as repository paths
+/// (`<owner>/<name>`), and the next page's URL. `cursor` is a URL from a
+/// previous page.
+pub fn repositories(
+    api: &Api,
+    owner: &str,
+    cursor: Option<String>,
+) -> Result<(Vec<String>, Option<String>)> {
+    let url = match cursor {
+        Some(next) if next.starts_with(&format!("{}/", api.base)) => next,
+        Some(next) => return Err(Error::Invalid(format!("unexpected page cursor {next:?}"))),
+        None => format!(
+            "{}?package_type=container&per_page={PER_PAGE}&page=1",
+            packages_url(api, owner)?
+        ),
     };
-    let package = Package {
-        owner: owner.to_string(),
-        name: name.to_string(),
-        url,
-    };
-    LOCATED.with(|l| l.borrow_mut().push((key, package.clone())));
-    Ok(package)
+    let what = format!("listing the container packages of {owner}");
+    let response = api.send(Method::Get, &url)?;
+    if !(200..300).contains(&response.status) {
+        return Err(api.error(&what, &response));
+    }
+    #[derive(Deserialize)]
+    struct Listed {
+        name: String,
+    }
+    let listed: Vec<Listed> = response.json()?;
+    let next = response
+        .next_link()
+        .filter(|n| n.starts_with(&format!("{}/", api.base)));
+    Ok((
+        listed
+            .into_iter()
+            .map(|p| format!("{owner}/{}", p.name))
+            .collect(),
+        next,
+    ))
 }
 
 /// The page at `url` (a URL of this package's versions) and the next one's.

@@ -1,8 +1,9 @@
-//! Harbor's API v2.0: the artifact list and the tag delete.
+//! Harbor's API v2.0: the artifact list, the tag delete, and the projects
+//! and their repositories.
 
 use berth_sdk::http::{Request, Response, path_and_query};
 use berth_sdk::log::{Level, log};
-use berth_sdk::{Error, Result, Tag, TagPage, Target, config};
+use berth_sdk::{Error, RepositoryPage, Result, Tag, TagPage, Target, config};
 use serde::Deserialize;
 
 /// Artifacts a page; Harbor allows at most 100.
@@ -97,6 +98,62 @@ pub fn list_tags(target: &Target, page: u32) -> Result<TagPage> {
         tags,
         next: more.then(|| (page + 1).to_string()),
     })
+}
+
+#[derive(Deserialize)]
+struct Named {
+    name: String,
+}
+
+/// Most pages of one project's repositories read in one call, so a server
+/// that never stops paging cannot hold the plugin.
+const MAX_PAGES: u32 = 10_000;
+
+/// One page of projects (`GET /api/v2.0/projects`), or the prefix's own
+/// project, with every repository in each (`GET .../repositories`, whose
+/// names are `<p>/<r>`); only those under the prefix.
+pub fn list_repositories(target: &Target, page: u32) -> Result<RepositoryPage> {
+    let prefix = target.repository.as_str();
+    let (projects, more) = match prefix.split('/').next().filter(|p| !p.is_empty()) {
+        Some(project) => (vec![project.to_string()], false),
+        None => {
+            let url = format!(
+                "{}/api/v2.0/projects?page={page}&page_size={PAGE_SIZE}",
+                target.base_url
+            );
+            list_page(&url, page)?
+        }
+    };
+    let mut repositories = Vec::new();
+    for project in projects {
+        for n in 1..=MAX_PAGES {
+            let url = format!(
+                "{}/api/v2.0/projects/{project}/repositories?page={n}&page_size={PAGE_SIZE}",
+                target.base_url
+            );
+            let (names, more) = list_page(&url, n)?;
+            repositories.extend(names.into_iter().filter(|r| berth_sdk::is_under(r, prefix)));
+            if !more {
+                break;
+            }
+        }
+    }
+    Ok(RepositoryPage {
+        repositories,
+        next: more.then(|| (page + 1).to_string()),
+    })
+}
+
+/// The names of one page of a Harbor list, and whether more follow.
+fn list_page(url: &str, page: u32) -> Result<(Vec<String>, bool)> {
+    let response = authorized(Request::get(url).header("accept", "application/json")).send()?;
+    if !(200..300).contains(&response.status) {
+        return Err(refusal("GET", &response));
+    }
+    let items: Vec<Named> = response.json()?;
+    let more =
+        !items.is_empty() && (response.next_link().is_some() || total_beyond(&response, page));
+    Ok((items.into_iter().map(|i| i.name).collect(), more))
 }
 
 /// `DELETE .../artifacts/<reference>/tags/<tag>`: 200 when it is gone.

@@ -10,6 +10,10 @@
 //!   which leaves the artifact and its other tags alone (and works for
 //!   robot accounts, which the OCI delete refuses).
 //!
+//! - Repositories: `GET /api/v2.0/projects` a page at a time, and each
+//!   project's `GET /api/v2.0/projects/<p>/repositories`; a prefix lists
+//!   its own project only.
+//!
 //! `<p>` is the first segment of the repository path; `<r>` is the rest,
 //! with `/` encoded twice (`a/b` is `a%252Fb`) as Harbor requires. The API
 //! takes Basic auth with the docker login of the registry: a user, or a
@@ -17,7 +21,7 @@
 
 mod api;
 
-use berth_sdk::{Capability, Info, Provider, Removal, Result, TagPage, Target};
+use berth_sdk::{Capability, Info, Provider, Removal, RepositoryPage, Result, TagPage, Target};
 
 struct Harbor;
 
@@ -34,19 +38,17 @@ impl Provider for Harbor {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
         ])
         .build()
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
-        let page =
-            match cursor {
-                None => 1,
-                Some(c) => c.parse::<u32>().ok().filter(|p| *p > 1).ok_or_else(|| {
-                    berth_sdk::Error::Invalid(format!("invalid page cursor {c:?}"))
-                })?,
-            };
-        api::list_tags(&target, page)
+        api::list_tags(&target, page(cursor)?)
+    }
+
+    fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
+        api::list_repositories(&target, page(cursor)?)
     }
 
     /// The API's tag delete on the artifact the tag points at (by digest
@@ -54,6 +56,18 @@ impl Provider for Harbor {
     fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
         let reference = removal.digest.unwrap_or_else(|| tag.clone());
         api::delete_tag(&target, &reference, &tag)
+    }
+}
+
+/// The page a cursor names: the number of a page after the first.
+fn page(cursor: Option<String>) -> Result<u32> {
+    match cursor {
+        None => Ok(1),
+        Some(c) => c
+            .parse::<u32>()
+            .ok()
+            .filter(|p| *p > 1)
+            .ok_or_else(|| berth_sdk::Error::Invalid(format!("invalid page cursor {c:?}"))),
     }
 }
 

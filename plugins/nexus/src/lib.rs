@@ -36,6 +36,7 @@ impl Provider for Nexus {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
         ])
         .option(
             "repository",

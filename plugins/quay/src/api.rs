@@ -1,7 +1,8 @@
-//! Quay's API v1: the tag list and the tag delete.
+//! Quay's API v1: the tag list, the tag delete and a namespace's
+//! repositories.
 
 use berth_sdk::http::{Request, Response, path_and_query};
-use berth_sdk::{Error, Result, Tag, TagPage, Target};
+use berth_sdk::{Error, RepositoryPage, Result, Tag, TagPage, Target};
 use serde::Deserialize;
 
 /// How to give berth a token (a hint line).
@@ -62,6 +63,63 @@ pub fn list_tags(target: &Target, token: Option<&str>, page: u32) -> Result<TagP
     Ok(TagPage {
         tags,
         next: listed.has_additional.then(|| (page + 1).to_string()),
+    })
+}
+
+#[derive(Deserialize)]
+struct Repositories {
+    repositories: Vec<RepositoryEntry>,
+    #[serde(default)]
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RepositoryEntry {
+    namespace: String,
+    name: String,
+}
+
+/// One page of a namespace's repositories
+/// (`GET /api/v1/repository?namespace=<ns>`), `next_page` as the cursor;
+/// only those under the prefix.
+pub fn list_repositories(
+    target: &Target,
+    token: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<RepositoryPage> {
+    let prefix = target.repository.as_str();
+    let Some(namespace) = prefix.split('/').next().filter(|n| !n.is_empty()) else {
+        return Err(Error::Invalid(format!(
+            "Quay lists repositories by namespace; give {}/NAMESPACE",
+            target.registry
+        )));
+    };
+    let mut url = format!(
+        "{}/api/v1/repository?namespace={namespace}",
+        target.base_url
+    );
+    if let Some(cursor) = cursor {
+        url.push_str("&next_page=");
+        url.push_str(&berth_sdk::http::encode_component(cursor));
+    }
+    let mut request = Request::get(&url).header("accept", "application/json");
+    if let Some(token) = token {
+        request = request.bearer(token);
+    }
+    let response = request.send()?;
+    if !(200..300).contains(&response.status) {
+        return Err(refusal("GET", &response, token.is_some()));
+    }
+    let listed: Repositories = response.json()?;
+    let repositories = listed
+        .repositories
+        .into_iter()
+        .map(|r| format!("{}/{}", r.namespace, r.name))
+        .filter(|r| berth_sdk::is_under(r, prefix))
+        .collect();
+    Ok(RepositoryPage {
+        repositories,
+        next: listed.next_page.filter(|p| !p.is_empty()),
     })
 }
 

@@ -10,6 +10,8 @@
 //!   the tag history, deleted tags included.
 //! - `DELETE /api/v1/repository/<ns>/<repo>/tag/<tag>` (204) removes that
 //!   tag only; the manifest stays with its other tags.
+//! - `GET /api/v1/repository?namespace=<ns>` lists a namespace's
+//!   repositories, `next_page` passed back for the next page.
 //!
 //! Manifests go through the host's OCI client with the docker login of the
 //! registry. Quay answers 415 to manifest types it does not take (OCI
@@ -18,7 +20,9 @@
 mod api;
 
 use berth_sdk::config;
-use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, TagPage, Target, oci};
+use berth_sdk::{
+    Capability, Error, Info, Provider, Removal, RepositoryPage, Result, TagPage, Target, oci,
+};
 
 struct Quay;
 
@@ -35,6 +39,7 @@ impl Provider for Quay {
             Capability::DeleteTag,
             Capability::GetManifest,
             Capability::PushManifest,
+            Capability::ListRepositories,
         ])
         .secret_option(
             "token",
@@ -53,6 +58,10 @@ impl Provider for Quay {
                 .ok_or_else(|| Error::Invalid(format!("invalid page cursor {c:?}")))?,
         };
         api::list_tags(&target, token().as_deref(), page)
+    }
+
+    fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
+        api::list_repositories(&target, token().as_deref(), cursor.as_deref())
     }
 
     /// Quay's tag delete, which removes that tag only.

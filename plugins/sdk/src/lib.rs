@@ -72,5 +72,11 @@ pub fn is_digest(s: &str) -> bool {
     berth_parse::reference::is_valid_digest(s)
 }
 
+/// Whether the repository path `repository` is `prefix` or below it, in
+/// whole path segments (what `list-repositories` returns for a prefix).
+pub fn is_under(repository: &str, prefix: &str) -> bool {
+    berth_parse::reference::is_under(repository, prefix)
+}
+
 /// The API version of the WIT package this SDK is built against.
 pub const API_VERSION: &str = "0.3.0";

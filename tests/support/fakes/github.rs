@@ -13,6 +13,10 @@
 //!   with `per_page` (default 30, at most 100) and `page`, newest first,
 //!   `Link` headers with `next`/`last`/`first`/`prev` as GitHub sends them;
 //!   the package name is one path segment, `/` encoded as `%2F`;
+//! - `GET {/orgs/<org>, /user, /users/<user>}/packages?package_type=container`
+//!   (`package_type` required, else 400) with `per_page` and `page`: the
+//!   owner's container packages (`name` is the path after the owner), by
+//!   name, with `Link` headers;
 //! - `GET` and `DELETE .../versions/<id>`. A version is one manifest digest
 //!   (`name`) with the tags on it (`metadata.container.tags`). Deleting a
 //!   version deletes the digest in distribution, and so every tag on it. The
@@ -336,6 +340,27 @@ async fn answer_rest(shared: &Shared, parts: Parts) -> Response {
             .cloned()
     };
     let method = parts.method.clone();
+    let listed_owner = match (method.clone(), segments.as_slice()) {
+        (Method::GET, ["orgs", org, "packages"]) => match account(org) {
+            Some((org, Kind::Organization)) => Some(org),
+            _ => return not_found(),
+        },
+        (Method::GET, ["user", "packages"]) => Some(login.clone()),
+        (Method::GET, ["users", user, "packages"]) => match account(user) {
+            Some((user, Kind::User)) => Some(user),
+            _ => return not_found(),
+        },
+        _ => None,
+    };
+    if let Some(owner) = listed_owner {
+        if !scopes.iter().any(|s| s == "read:packages") {
+            return message(
+                StatusCode::FORBIDDEN,
+                "You need at least read:packages scope to list packages.",
+            );
+        }
+        return packages(shared, &owner, path, query).await;
+    }
     let (prefix_len, owner, rest) = match (method.clone(), segments.as_slice()) {
         (Method::GET, ["user"]) => {
             return with_limits(
@@ -434,6 +459,55 @@ async fn answer_rest(shared: &Shared, parts: Parts) -> Response {
         }
         _ => not_found(),
     }
+}
+
+/// An owner's container packages: the registry's repositories under
+/// `<owner>/`, a page at a time.
+async fn packages(shared: &Shared, owner: &str, path: &str, query: &str) -> Response {
+    let param = |key: &str| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    if param("package_type").as_deref() != Some("container") {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Invalid request.\n\n\"package_type\" wasn't supplied.",
+        );
+    }
+    let number = |key: &str| param(key).and_then(|v| v.parse::<usize>().ok());
+    let per_page = number("per_page").unwrap_or(30).clamp(1, 100);
+    let page = number("page").unwrap_or(1).max(1);
+    let names: Vec<String> = shared
+        .upstream
+        .catalog()
+        .await
+        .into_iter()
+        .filter_map(|r| r.strip_prefix(&format!("{owner}/")).map(String::from))
+        .collect();
+    let body: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|(i, name)| {
+            json!({"id": i + 1, "name": name, "package_type": "container",
+                "owner": {"login": owner}, "visibility": "private",
+                "url": format!("{}/packages/container/{}", shared.url, name.replace('/', "%2F"))})
+        })
+        .collect();
+    let mut response = with_limits(axum::Json(body).into_response());
+    if page * per_page < names.len() {
+        let next = format!(
+            "<{}{path}?package_type=container&per_page={per_page}&page={}>; rel=\"next\"",
+            shared.url,
+            page + 1
+        );
+        response
+            .headers_mut()
+            .insert("link", HeaderValue::try_from(next).expect("link"));
+    }
+    response
 }
 
 fn list(versions: &[FakeVersion], base: &str, owner: &str, name: &str, query: &str) -> Response {

@@ -12,6 +12,11 @@
 //!   tag. An immutable tag is refused with 412.
 //! - `<r>` is the repository name with `/` encoded twice (`a%252Fb`); a name
 //!   encoded once does not route (404), as in Harbor.
+//! - `GET /api/v2.0/projects` and `GET /api/v2.0/projects/<p>/repositories`,
+//!   both with `page` and `page_size` (default 10, at most 100), answer the
+//!   projects (`name`) and a project's repositories (`name` is `<p>/<r>`),
+//!   sorted by name, with `X-Total-Count` and `Link`; anonymous callers see
+//!   public projects only.
 //! - The API takes Basic auth; listing a project made public needs none,
 //!   deleting needs an account that may (else 403). Errors are
 //!   `{"errors": [{"code", "message"}]}`.
@@ -212,6 +217,27 @@ async fn handle(
             ));
         }
     };
+    if req.method == Method::GET {
+        if req.path == "/api/v2.0/projects" {
+            return Ok(projects(&state, &shared, user.is_some(), &req).await);
+        }
+        if let Some(project) = req
+            .path
+            .strip_prefix("/api/v2.0/projects/")
+            .and_then(|rest| rest.strip_suffix("/repositories"))
+            .filter(|p| !p.contains('/'))
+        {
+            if user.is_none() && !state.public.lock().unwrap().contains(project) {
+                return Ok(errors(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHORIZED",
+                    "unauthorized",
+                ));
+            }
+            let project = project.to_string();
+            return Ok(repositories(&shared, &project, &req).await);
+        }
+    }
     Ok(match route(&req.method, &req.path) {
         Some(Route::List {
             project,
@@ -319,6 +345,70 @@ fn time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
+}
+
+async fn projects(state: &State, shared: &Shared, signed_in: bool, req: &Incoming) -> Response {
+    let mut names: Vec<String> = shared
+        .upstream
+        .catalog()
+        .await
+        .iter()
+        .filter_map(|p| p.split_once('/').map(|(project, _)| project.to_string()))
+        .filter(|p| signed_in || state.public.lock().unwrap().contains(p))
+        .collect();
+    names.dedup();
+    let items = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| json!({"project_id": i + 1, "name": name, "repo_count": 1}))
+        .collect();
+    paged(req, items)
+}
+
+async fn repositories(shared: &Shared, project: &str, req: &Incoming) -> Response {
+    let items = shared
+        .upstream
+        .catalog()
+        .await
+        .into_iter()
+        .filter(|p| p.starts_with(&format!("{project}/")))
+        .enumerate()
+        .map(|(i, name)| json!({"id": i + 1, "project_id": 1, "name": name, "artifact_count": 1}))
+        .collect();
+    paged(req, items)
+}
+
+/// One page of `items` as Harbor pages its lists: `page`, `page_size`
+/// (default 10, at most 100), `X-Total-Count` and a `Link` to the next.
+fn paged(req: &Incoming, items: Vec<Value>) -> Response {
+    let page: usize = match req.param("page").map(|p| p.parse()) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        _ => return errors(StatusCode::BAD_REQUEST, "BAD_REQUEST", "invalid page"),
+    };
+    let page_size: usize = match req.param("page_size").map(|p| p.parse()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        _ => return errors(StatusCode::BAD_REQUEST, "BAD_REQUEST", "invalid page_size"),
+    };
+    let total = items.len();
+    let body: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * page_size)
+        .take(page_size)
+        .collect();
+    let mut response = front::json_response(StatusCode::OK, &Value::Array(body));
+    let headers = response.headers_mut();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    if page * page_size < total {
+        let next = format!(
+            "<{}?page={}&page_size={page_size}>; rel=\"next\"",
+            req.path,
+            page + 1
+        );
+        headers.insert("link", HeaderValue::from_str(&next).expect("link"));
+    }
+    response
 }
 
 async fn list(

@@ -12,6 +12,11 @@
 //! - `DELETE /api/v1/repository/<ns>/<repo>/tag/<tag>` answers 204 and
 //!   removes that tag only (the fake moves it onto a manifest of its own in
 //!   distribution and deletes that, as distribution 2.8 cannot delete a tag).
+//! - `GET /api/v1/repository?namespace=<ns>` (a namespace, `public` or
+//!   `starred` is required, else 400) answers `{"repositories": [{namespace,
+//!   name, is_public, kind, state}], "next_page": TOKEN}` pages of at most
+//!   100, `next_page` present while more remain and passed back as
+//!   `next_page`; anonymous callers see public repositories only.
 //! - Both want `Authorization: Bearer <OAuth token>`; deleting needs a token
 //!   with write access (else 403), listing a repository made public needs
 //!   none. Errors are Quay's `{detail, error_message, error_type, title,
@@ -141,6 +146,9 @@ async fn handle(
                 "detail": {"message": "manifest schema version not supported"}}]}),
         ));
     }
+    if req.method == Method::GET && req.path == "/api/v1/repository" {
+        return Ok(repositories(&state, &shared, &req).await);
+    }
     let Some(rest) = req.path.strip_prefix("/api/v1/repository/") else {
         return Err(req);
     };
@@ -197,6 +205,61 @@ fn caller(state: &State, req: &Incoming) -> Result<Option<bool>, ()> {
             None => Err(()),
         },
     }
+}
+
+/// Repositories a page, as Quay pages them.
+const REPOSITORY_PAGE: usize = 100;
+
+async fn repositories(state: &State, shared: &Shared, req: &Incoming) -> Response {
+    let signed_in = match caller(state, req) {
+        Err(()) => return invalid_token(),
+        Ok(who) => who.is_some(),
+    };
+    let Some(namespace) = req.param("namespace") else {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "namespace, public or starred is required",
+        );
+    };
+    let start: usize = match req
+        .param("next_page")
+        .map(|p| p.strip_prefix("page-").map(str::parse))
+    {
+        None => 0,
+        Some(Some(Ok(n))) => n,
+        _ => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Invalid next_page",
+            );
+        }
+    };
+    let names: Vec<String> = shared
+        .upstream
+        .catalog()
+        .await
+        .into_iter()
+        .filter(|r| r.split_once('/').is_some_and(|(ns, _)| ns == namespace))
+        .filter(|r| signed_in || state.public.lock().unwrap().contains(r))
+        .collect();
+    let page: Vec<Value> = names
+        .iter()
+        .skip(start)
+        .take(REPOSITORY_PAGE)
+        .map(|r| {
+            let name = r.split_once('/').map_or("", |(_, n)| n);
+            json!({"namespace": namespace, "name": name, "description": null,
+                "is_public": state.public.lock().unwrap().contains(r),
+                "kind": "image", "state": "NORMAL"})
+        })
+        .collect();
+    let mut body = json!({ "repositories": page });
+    if start + REPOSITORY_PAGE < names.len() {
+        body["next_page"] = json!(format!("page-{}", start + REPOSITORY_PAGE));
+    }
+    front::json_response(StatusCode::OK, &body)
 }
 
 async fn list(state: &State, shared: &Shared, repo: &str, req: &Incoming) -> Response {

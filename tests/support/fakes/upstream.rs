@@ -68,6 +68,28 @@ impl Upstream {
         Some(tags)
     }
 
+    /// Every repository in the registry, sorted (one catalog page: the
+    /// fakes serve registries of fewer than 1000).
+    pub async fn catalog(&self) -> Vec<String> {
+        let url = format!("{}/v2/_catalog?n=1000", self.base);
+        let response = self.client.get(url).send().await.expect("upstream catalog");
+        assert!(
+            response.status().is_success(),
+            "upstream catalog: {}",
+            response.status()
+        );
+        let body: Value = serde_json::from_slice(&response.bytes().await.expect("read catalog"))
+            .expect("catalog JSON");
+        let mut repositories: Vec<String> = body["repositories"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(String::from))
+            .collect();
+        repositories.sort();
+        repositories
+    }
+
     /// What `reference` points at; `None` when nothing.
     pub async fn head(&self, repo: &str, reference: &str) -> Option<Head> {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);

@@ -1,0 +1,113 @@
+//! `berth repos ls`: every repository of a registry, or under a path
+//! prefix, across pages, each printed as a usable `REPO`.
+
+use crate::support::bed::every_vendor;
+use crate::support::{Bed, Image, Registry, Seen, Vendor};
+
+/// Where the bed's repository sits: its registry, under its first path
+/// segment when it has more than one (an organisation, group, namespace).
+fn scope_of(bed: &Bed) -> String {
+    if bed.vendor == Vendor::OciLayout {
+        return bed.repo.address.clone();
+    }
+    match bed.repo.name.split_once('/') {
+        Some((first, _)) => format!("{}/{first}", bed.registry()),
+        None => bed.registry().to_string(),
+    }
+}
+
+fn lists_repositories(vendor: Vendor) {
+    let bed = Bed::start(vendor);
+    bed.repo.push("v1", &Image::new().unique());
+    let mut expected = vec![bed.repo.address.clone()];
+    if vendor != Vendor::OciLayout {
+        let sibling = match bed.repo.name.rsplit_once('/') {
+            Some((parent, _)) => format!("{parent}/other"),
+            None => "other".to_string(),
+        };
+        let other = bed.repo_named(&sibling);
+        other.push("v1", &Image::new().unique());
+        expected.push(other.address.clone());
+    }
+    expected.sort();
+    let scope = scope_of(&bed);
+    let out = bed.berth().args(["repos", "ls", &scope]).run();
+    let text = out.success().stdout_str();
+    let listed: Vec<&str> = text.lines().collect();
+    for repo in &expected {
+        assert!(listed.contains(&repo.as_str()), "{repo} not in {listed:?}");
+    }
+    // Each line is a REPO berth takes.
+    let out = bed.berth().args(["tags", "ls", listed[0]]).run();
+    out.success();
+    let json = bed
+        .berth()
+        .args(["repos", "ls", &scope, "-o", "json"])
+        .run()
+        .success()
+        .json();
+    let from_json: Vec<&str> = json
+        .as_array()
+        .expect("a JSON list")
+        .iter()
+        .map(|r| r.as_str().expect("strings"))
+        .collect();
+    assert_eq!(from_json, listed);
+    assert!(bed.requests().iter().all(Seen::is_read));
+}
+
+every_vendor!(lists_repositories:
+    default Default, default_token DefaultToken, oci_layout OciLayout, ecr Ecr, acr Acr,
+    gcr Gcr, yandex Yandex, github Github, harbor Harbor, quay Quay, artifactory Artifactory, nexus Nexus
+);
+
+#[test]
+fn a_registry_of_many_pages_is_listed_whole_and_a_prefix_only_below_it() {
+    let bed = Bed::start(Vendor::Default);
+    let names: Vec<String> = (0..1100)
+        .map(|i| format!("team-{}/svc-{i:04}", i % 2))
+        .chain(["team-1x/svc".to_string(), "team-1".to_string()])
+        .collect();
+    bed.part::<Registry>().make_empty_repositories(&names);
+    let out = bed.berth().args(["repos", "ls", bed.registry()]).run();
+    let text = out.success().stdout_str();
+    let listed: Vec<&str> = text.lines().collect();
+    let mut expected: Vec<String> = names
+        .iter()
+        .chain([&bed.repo.name])
+        .map(|n| format!("{}/{n}", bed.registry()))
+        .collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(listed, expected);
+    let catalog_pages = bed
+        .requests()
+        .iter()
+        .filter(|s| s.route() == "/v2/_catalog")
+        .count();
+    assert!(catalog_pages >= 2, "{catalog_pages} catalog pages");
+
+    let prefix = format!("{}/team-1", bed.registry());
+    let out = bed.berth().args(["repos", "ls", &prefix]).run();
+    let text = out.success().stdout_str();
+    let listed: Vec<&str> = text.lines().collect();
+    assert_eq!(listed.len(), 551, "team-1 itself and its 550, not team-1x");
+    assert!(
+        listed
+            .iter()
+            .all(|r| r.starts_with(&format!("{prefix}/")) || *r == prefix)
+    );
+}
+
+#[test]
+fn a_scope_that_is_not_a_registry_is_bad_usage() {
+    let bed = Bed::start(Vendor::Default);
+    let out = bed.berth().args(["repos", "ls", "acme"]).run();
+    assert_eq!(out.code(), 2);
+    assert!(
+        out.stderr_str().contains("registry host"),
+        "{}",
+        out.stderr_str()
+    );
+    assert!(bed.requests().is_empty());
+}
