@@ -108,13 +108,15 @@ fn read_plan(path: &Path) -> Result<Vec<Planned>> {
             let delete = r
                 .delete
                 .into_iter()
-                .map(|d| match is_valid_tag(&d.tag) && is_valid_digest(&d.digest) {
-                    true => Ok((d.tag, d.digest)),
-                    false => Err(bad(format!(
-                        "{}: invalid tag {:?} or digest {:?}",
-                        r.repo, d.tag, d.digest
-                    ))),
-                })
+                .map(
+                    |d| match is_valid_tag(&d.tag) && is_valid_digest(&d.digest) {
+                        true => Ok((d.tag, d.digest)),
+                        false => Err(bad(format!(
+                            "{}: invalid tag {:?} or digest {:?}",
+                            r.repo, d.tag, d.digest
+                        ))),
+                    },
+                )
                 .collect::<Result<Vec<_>>>()?;
             Ok(Planned {
                 repo: r.repo,
