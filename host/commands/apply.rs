@@ -101,6 +101,17 @@ fn read_plan(path: &Path) -> Result<Vec<Planned>> {
         Error::usage(format!("plan {}: {what}", path.display()))
             .hint("a plan is what `berth plan ... --out FILE` writes")
     };
+    let manifests: usize = plan
+        .repositories
+        .iter()
+        .map(|r| r.attachments.len() + r.untagged.len())
+        .sum();
+    if manifests > 0 {
+        crate::log::warn(&format!(
+            "apply removes the plan's tags only: its {manifests} attachments and untagged \
+             manifests stay (`cleanup` removes them repository by repository)"
+        ));
+    }
     plan.repositories
         .into_iter()
         .map(|r| {
