@@ -2,7 +2,7 @@
 //! prefix, across pages, each printed as a usable `REPO`.
 
 use crate::support::bed::every_vendor;
-use crate::support::{Bed, Image, Registry, Seen, Vendor};
+use crate::support::{Bed, Image, Registry, Vendor};
 
 /// Where the bed's repository sits: its registry, under its first path
 /// segment when it has more than one (an organisation, group, namespace).
