@@ -340,7 +340,7 @@ fn referrers_come_along_through_the_fallback_tag() {
         "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry]});
     source.seeder().push_manifest(
         "app",
-        fallback.as_str(),
+        Some(fallback.as_str()),
         "application/vnd.oci.image.index.v1+json",
         &serde_json::to_vec(&list).unwrap(),
     );
@@ -495,3 +495,31 @@ every_vendor!(into_and_out_of:
     yandex Yandex, dockerhub DockerHub, github Github, gitlab Gitlab, harbor Harbor,
     quay Quay, artifactory Artifactory, nexus Nexus
 );
+
+/// On a terminal a bar counts the bytes; piped, nothing but the result.
+#[test]
+fn a_terminal_shows_the_bytes_copied() {
+    let sandbox = Sandbox::new();
+    let source = Registry::start(RegistryOptions::default());
+    let destination = Registry::start(RegistryOptions::default());
+    content::two_platforms("bar", LAYER).push(&source.seeder(), "app", "v1");
+    let src = format!("{}/app:v1", source.addr());
+    let command = format!(
+        "{} --provider default cp {src} {}/app:v1",
+        env!("CARGO_BIN_EXE_berth"),
+        destination.addr()
+    );
+    let out = sandbox
+        .command("script")
+        .env("TERM", "xterm")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .run();
+    let screen = out.success().stdout_str();
+    assert!(screen.contains("MiB copied"), "{screen}");
+
+    let piped = berth(
+        &sandbox,
+        &["cp", &src, &format!("{}/app:v2", destination.addr())],
+    );
+    assert!(!piped.success().stderr_str().contains("MiB copied"));
+}

@@ -69,13 +69,12 @@ impl Repo {
         }
     }
 
-    /// Whether the registry serves the referrers API (asked once a run,
-    /// about `digest`): where it does not, clients keep the fallback tag.
-    pub async fn serves_referrers(&self, digest: &str) -> Result<bool, RegistryError> {
-        match self.learned.referrers_api.load(Ordering::Relaxed) {
-            SERVED => return Ok(true),
-            UNKNOWN => {}
-            _ => return Ok(false),
+    /// Whether the registry serves the referrers API, asked (about
+    /// `digest`) unless this run already knows: where it does not, clients
+    /// keep the fallback tag.
+    pub async fn has_referrers_api(&self, digest: &str) -> Result<bool, RegistryError> {
+        if let Some(known) = self.learned_referrers_api() {
+            return Ok(known);
         }
         let served = self.referrers_api(digest).await?.is_some();
         let learned = if served { SERVED } else { NOT_SERVED };

@@ -40,7 +40,7 @@ pub async fn index(
 ) -> Result<bool, Failure> {
     if let Some(repo) = &side.registry
         && repo
-            .serves_referrers(subject)
+            .has_referrers_api(subject)
             .await
             .map_err(Failure::Registry)?
     {
