@@ -38,7 +38,7 @@ impl Source<'_> {
 
 /// A blob opened for reading.
 enum Opened<'a> {
-    Registry(crate::net::Opened),
+    Registry(Box<crate::net::Opened>),
     /// Read through the plugin, part by part.
     Store(&'a Endpoint),
     File(tokio::fs::File),
@@ -75,9 +75,9 @@ pub async fn read(
     let mut sent = 0u64;
     let mut opened = match source {
         Source::Side(side) => match &side.registry {
-            Some(repo) => {
-                Opened::Registry(repo.open_blob(digest).await.map_err(Failure::Registry)?)
-            }
+            Some(repo) => Opened::Registry(Box::new(
+                repo.open_blob(digest).await.map_err(Failure::Registry)?,
+            )),
             None => Opened::Store(side),
         },
         Source::File(path) => Opened::File(
