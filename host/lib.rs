@@ -30,8 +30,6 @@ mod model;
 mod net;
 mod output;
 mod plan;
-// `plan --html` calls it once `plan` is in.
-#[cfg_attr(not(test), allow(dead_code))]
 mod plan_page;
 mod policy;
 mod policy_file;

@@ -11,12 +11,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
+/// The outcome of checking one digest, shared by every tag that asks.
+type Check = Arc<OnceCell<Result<(), String>>>;
+
 /// One check per digest, however many tags ask for it.
 #[derive(Default)]
-struct Memo(Mutex<HashMap<String, Arc<OnceCell<Result<(), String>>>>>);
+struct Memo(Mutex<HashMap<String, Check>>);
 
 impl Memo {
-    fn cell(&self, key: &str) -> Arc<OnceCell<Result<(), String>>> {
+    fn cell(&self, key: &str) -> Check {
         self.0
             .lock()
             .unwrap()

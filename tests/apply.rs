@@ -376,3 +376,37 @@ fn finished_in(journal: &Path) -> usize {
         .filter(|l| l.contains("\"state\":\"done\""))
         .count()
 }
+
+#[test]
+fn a_bad_plan_or_shard_is_refused_before_any_request() {
+    let sandbox = Sandbox::new();
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "{\"version\": 2, \"created\": \"x\", \"repositories\": [], \"bytes_freed\": 0}",
+            &[],
+            "version 2",
+        ),
+        ("not json", &[], "is not a berth plan"),
+        (
+            "{\"version\": 1, \"created\": \"x\", \"bytes_freed\": 0, \"repositories\": [{\"repo\": \"127.0.0.1:1/app\", \"provider\": \"default\", \"delete\": [{\"tag\": \"bad tag\", \"digest\": \"sha256:00\"}], \"kept\": []}]}",
+            &[],
+            "invalid tag",
+        ),
+        (
+            "{\"version\": 1, \"created\": \"x\", \"repositories\": [], \"bytes_freed\": 0}",
+            &["--shard", "4/4"],
+            "I/N",
+        ),
+    ];
+    for (i, (plan, extra, said)) in cases.iter().enumerate() {
+        let path = sandbox.home().join(format!("plan-{i}.json"));
+        std::fs::write(&path, plan).unwrap();
+        let out = sandbox.berth().arg("apply").arg(&path).args(*extra).run();
+        assert_eq!(out.code(), 2, "{plan}: {}", out.stderr_str());
+        assert!(
+            out.stderr_str().contains(said),
+            "{said}: {}",
+            out.stderr_str()
+        );
+    }
+}

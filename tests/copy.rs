@@ -87,7 +87,7 @@ fn an_index_is_copied_with_every_child_and_again_costs_one_head() {
         .map(|r| format!("{} {}", r.method, r.path))
         .filter(|r| r != "GET /v2/")
         .collect();
-    assert_eq!(seen, [format!("HEAD /v2/mirror/app/manifests/v1")]);
+    assert_eq!(seen, ["HEAD /v2/mirror/app/manifests/v1"]);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! one berth accepts and that does what the manifest means. Each `apply`
 //! line runs, as the Job or Workflow would run it (every shard index at
 //! once, paths inside the pod mapped to a scratch directory), against a
-//! plan of a real registry: together its shards remove the plan exactly.
+//! plan of a real registry, made by the manifest's own `plan` line where it
+//! has one: together its shards remove the plan exactly.
 
 use crate::apply::{plan, write};
 use crate::support::{Registry, RegistryOptions, Sandbox};
@@ -85,18 +86,53 @@ fn shards(args: &[String]) -> usize {
         .unwrap_or(1)
 }
 
+/// Runs a manifest's `plan` line in a pod of its own, against the
+/// repositories under `deploy{n}`, with a policy that deletes `tag-0000`
+/// and `tag-0001`; returns the plan it wrote.
+fn run_plan(sandbox: &Sandbox, registry: &str, n: usize, args: &[String]) -> Value {
+    let scratch = sandbox.home().join(format!("planner-{n}"));
+    let policy = args[args.iter().position(|a| a == "--policy").unwrap() + 1].clone();
+    std::fs::write(
+        local(&scratch, &policy),
+        format!("[[rule]]\nrepos = [\"{registry}/deploy{n}/*\"]\nmatch = \"^tag-000[01]$\"\n"),
+    )
+    .unwrap();
+    let out_at = args.iter().position(|a| a == "--out").unwrap() + 1;
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            a.replace(
+                "registry.example.com/team",
+                &format!("{registry}/deploy{n}"),
+            )
+        })
+        .map(|a| match a.starts_with('/') {
+            true => local(&scratch, &a).display().to_string(),
+            false => a,
+        })
+        .collect();
+    let out = sandbox.berth().args(&args).run();
+    assert_eq!(out.code(), 0, "plan: {}", out.stderr_str());
+    serde_json::from_slice(&std::fs::read(&args[out_at]).unwrap()).unwrap()
+}
+
 #[test]
 fn every_apply_line_runs_and_its_shards_cover_the_plan_exactly_once() {
     let registry = Registry::start(RegistryOptions::default());
     let seeder = registry.seeder();
     let sandbox = Sandbox::with_compiled_plugins();
-    let applies: Vec<_> = command_lines()
-        .into_iter()
+    let lines = command_lines();
+    let applies: Vec<_> = lines
+        .iter()
         .filter(|(_, _, args)| args[0] == "apply")
         .collect();
     assert!(
         applies.len() >= 3,
         "the Job, the CronJob and the Workflow apply"
+    );
+    assert!(
+        lines.iter().filter(|(_, _, a)| a[0] == "plan").count() >= 2,
+        "the CronJob and the Workflow plan"
     );
     for (n, (file, container, args)) in applies.iter().enumerate() {
         let planned: Vec<(String, Vec<String>)> = (0..6)
@@ -106,7 +142,18 @@ fn every_apply_line_runs_and_its_shards_cover_the_plan_exactly_once() {
                 (repo, tags[..2].to_vec())
             })
             .collect();
-        let plan_doc = plan(&registry.addr(), &seeder, &planned);
+        // Where the manifest plans first, its own plan line makes the plan.
+        let plan_doc = match lines.iter().find(|(f, _, a)| f == file && a[0] == "plan") {
+            Some((_, _, plan_args)) => run_plan(&sandbox, &registry.addr(), n, plan_args),
+            None => plan(&registry.addr(), &seeder, &planned),
+        };
+        let planned_tags: usize = plan_doc["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["delete"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(planned_tags, 12, "{file}: {plan_doc}");
         let count = shards(args);
         // One file system per pod, the plan where the manifest reads it.
         let runs: Vec<_> = (0..count)

@@ -238,12 +238,15 @@ fn cleanup_dry_run_uses_the_listed_times() {
     deleted.sort();
     assert_eq!(deleted, ["old", "old-index"]);
     assert_eq!(report["kept"], json!([{"tag": "new", "reason": "newer"}]));
-    // Dates came from the list: nothing else was asked, nothing changed.
+    // Dates came from the list: besides it, only the referrers of an image
+    // that goes were asked for (the API, then its fallback tag), and nothing
+    // changed.
     let requests = after_token(&bed.requests());
     assert!(
-        requests
-            .iter()
-            .all(|r| r.method == Method::GET && r.path.starts_with("/v2/app/tags/list")),
+        requests.iter().all(|r| r.method == Method::GET
+            && (r.path.starts_with("/v2/app/tags/list")
+                || r.path.starts_with("/v2/app/referrers/sha256:")
+                || r.path.starts_with("/v2/app/manifests/sha256-"))),
         "{requests:?}"
     );
     assert_eq!(repo.tags(), ["new", "old", "old-index"]);

@@ -223,11 +223,13 @@ fn cleanup_dry_run_uses_the_push_times() {
             .set_push_time(&repo.name, &pushed.digest, ms);
     }
     repo.cleanup_dry_run(bed.berth());
+    // Harbor's push times decide, so no image config was read; besides the
+    // listing only the referrers of the image that goes were asked for.
     let requests = after_probe(&bed.requests());
     assert!(
         requests
             .iter()
-            .all(|r| r.method == Method::GET && r.path.starts_with("/api/")),
+            .all(|r| r.method == Method::GET && !r.route().contains("/blobs/")),
         "{requests:?}"
     );
 }

@@ -33,6 +33,7 @@ mod login;
 mod manifest;
 mod nexus;
 mod plan;
+mod plan_html;
 mod plugins;
 mod progress;
 mod push_pull;

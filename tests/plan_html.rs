@@ -33,7 +33,9 @@ fn chromium(page: &Path, profile: &Path, extra: &[String]) -> std::process::Outp
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("chromium runs (Debian packages chromium and chromium-driver; .ci/run installs them)");
+        .expect(
+            "chromium runs (Debian packages chromium and chromium-driver; .ci/run installs them)",
+        );
     let id = child.id();
     // Killed if it hangs, so a stuck browser fails the test instead of holding it.
     let guard = std::thread::spawn(move || {
@@ -47,7 +49,11 @@ fn chromium(page: &Path, profile: &Path, extra: &[String]) -> std::process::Outp
 
 fn render(page: &Path, profile: &Path) -> Rendered {
     let out = chromium(page, profile, &["--dump-dom".to_string()]);
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Rendered {
         dom: String::from_utf8_lossy(&out.stdout).into_owned(),
         console: String::from_utf8_lossy(&out.stderr)
@@ -121,7 +127,11 @@ fn the_review_page_shows_the_plans_numbers_without_console_errors() {
 
     let profile = tempfile::tempdir().unwrap();
     let rendered = render(&page, profile.path());
-    assert!(rendered.console.is_empty(), "console: {:?}", rendered.console);
+    assert!(
+        rendered.console.is_empty(),
+        "console: {:?}",
+        rendered.console
+    );
     let count = |key: &str| -> u64 {
         repos
             .iter()
@@ -137,13 +147,18 @@ fn the_review_page_shows_the_plans_numbers_without_console_errors() {
     );
     assert_eq!(count("delete"), 5 + 2 + 1, "all but the newest of each");
     for r in repos {
-        let removals = ["delete", "attachments", "untagged"]
+        let removals: u64 = ["delete", "attachments", "untagged"]
             .iter()
             .map(|k| r[*k].as_array().map_or(0, |a| a.len() as u64))
             .sum();
         let (shown_removals, shown_bytes) = row_of(&rendered.dom, r["repo"].as_str().unwrap());
         assert_eq!(shown_removals, removals, "{}", r["repo"]);
-        assert_eq!(shown_bytes, r["bytes_freed"].as_u64().unwrap(), "{}", r["repo"]);
+        assert_eq!(
+            shown_bytes,
+            r["bytes_freed"].as_u64().unwrap(),
+            "{}",
+            r["repo"]
+        );
         for d in r["delete"].as_array().unwrap() {
             assert!(rendered.dom.contains(d["tag"].as_str().unwrap()));
         }
@@ -151,7 +166,12 @@ fn the_review_page_shows_the_plans_numbers_without_console_errors() {
     // Sorted by bytes freed, most first.
     let positions: Vec<usize> = repos
         .iter()
-        .map(|r| rendered.dom.find(&format!("data-repo=\"{}\"", r["repo"].as_str().unwrap())).unwrap())
+        .map(|r| {
+            rendered
+                .dom
+                .find(&format!("data-repo=\"{}\"", r["repo"].as_str().unwrap()))
+                .unwrap()
+        })
         .collect();
     let mut by_bytes: Vec<(u64, usize)> = repos
         .iter()
@@ -159,14 +179,21 @@ fn the_review_page_shows_the_plans_numbers_without_console_errors() {
         .map(|(r, p)| (r["bytes_freed"].as_u64().unwrap(), *p))
         .collect();
     by_bytes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    assert!(by_bytes.windows(2).all(|w| w[0].1 < w[1].1 || w[0].0 == w[1].0));
+    assert!(
+        by_bytes
+            .windows(2)
+            .all(|w| w[0].1 < w[1].1 || w[0].0 == w[1].0)
+    );
 
     let shot = artifacts().join("plan.png");
     let _ = std::fs::remove_file(&shot);
     let out = chromium(
         &page,
         profile.path(),
-        &["--window-size=1280,900".into(), format!("--screenshot={}", shot.display())],
+        &[
+            "--window-size=1280,900".into(),
+            format!("--screenshot={}", shot.display()),
+        ],
     );
     assert!(out.status.success());
     let png = std::fs::read(&shot).expect("a screenshot");
@@ -186,7 +213,10 @@ fn a_script_error_on_the_page_is_caught() {
     .unwrap();
     let rendered = render(&page, &dir.path().join("profile"));
     assert!(
-        rendered.console.iter().any(|l| l.contains("undefinedFunction")),
+        rendered
+            .console
+            .iter()
+            .any(|l| l.contains("undefinedFunction")),
         "{:?}",
         rendered.console
     );

@@ -4,8 +4,8 @@
 use crate::apply::{self, Journal, Planned, Shard};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::plan::document::Plan;
 use crate::reference::{is_valid_digest, is_valid_tag, parse_repository};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 const AFTER_HELP: &str =
@@ -89,59 +89,53 @@ fn per_second(text: &str) -> std::result::Result<f64, String> {
     }
 }
 
-/// The plan's repositories, every field checked before any request.
+/// The plan's repositories, every address, tag and digest checked before
+/// any request.
 fn read_plan(path: &Path) -> Result<Vec<Planned>> {
-    let shown = path.display();
-    let bytes = if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+    let plan = if path == Path::new("-") {
+        Plan::from_reader(std::io::stdin().lock(), "the plan on stdin")?
     } else {
-        std::fs::read(path)
-    }
-    .map_err(|e| Error::usage(format!("cannot read plan {shown}: {e}")))?;
+        Plan::read(path)?
+    };
     let bad = |what: String| {
-        Error::usage(format!("plan {shown}: {what}"))
+        Error::usage(format!("plan {}: {what}", path.display()))
             .hint("a plan is what `berth plan ... --out FILE` writes")
     };
-    let plan: Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
-    if plan["version"] != 1 {
-        return Err(bad(format!("version {} is not 1", plan["version"])));
+    let manifests: usize = plan
+        .repositories
+        .iter()
+        .map(|r| r.attachments.len() + r.untagged.len())
+        .sum();
+    if manifests > 0 {
+        crate::log::warn(&format!(
+            "apply removes the plan's tags only: its {manifests} attachments and untagged \
+             manifests stay (`cleanup` removes them repository by repository)"
+        ));
     }
-    let repositories = plan["repositories"]
-        .as_array()
-        .ok_or_else(|| bad("no repositories list".into()))?;
-    let text = |v: &Value, what: &str, at: &str| {
-        v.as_str()
-            .map(String::from)
-            .ok_or_else(|| bad(format!("{at}: {what} is not a string")))
-    };
-    let mut planned = Vec::with_capacity(repositories.len());
-    for (i, r) in repositories.iter().enumerate() {
-        let at = format!("repositories[{i}]");
-        let repo = text(&r["repo"], "repo", &at)?;
-        parse_repository(&repo).map_err(|e| bad(format!("{at}: {e}")))?;
-        let provider = text(&r["provider"], "provider", &at)?;
-        let mut delete = Vec::new();
-        for (j, d) in r["delete"].as_array().into_iter().flatten().enumerate() {
-            let at = format!("{at}.delete[{j}]");
-            let (tag, digest) = (
-                text(&d["tag"], "tag", &at)?,
-                text(&d["digest"], "digest", &at)?,
-            );
-            if !is_valid_tag(&tag) || !is_valid_digest(&digest) {
-                return Err(bad(format!(
-                    "{at}: invalid tag {tag:?} or digest {digest:?}"
-                )));
-            }
-            delete.push((tag, digest));
-        }
-        planned.push(Planned {
-            repo,
-            provider,
-            delete,
-        });
-    }
-    Ok(planned)
+    plan.repositories
+        .into_iter()
+        .map(|r| {
+            parse_repository(&r.repo).map_err(|e| bad(format!("{}: {e}", r.repo)))?;
+            let delete = r
+                .delete
+                .into_iter()
+                .map(
+                    |d| match is_valid_tag(&d.tag) && is_valid_digest(&d.digest) {
+                        true => Ok((d.tag, d.digest)),
+                        false => Err(bad(format!(
+                            "{}: invalid tag {:?} or digest {:?}",
+                            r.repo, d.tag, d.digest
+                        ))),
+                    },
+                )
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Planned {
+                repo: r.repo,
+                provider: r.provider,
+                delete,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
+use crate::plan::document::Plan;
 use crate::plan::run::{self, Options};
 use crate::policy_file::PolicyFile;
 use crate::reference::{Address, parse_repository, parse_scope};
@@ -21,8 +22,11 @@ Policy file (TOML): [[rule]] tables with `repos` globs (`*` one path segment, `*
 the keys of cleanup's flags: match, older-than, keep-last, keep. A tag is deleted when some rule of \
 its repository selects it and no rule of that repository keeps it (a keep regex or keep-last).
 
+--html FILE also writes one self-contained page for whoever approves the plan: totals, the \
+repositories sortable by bytes freed and by removals, every tag's decision with its reason.
+
 Examples:
-  berth plan --policy policy.toml localhost:5000 --out plan.json
+  berth plan --policy policy.toml localhost:5000 --out plan.json --html plan.html
   berth plan --policy policy.toml ghcr.io/acme ghcr.io/tools/ci > plan.json
   diff <(jq . old.json) <(jq . plan.json)";
 
@@ -38,6 +42,9 @@ pub struct Args {
     /// Write the plan to FILE instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write a page to review the plan to FILE: one HTML file, no network needed
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
@@ -77,15 +84,39 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
             summary(&outcome, path, ctx.settings.output);
             outcome
         }
+        // The page needs the whole plan: it is spooled, then copied out.
+        None if args.html.is_some() => {
+            let cannot = |e: std::io::Error| Error::failed(format!("cannot spool the plan: {e}"));
+            let spool = tempfile::NamedTempFile::new().map_err(cannot)?;
+            let out = std::io::BufWriter::new(spool.reopen().map_err(cannot)?);
+            let outcome = run::run(ctx, &repos, &file, &created, out, &options).await?;
+            let mut written = std::fs::File::open(spool.path()).map_err(cannot)?;
+            std::io::copy(&mut written, &mut std::io::stdout().lock()).map_err(cannot)?;
+            write_page(spool.path(), args.html.as_deref())?;
+            outcome
+        }
         None => {
             let out = std::io::BufWriter::new(std::io::stdout().lock());
             run::run(ctx, &repos, &file, &created, out, &options).await?
         }
     };
+    if let Some(path) = &args.out {
+        write_page(path, args.html.as_deref())?;
+    }
     for failure in &outcome.failures {
         output::error(failure);
     }
     Ok(if outcome.failures.is_empty() { 0 } else { 1 })
+}
+
+/// Writes the review page of the plan at `plan` to `page`, if asked.
+fn write_page(plan: &std::path::Path, page: Option<&std::path::Path>) -> Result<()> {
+    let Some(page) = page else {
+        return Ok(());
+    };
+    let plan = Plan::read(plan)?;
+    std::fs::write(page, crate::plan_page::render(&plan))
+        .map_err(|e| Error::usage(format!("cannot write {}: {e}", page.display())))
 }
 
 /// What a target names, as written: a layout, a repository or a scope.

@@ -9,7 +9,7 @@ mod images;
 pub use images::{Attachment, Extent, fate};
 
 use crate::error::Result;
-use crate::graph::{Graph, attachment};
+use crate::graph::{Graph, Needs, attachment};
 use crate::in_use::InUse;
 use crate::model::{Capability, Tag};
 use crate::policy::{Candidate, Rules, Verdict};
@@ -50,7 +50,12 @@ pub async fn decide(
     concurrency: usize,
 ) -> Result<Decision> {
     let tags = provider.all_tags(repo, registry).await?;
-    let mut graph = crate::graph::build(provider, &tags, concurrency)
+    let images_in_use = policy.in_use();
+    let needs = Needs {
+        every_manifest: policy.untagged(),
+        contents: policy.untagged() || !images_in_use.is_empty(),
+    };
+    let mut graph = crate::graph::build(provider, &tags, &needs, concurrency)
         .await
         .map_err(|e| e.into_error(repo, registry))?;
     crate::log::debug(&format!(
@@ -69,7 +74,6 @@ pub async fn decide(
     } else {
         Default::default()
     };
-    let images_in_use = policy.in_use();
     let candidates: Vec<Candidate> = tags
         .iter()
         .map(|t| Candidate {
@@ -95,10 +99,7 @@ pub async fn decide(
     let first = fate(&graph, &listed, &deleted, &rules);
     if !rules.keep_attachments {
         let going: Vec<String> = first.going.iter().cloned().collect();
-        graph
-            .add_referrers(provider, &going, concurrency)
-            .await
-            .map_err(|e| e.into_error(repo, registry))?;
+        graph.add_referrers(provider, &going, concurrency).await;
     }
     let fate = fate(&graph, &listed, &deleted, &rules);
     let mut gone: BTreeSet<String> = fate.going.clone();

@@ -1,21 +1,33 @@
-//! Building the graph with few requests: a listing that carries digests and
-//! subjects (`list-manifests`) is taken as it is; only what it does not
-//! describe is read, and indexes always (for their children). Without such a
-//! listing, each ordinary tag is resolved (one HEAD) unless the tag listing
-//! gave its digest, and each fallback index is read.
+//! Building the graph with few requests. Only what the rules in play need
+//! is asked: every manifest (`list-manifests`, taken as it is where it
+//! describes them) only for `--untagged`; the manifests themselves (indexes
+//! for their children, others for their subject) only for `--untagged` and
+//! `--in-use`; the fallback indexes always, for the referrers they list.
+//! Without a listing of manifests, each ordinary tag is resolved (one HEAD)
+//! unless the tag listing gave its digest.
 
 use super::document::{self, Document};
 use super::{Graph, Node, attachment};
 use crate::model::{Capability, RegistryError, Tag};
 use crate::provider::{Failure, Provider};
 use futures_util::StreamExt;
+use std::collections::BTreeSet;
 
 /// Most pages one manifest listing takes.
 const MAX_PAGES: usize = 100_000;
 
+/// What the rules in play need to know.
+pub struct Needs {
+    /// Every manifest, untagged ones too (`--untagged`).
+    pub every_manifest: bool,
+    /// Each manifest's children and subject (`--untagged`, `--in-use`).
+    pub contents: bool,
+}
+
 pub async fn build(
     provider: &Provider,
     tags: &[Tag],
+    needs: &Needs,
     concurrency: usize,
 ) -> Result<Graph, Failure> {
     let mut graph = Graph::default();
@@ -26,20 +38,36 @@ pub async fn build(
         }
     }
     // Digests whose manifest must be read.
-    let mut to_read: Vec<String> = Vec::new();
-    if provider.has(Capability::ListManifests) {
+    let mut to_read: BTreeSet<String> = BTreeSet::new();
+    if needs.every_manifest && provider.has(Capability::ListManifests) {
         list(provider, &mut graph, &mut to_read).await?;
     } else {
         resolve(provider, tags, &mut graph, concurrency).await?;
     }
     graph.all_tags_known = tags.iter().all(|t| graph.tags.contains_key(&t.name));
+    let fallbacks: BTreeSet<String> = graph
+        .tags
+        .iter()
+        .filter(|(t, _)| attachment::is_fallback_index(t))
+        .map(|(_, d)| d.clone())
+        .collect();
+    if !needs.contents {
+        to_read.clear();
+    }
     for (digest, node) in &graph.nodes {
         let is_index = node.media_type.as_deref().is_none_or(document::is_index);
-        if is_index && !to_read.contains(digest) {
-            to_read.push(digest.clone());
+        if needs.contents && is_index {
+            to_read.insert(digest.clone());
         }
     }
-    read(provider, &mut graph, to_read, concurrency).await?;
+    to_read.extend(fallbacks);
+    read(
+        provider,
+        &mut graph,
+        to_read.into_iter().collect(),
+        concurrency,
+    )
+    .await?;
     Ok(graph)
 }
 
@@ -47,7 +75,7 @@ pub async fn build(
 async fn list(
     provider: &Provider,
     graph: &mut Graph,
-    to_read: &mut Vec<String>,
+    to_read: &mut BTreeSet<String>,
 ) -> Result<(), Failure> {
     let mut cursor = None;
     for _ in 0..MAX_PAGES {
@@ -58,7 +86,7 @@ async fn list(
                 graph.tags.insert(tag.clone(), entry.digest.clone());
             }
             if !entry.described {
-                to_read.push(entry.digest.clone());
+                to_read.insert(entry.digest.clone());
             }
             let node = graph.nodes.entry(entry.digest).or_default();
             node.media_type = entry.media_type.or(node.media_type.take());
@@ -202,25 +230,34 @@ impl Graph {
     /// Adds the referrers of `digests` (images that go) where the listing did
     /// not say: the referrers API, whose fallback tags the graph already
     /// read. Once the registry is known to lack the API, asking is pointless.
+    /// A lookup that fails leaves the referrers unknown, so they stay.
     pub async fn add_referrers(
         &mut self,
         provider: &Provider,
         digests: &[String],
         concurrency: usize,
-    ) -> Result<(), Failure> {
+    ) {
         if self.complete || digests.is_empty() {
-            return Ok(());
+            return;
         }
         let first = &digests[..1];
-        self.referrers_of(provider, first, concurrency).await?;
+        let asked = self.referrers_of(provider, first, concurrency).await;
         let lacks_api = provider
             .registry()
             .is_some_and(|r| r.learned_referrers_api() == Some(false));
-        if !lacks_api {
-            self.referrers_of(provider, &digests[1..], concurrency)
-                .await?;
+        let asked = match asked {
+            Ok(()) if !lacks_api => {
+                self.referrers_of(provider, &digests[1..], concurrency)
+                    .await
+            }
+            done => done,
+        };
+        if let Err(e) = asked {
+            crate::log::warn(&format!(
+                "referrers of the images that go are unknown, so they stay: {}",
+                e.message()
+            ));
         }
-        Ok(())
     }
 
     async fn referrers_of(

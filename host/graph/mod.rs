@@ -7,7 +7,7 @@ pub mod attachment;
 mod build;
 pub mod document;
 
-pub use build::build;
+pub use build::{Needs, build};
 
 use std::collections::{BTreeMap, BTreeSet};
 

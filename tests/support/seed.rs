@@ -92,6 +92,15 @@ impl Seeder {
         Pushed::image(&encoded.manifest, image)
     }
 
+    /// Whether the repository has blob `digest` (a HEAD request).
+    pub fn has_blob(&self, repo: &str, digest: &str) -> bool {
+        runtime().block_on(async {
+            let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
+            let response = self.send(repo, || self.client.head(url.clone())).await;
+            response.status() == StatusCode::OK
+        })
+    }
+
     /// Pushes `manifest` of `media_type` under `tag`, or by digest.
     pub fn push_manifest<'a>(
         &self,
@@ -101,15 +110,6 @@ impl Seeder {
         manifest: &[u8],
     ) -> Pushed {
         runtime().block_on(self.put_manifest(repo, tag.into(), media_type, manifest.to_vec()))
-    }
-
-    /// Whether the repository has blob `digest` (a HEAD request).
-    pub fn has_blob(&self, repo: &str, digest: &str) -> bool {
-        runtime().block_on(async {
-            let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
-            let response = self.send(repo, || self.client.head(url.clone())).await;
-            response.status() == StatusCode::OK
-        })
     }
 
     /// Pushes an OCI index over `children` (pushed before, tagged or not).

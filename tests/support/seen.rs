@@ -83,6 +83,27 @@ impl Seen {
         self.method == Method::GET || self.method == Method::HEAD
     }
 
+    /// A request that changes nothing: a read, a token request, or an AWS
+    /// API call whose operation only reads.
+    pub fn changes_nothing(&self) -> bool {
+        const TOKEN_ROUTES: [&str; 4] = [
+            "/oauth2/token",
+            "/oauth2/exchange",
+            "/v2/auth/token",
+            "/v2/users/login",
+        ];
+        let aws_read = self
+            .header("x-amz-target")
+            .and_then(|t| t.rsplit('.').next())
+            .is_some_and(|op| {
+                ["List", "Describe", "Get", "BatchGet"]
+                    .iter()
+                    .any(|p| op.starts_with(p))
+            });
+        self.is_read()
+            || (self.method == Method::POST && (TOKEN_ROUTES.contains(&self.route()) || aws_read))
+    }
+
     pub fn order(&self) -> u64 {
         self.order
     }
