@@ -32,6 +32,16 @@ impl Memo {
 /// The kept tags that are damaged, in the order given.
 pub async fn verify(provider: &Provider, kept: &[String], concurrency: usize) -> Vec<Damaged> {
     let memo = Memo::default();
+    // Blobs are checked with the host's own client, which a provider that
+    // obtains the registry's credential itself must ready first.
+    if provider.registry().is_some()
+        && let Err(e) = provider.connect().await
+    {
+        crate::log::warn(&format!(
+            "cannot ready the registry for checking blobs: {}",
+            e.message()
+        ));
+    }
     let checked: Vec<(usize, Result<(), String>)> =
         futures_util::stream::iter(kept.iter().enumerate())
             .map(|(i, tag)| {

@@ -203,9 +203,10 @@ async fn follow(
         .chain(fate.attachments.iter().map(|a| a.removed.as_str()))
         .collect();
     let deletes_manifests = provider.has(Capability::DeleteManifest);
+    let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
     let mut items = Vec::new();
     for a in &fate.attachments {
-        if listed.contains(&a.removed) {
+        if names.contains(a.removed.as_str()) {
             let digest = graph.tags.get(&a.removed).cloned();
             // Deleting the manifest is safe when every tag on it goes and
             // nothing kept reaches it.

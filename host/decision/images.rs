@@ -70,9 +70,10 @@ pub fn fate(graph: &Graph, listed: &[String], deleted: &BTreeSet<String>, rules:
     candidates.retain(|d| !kept.contains(d));
 
     let attached = attachments(graph, listed, &candidates, &kept);
+    let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
     let attached_digests: BTreeSet<String> = attached
         .iter()
-        .filter(|a| !listed.contains(&a.removed))
+        .filter(|a| !names.contains(a.removed.as_str()))
         .map(|a| a.removed.clone())
         .collect();
     let mut fate = Fate::default();
@@ -113,12 +114,18 @@ fn attachments(
 ) -> Vec<Attachment> {
     let mut found = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
+    let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+    // Subject → its attachment tags, worked out once.
+    let mut tags_of: std::collections::BTreeMap<String, Vec<&String>> = Default::default();
+    for tag in listed {
+        if let Some(subject) = attachment::subject_of(tag) {
+            tags_of.entry(subject).or_default().push(tag);
+        }
+    }
     let mut subjects: Vec<String> = going.iter().cloned().collect();
     while let Some(subject) = subjects.pop() {
-        for tag in listed {
-            if attachment::subject_of(tag).as_deref() == Some(subject.as_str())
-                && seen.insert(tag.clone())
-            {
+        for tag in tags_of.get(&subject).into_iter().flatten().copied() {
+            if seen.insert(tag.clone()) {
                 found.push(Attachment {
                     removed: tag.clone(),
                     subject: subject.clone(),
@@ -143,7 +150,7 @@ fn attachments(
         }
     }
     found.sort_by(|a, b| {
-        let tag = |x: &Attachment| !listed.contains(&x.removed);
+        let tag = |x: &Attachment| !names.contains(x.removed.as_str());
         (tag(a), &a.subject, &a.removed).cmp(&(tag(b), &b.subject, &b.removed))
     });
     found
