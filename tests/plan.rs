@@ -5,7 +5,7 @@
 use crate::support::scenarios::{kept, sorted};
 use crate::support::{Bed, Seen, Vendor};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Two rules: old tags of every repository go unless kept; `keep` of
 /// the `b-` repositories protects `tag-0001` from the first rule.
@@ -26,7 +26,7 @@ fn policy(bed: &Bed, text: &str) -> PathBuf {
     path
 }
 
-fn plan(bed: &Bed, policy: &PathBuf, targets: &[&str]) -> Value {
+fn plan(bed: &Bed, policy: &Path, targets: &[&str]) -> Value {
     let out = bed
         .berth()
         .args(["plan", "--policy", policy.to_str().unwrap()])
