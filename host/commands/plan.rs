@@ -10,6 +10,7 @@ use crate::policy_file::PolicyFile;
 use crate::reference::{Address, parse_repository, parse_scope};
 use crate::scope;
 use crate::target::Target;
+use futures_util::StreamExt;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -55,9 +56,17 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
         .iter()
         .map(|t| parse_target(t, ctx.settings.plain_http))
         .collect::<Result<Vec<_>>>()?;
+    // Targets are listed several at once: a hundred repositories named one
+    // by one are a hundred listings.
+    let concurrency = usize::from(ctx.settings.concurrency).max(1);
+    let expanded: Vec<Result<Vec<String>>> = futures_util::stream::iter(&targets)
+        .map(|target| expand(ctx, target))
+        .buffered(concurrency)
+        .collect()
+        .await;
     let mut repos = Vec::new();
-    for target in &targets {
-        repos.extend(expand(ctx, target).await?);
+    for listed in expanded {
+        repos.extend(listed?);
     }
     repos.sort();
     repos.dedup();

@@ -13,7 +13,7 @@ pub const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(not(test), allow(dead_code))]
+#[allow(dead_code)] // `apply` reads plans
 pub struct Plan {
     pub version: u32,
     /// When planning started, RFC 3339 UTC.
@@ -100,7 +100,7 @@ impl RepoPlan {
 }
 
 // `apply` reads plans; `plan` streams them with `Writer`.
-#[cfg_attr(not(test), allow(dead_code))]
+#[allow(dead_code)]
 impl Plan {
     /// Reads a plan, refusing a version this berth does not know. Any
     /// problem is bad input (exit 2) naming the file.
