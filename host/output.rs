@@ -19,6 +19,19 @@ pub fn set_progress(bar: Option<indicatif::ProgressBar>) {
     *PROGRESS.lock().unwrap() = bar;
 }
 
+/// A bar of `total` drawn with `template` on stderr, when `wanted` and
+/// stderr is a terminal; log lines are printed above it.
+pub fn progress_bar(total: u64, template: &str, wanted: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !wanted || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+    set_progress(Some(bar.clone()));
+    Some(bar)
+}
+
 pub fn stderr_line(line: &str) {
     let bar = PROGRESS.lock().unwrap().clone();
     match bar {

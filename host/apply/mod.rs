@@ -15,7 +15,6 @@ pub use shard::Shard;
 
 use crate::context::Context;
 use futures_util::StreamExt;
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One repository's removals as the plan names them.
@@ -79,17 +78,11 @@ pub async fn apply(ctx: &Context, plan: &[Planned], options: &Options) -> Report
 /// A bar on stderr when it is a terminal and `-q` was not given: planned
 /// removals settled of all, repositories left, rate and time left.
 fn progress(total: u64, repositories: usize, quiet: bool) -> Option<indicatif::ProgressBar> {
-    if quiet || total == 0 || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} planned removals, {msg} ({per_sec}, {eta} left)",
-        )
-        .expect("valid template"),
-    );
+    let bar = crate::output::progress_bar(
+        total,
+        "{bar:40} {pos}/{len} planned removals, {msg} ({per_sec}, {eta} left)",
+        !quiet && total > 0,
+    )?;
     bar.set_message(format!("{repositories} repositories left"));
-    crate::output::set_progress(Some(bar.clone()));
     Some(bar)
 }

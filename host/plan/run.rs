@@ -14,7 +14,7 @@ use crate::reference::parse_repository;
 use crate::target::Target;
 use futures_util::StreamExt;
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 pub struct Options {
     /// Repositories planned at once.
@@ -191,20 +191,13 @@ fn spool_error(e: std::io::Error) -> Error {
         .hint("set TMPDIR to a directory with free space")
 }
 
-/// Repositories planned of all, removals found and time left, on stderr
-/// when it is a terminal and `-q` was not given.
+/// Repositories planned of all, removals found and time left, unless `-q`.
 fn progress(total: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
-    if quiet || total < 2 || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} repositories planned, {msg} removals found ({eta} left)",
-        )
-        .expect("valid template"),
-    );
+    let bar = crate::output::progress_bar(
+        total,
+        "{bar:40} {pos}/{len} repositories planned, {msg} removals found ({eta} left)",
+        !quiet && total >= 2,
+    )?;
     bar.set_message("0");
-    crate::output::set_progress(Some(bar.clone()));
     Some(bar)
 }

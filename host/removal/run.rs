@@ -6,7 +6,6 @@ use super::report::Failed;
 use crate::model::Removal;
 use crate::provider::{MAX_BATCH, Provider};
 use futures_util::StreamExt;
-use std::io::IsTerminal;
 
 pub struct Outcome {
     pub deleted: Vec<String>,
@@ -155,18 +154,11 @@ fn failed(tag: &str, error: &str, hints: Vec<String>) -> Failed {
     }
 }
 
-/// A bar on stderr when it is a terminal and `-q` was not given.
+/// Tags removed of all, rate and time left, unless `-q`.
 fn progress(total: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
-    if quiet || total < 2 || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} tags removed ({per_sec}, {eta} left)",
-        )
-        .expect("valid template"),
-    );
-    crate::output::set_progress(Some(bar.clone()));
-    Some(bar)
+    crate::output::progress_bar(
+        total,
+        "{bar:40} {pos}/{len} tags removed ({per_sec}, {eta} left)",
+        !quiet && total >= 2,
+    )
 }

@@ -1,25 +1,16 @@
 //! A bar counting blob bytes, drawn on stderr only when it is a terminal.
 
-use std::io::IsTerminal;
-
 #[derive(Clone, Default)]
 pub struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
     /// A bar unless `quiet` or stderr is not a terminal.
     pub fn new(quiet: bool) -> Self {
-        if quiet || !std::io::stderr().is_terminal() {
-            return Progress(None);
-        }
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} copied ({bytes_per_sec})",
-            )
-            .expect("valid template"),
-        );
-        crate::output::set_progress(Some(bar.clone()));
-        Progress(Some(bar))
+        Progress(crate::output::progress_bar(
+            0,
+            "{bar:40} {bytes}/{total_bytes} copied ({bytes_per_sec})",
+            !quiet,
+        ))
     }
 
     /// `bytes` more to go.
