@@ -13,7 +13,6 @@ pub const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // `apply` reads plans
 pub struct Plan {
     pub version: u32,
     /// When planning started, RFC 3339 UTC.
@@ -99,8 +98,6 @@ impl RepoPlan {
     }
 }
 
-// `apply` reads plans; `plan` streams them with `Writer`.
-#[allow(dead_code)]
 impl Plan {
     /// Reads a plan, refusing a version this berth does not know. Any
     /// problem is bad input (exit 2) naming the file.
@@ -123,7 +120,9 @@ impl Plan {
         Ok(plan)
     }
 
-    /// Sorts everything into the stable order.
+    /// Sorts everything into the stable order (the tests' reference for
+    /// what `Writer` streams).
+    #[cfg(test)]
     pub fn sort(&mut self) {
         for repo in &mut self.repositories {
             repo.sort();
@@ -132,6 +131,7 @@ impl Plan {
     }
 
     /// Writes the plan in its stable form (sorted, pretty, newline at end).
+    #[cfg(test)]
     pub fn write(&self, out: impl Write) -> std::io::Result<()> {
         let mut sorted = self.clone();
         sorted.sort();
@@ -176,6 +176,7 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    #[cfg(test)]
     pub fn repository(&mut self, repo: &RepoPlan) -> std::io::Result<()> {
         self.repository_json(&repo.to_plan_json(), repo.bytes_freed)
     }
