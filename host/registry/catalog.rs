@@ -2,10 +2,7 @@
 //! only those under the target's path when it names a prefix.
 
 use super::Repo;
-use super::tags::display_path;
 use crate::model::{Page, RegistryError};
-use crate::net::Request;
-use reqwest::Method;
 
 /// Asked per page; distribution refuses more than 1000.
 const PAGE: u32 = 1000;
@@ -24,23 +21,11 @@ impl Repo {
                 url
             }
         };
-        let what = format!("GET {}", display_path(&url));
-        let response = self.send(Request::new(Method::GET, url)).await?;
-        if !response.is_success() {
-            return Err(RegistryError::from_response(&what, &response));
-        }
         #[derive(serde::Deserialize)]
         struct Catalog {
             repositories: Option<Vec<String>>,
         }
-        let list: Catalog = serde_json::from_slice(&response.body).map_err(|e| {
-            RegistryError::Invalid(format!(
-                "{what}: the registry answered with something that is not a catalog ({e}): {}",
-                response.said()
-            ))
-        })?;
-        let links = response.header_all("link");
-        let next = crate::link::next_link(&links, &response.url).map(|u| u.to_string());
+        let (list, next): (Catalog, _) = self.listing_page(url, "a catalog").await?;
         let items = list
             .repositories
             .unwrap_or_default()

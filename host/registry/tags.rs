@@ -27,27 +27,38 @@ impl Repo {
                 url
             }
         };
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            tags: Option<Vec<String>>,
+        }
+        let (list, next): (TagList, _) = self.listing_page(url, "a tag list").await?;
+        Ok(Page {
+            items: list.tags.unwrap_or_default(),
+            next,
+        })
+    }
+
+    /// One page of a paged listing (`tags/list`, `_catalog`): its body as
+    /// `T`, and the URL its `Link` header names next.
+    pub(super) async fn listing_page<T: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+        kind: &str,
+    ) -> Result<(T, Option<String>), RegistryError> {
         let what = format!("GET {}", display_path(&url));
         let response = self.send(Request::new(Method::GET, url)).await?;
         if !response.is_success() {
             return Err(RegistryError::from_response(&what, &response));
         }
-        #[derive(serde::Deserialize)]
-        struct TagList {
-            tags: Option<Vec<String>>,
-        }
-        let list: TagList = serde_json::from_slice(&response.body).map_err(|e| {
+        let body: T = serde_json::from_slice(&response.body).map_err(|e| {
             RegistryError::Invalid(format!(
-                "{what}: the registry answered with something that is not a tag list ({e}): {}",
+                "{what}: the registry answered with something that is not {kind} ({e}): {}",
                 response.said()
             ))
         })?;
         let links = response.header_all("link");
         let next = crate::link::next_link(&links, &response.url).map(|u| u.to_string());
-        Ok(Page {
-            items: list.tags.unwrap_or_default(),
-            next,
-        })
+        Ok((body, next))
     }
 }
 
