@@ -42,14 +42,7 @@ pub fn list_tags(target: &Target, token: Option<&str>, page: u32) -> Result<TagP
         "{}/tag/?onlyActiveTags=true&limit={LIMIT}&page={page}",
         repository_url(target)
     );
-    let mut request = Request::get(&url).header("accept", "application/json");
-    if let Some(token) = token {
-        request = request.bearer(token);
-    }
-    let response = request.send()?;
-    if !(200..300).contains(&response.status) {
-        return Err(refusal("GET", &response, token.is_some()));
-    }
+    let response = get(&url, token)?;
     let listed: Page = response.json()?;
     let tags = listed
         .tags
@@ -102,14 +95,7 @@ pub fn list_repositories(
         url.push_str("&next_page=");
         url.push_str(&berth_sdk::http::encode_component(cursor));
     }
-    let mut request = Request::get(&url).header("accept", "application/json");
-    if let Some(token) = token {
-        request = request.bearer(token);
-    }
-    let response = request.send()?;
-    if !(200..300).contains(&response.status) {
-        return Err(refusal("GET", &response, token.is_some()));
-    }
+    let response = get(&url, token)?;
     let listed: Repositories = response.json()?;
     let repositories = listed
         .repositories
@@ -135,6 +121,20 @@ pub fn delete_tag(target: &Target, token: &str, tag: &str) -> Result<()> {
     } else {
         Err(refusal("DELETE", &response, true))
     }
+}
+
+/// A GET of the API, with the token when there is one; any answer but a
+/// success is the registry's refusal.
+fn get(url: &str, token: Option<&str>) -> Result<Response> {
+    let mut request = Request::get(url).header("accept", "application/json");
+    if let Some(token) = token {
+        request = request.bearer(token);
+    }
+    let response = request.send()?;
+    if !(200..300).contains(&response.status) {
+        return Err(refusal("GET", &response, token.is_some()));
+    }
+    Ok(response)
 }
 
 /// An error answer, quoting Quay, with what to do about credentials.
