@@ -37,7 +37,7 @@ pub use bed::{Bed, Setting, Vendor};
 pub use berth::{BerthCommand, Output, Sandbox, berth};
 pub use image::{IMAGE_INDEX, IMAGE_MANIFEST, Image, Pushed, sha256};
 pub use proxy::{Method, Proxy, ProxyRequest, Rule};
-pub use registry::{Registry, RegistryOptions, TokenAuth};
+pub use registry::{Registry, RegistryOptions, Revisions, TokenAuth};
 pub use repo::Repo;
 pub use seed::Seeder;
 pub use seen::{Requests, Seen};

@@ -113,9 +113,40 @@ impl Registry {
         }
     }
 
+    /// The registry's own record of every manifest in each repository, tagged
+    /// or not: what a vendor's database knows and its API lists.
+    pub fn revisions(&self) -> Revisions {
+        Revisions(self.dir.path().join("storage/docker/registry/v2/repositories"))
+    }
+
     /// A seeder talking to this registry anonymously.
     pub fn seeder(&self) -> Seeder {
         Seeder::new(&self.url())
+    }
+}
+
+/// Reads distribution's revision links: one per manifest a repository holds,
+/// removed when the manifest is deleted.
+#[derive(Clone, Debug)]
+pub struct Revisions(PathBuf);
+
+impl Revisions {
+    /// The digests of every manifest in `repository`, sorted; empty when it
+    /// does not exist.
+    pub fn list(&self, repository: &str) -> Vec<String> {
+        let dir = self
+            .0
+            .join(repository)
+            .join("_manifests/revisions/sha256");
+        let mut digests: Vec<String> = fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| entry.path().join("link").is_file())
+            .map(|entry| format!("sha256:{}", entry.file_name().to_string_lossy()))
+            .collect();
+        digests.sort();
+        digests
     }
 }
 
