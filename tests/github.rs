@@ -2,10 +2,12 @@
 //! and of ghcr.io (which refuses OCI manifest deletes), over a real
 //! distribution registry. The fake serves both on one loopback address.
 
+use crate::images::{all_of, attach, attachments, multi_arch};
 use crate::support::fakes::challenge::Challenger;
 use crate::support::fakes::github::{GithubFake, TOKEN, Throttle};
 use crate::support::scenarios::{assert_detected_by_address, by_name, detect_by_probe};
-use crate::support::{Bed, Image, Method, Requests, Seen, Vendor};
+use crate::support::scenarios::{kept, sorted};
+use crate::support::{Bed, Image, Method, Registry, Requests, Seen, Vendor};
 use serde_json::json;
 
 fn github() -> Bed {
@@ -419,4 +421,147 @@ fn a_long_rate_limit_is_reported_not_waited_for() {
         "{stderr}"
     );
     assert_eq!(rest(&bed).len(), 1);
+}
+
+/// Every manifest the registry holds for `repo`: the package's versions.
+fn revisions(bed: &Bed, repo: &str) -> Vec<String> {
+    bed.part::<Registry>().revisions().list(repo)
+}
+
+fn without(all: &[String], gone: &[&str]) -> Vec<String> {
+    all.iter()
+        .filter(|d| !gone.contains(&d.as_str()))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn untagged_versions_go_while_their_index_stays_and_with_it_when_it_goes() {
+    let bed = github();
+    let repo = &bed.repo;
+    let (kept_children, gone_children, stray) = multi_arch(repo);
+    let before = revisions(&bed, &repo.name);
+    assert_eq!(before.len(), 7, "two indexes, four children, a stray");
+
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["untagged"], json!([stray.digest]));
+    assert!(bed.requests().iter().all(Seen::is_read));
+    assert_eq!(revisions(&bed, &repo.name), before);
+
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["deleted"], json!([]));
+    assert_eq!(report["untagged"], json!([stray.digest]));
+    assert_eq!(report["damaged"], json!([]));
+    assert_eq!(repo.tags(), ["multi", "old"]);
+    let after_stray = without(&before, &[&stray.digest]);
+    assert_eq!(revisions(&bed, &repo.name), after_stray);
+    // The stray's version was deleted through the REST API.
+    assert_eq!(bed.part::<GithubFake>().versions(&repo.name).len(), 6);
+    let deleted: Vec<Seen> = rest(&bed)
+        .into_iter()
+        .filter(|r| r.method == Method::DELETE)
+        .collect();
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert!(
+        deleted[0]
+            .path
+            .starts_with("/orgs/acme/packages/container/app/versions/")
+    );
+
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--match",
+            "^old$",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["old"]);
+    let mut gone: Vec<String> = gone_children.iter().map(|c| c.digest.clone()).collect();
+    gone.sort();
+    assert_eq!(sorted(&report["untagged"]), gone);
+    assert_eq!(repo.tags(), ["multi"]);
+    let multi = repo.digest("multi").unwrap();
+    let mut left: Vec<String> = kept_children.iter().map(|c| c.digest.clone()).collect();
+    left.push(multi);
+    left.sort();
+    assert_eq!(revisions(&bed, &repo.name), left);
+}
+
+#[test]
+fn attachments_go_with_their_image_version_and_only_with_it() {
+    let bed = github();
+    let repo = &bed.repo;
+    let old = repo.push("v1", &Image::new().unique());
+    let new = repo.push("v2", &Image::new().unique());
+    // The versions' creation times decide; the attachments are newer still.
+    let fake = bed.part::<GithubFake>();
+    fake.created(&repo.name, &old.digest, "2024-01-01T00:00:00Z");
+    fake.created(&repo.name, &new.digest, "2024-06-01T00:00:00Z");
+    let a1 = attach(repo, &old);
+    let a2 = attach(repo, &new);
+    let policy = ["--match", ".*", "--keep-last", "1"];
+    let before = revisions(&bed, &repo.name);
+    let of_old: Vec<String> = [&a1.sig, &a1.att, &a1.fallback]
+        .iter()
+        .map(|t| repo.digest(t).unwrap())
+        .chain([old.digest.clone(), a1.referrer.clone()])
+        .collect();
+
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--dry-run", "-o", "json"])
+        .args(policy)
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["v1"]);
+    assert_eq!(attachments(&report), all_of(&a1, &old.digest));
+    let mut expected_kept = vec![
+        (a2.att.clone(), "attachment".to_string()),
+        (a2.fallback.clone(), "attachment".to_string()),
+        (a2.sig.clone(), "attachment".to_string()),
+        ("v2".to_string(), "keep-last".to_string()),
+    ];
+    expected_kept.sort();
+    assert_eq!(kept(&report), expected_kept);
+    assert!(bed.requests().iter().all(Seen::is_read));
+    assert_eq!(revisions(&bed, &repo.name), before);
+
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "-o", "json"])
+        .args(policy)
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["v1"]);
+    assert_eq!(attachments(&report), all_of(&a1, &old.digest));
+    assert_eq!(report["damaged"], json!([]));
+    let mut left = vec![a2.att, a2.fallback, a2.sig, "v2".to_string()];
+    left.sort();
+    assert_eq!(repo.tags(), left);
+    let of_old: Vec<&str> = of_old.iter().map(String::as_str).collect();
+    assert_eq!(revisions(&bed, &repo.name), without(&before, &of_old));
+    assert!(revisions(&bed, &repo.name).contains(&a2.referrer));
 }
