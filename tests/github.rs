@@ -2,11 +2,12 @@
 //! and of ghcr.io (which refuses OCI manifest deletes), over a real
 //! distribution registry. The fake serves both on one loopback address.
 
-use crate::images::{all_of, attach, attachments, multi_arch};
+use crate::images::multi_arch;
 use crate::support::fakes::challenge::Challenger;
 use crate::support::fakes::github::{GithubFake, TOKEN, Throttle};
+use crate::support::image_checks::{Untagging, attachments_follow_their_image};
 use crate::support::scenarios::{assert_detected_by_address, by_name, detect_by_probe};
-use crate::support::scenarios::{kept, sorted};
+use crate::support::scenarios::{days_ago, sorted};
 use crate::support::{Bed, Image, Method, Registry, Requests, Seen, Vendor};
 use serde_json::json;
 
@@ -512,56 +513,10 @@ fn untagged_versions_go_while_their_index_stays_and_with_it_when_it_goes() {
 #[test]
 fn attachments_go_with_their_image_version_and_only_with_it() {
     let bed = github();
-    let repo = &bed.repo;
-    let old = repo.push("v1", &Image::new().unique());
-    let new = repo.push("v2", &Image::new().unique());
-    // The versions' creation times decide; the attachments are newer still.
-    let fake = bed.part::<GithubFake>();
-    fake.created(&repo.name, &old.digest, "2024-01-01T00:00:00Z");
-    fake.created(&repo.name, &new.digest, "2024-06-01T00:00:00Z");
-    let a1 = attach(repo, &old);
-    let a2 = attach(repo, &new);
-    let policy = ["--match", ".*", "--keep-last", "1"];
-    let before = revisions(&bed, &repo.name);
-    let of_old: Vec<String> = [&a1.sig, &a1.att, &a1.fallback]
-        .iter()
-        .map(|t| repo.digest(t).unwrap())
-        .chain([old.digest.clone(), a1.referrer.clone()])
-        .collect();
-
-    bed.clear_requests();
-    let out = bed
-        .berth()
-        .args(["cleanup", &repo.address, "--dry-run", "-o", "json"])
-        .args(policy)
-        .run();
-    let report = out.success().json();
-    assert_eq!(sorted(&report["deleted"]), ["v1"]);
-    assert_eq!(attachments(&report), all_of(&a1, &old.digest));
-    let mut expected_kept = vec![
-        (a2.att.clone(), "attachment".to_string()),
-        (a2.fallback.clone(), "attachment".to_string()),
-        (a2.sig.clone(), "attachment".to_string()),
-        ("v2".to_string(), "keep-last".to_string()),
-    ];
-    expected_kept.sort();
-    assert_eq!(kept(&report), expected_kept);
-    assert!(bed.requests().iter().all(Seen::is_read));
-    assert_eq!(revisions(&bed, &repo.name), before);
-
-    let out = bed
-        .berth()
-        .args(["cleanup", &repo.address, "-o", "json"])
-        .args(policy)
-        .run();
-    let report = out.success().json();
-    assert_eq!(sorted(&report["deleted"]), ["v1"]);
-    assert_eq!(attachments(&report), all_of(&a1, &old.digest));
-    assert_eq!(report["damaged"], json!([]));
-    let mut left = vec![a2.att, a2.fallback, a2.sig, "v2".to_string()];
-    left.sort();
-    assert_eq!(repo.tags(), left);
-    let of_old: Vec<&str> = of_old.iter().map(String::as_str).collect();
-    assert_eq!(revisions(&bed, &repo.name), without(&before, &of_old));
-    assert!(revisions(&bed, &repo.name).contains(&a2.referrer));
+    // The versions' creation times give the ages; the attachments' are now.
+    attachments_follow_their_image(&bed, Untagging::DeletesManifest, |_, pushed, days| {
+        let at = days_ago(days).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        bed.part::<GithubFake>()
+            .created(&bed.repo.name, &pushed.digest, &at);
+    });
 }

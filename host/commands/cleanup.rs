@@ -100,7 +100,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let needs = [Capability::ListTags, Capability::DeleteTag];
     let provider = ctx.provider(&target, &needs, args.dry_run).await?;
     if policy.untagged() {
-        untagged_supported(&provider)?;
+        untagged_supported(&provider).await?;
     }
     let repo = target.canonical();
     let concurrency = usize::from(ctx.settings.concurrency);
@@ -145,20 +145,25 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
 }
 
 /// `--untagged` needs a provider that lists and deletes manifests; refused
-/// before any change elsewhere.
-fn untagged_supported(provider: &Provider) -> Result<()> {
+/// before any change elsewhere, with the provider's reason when it gives one.
+async fn untagged_supported(provider: &Provider) -> Result<()> {
     let lacks = [Capability::ListManifests, Capability::DeleteManifest]
         .into_iter()
         .find(|c| !provider.has(*c));
-    match lacks {
-        None => Ok(()),
-        Some(c) => Err(Error::usage(format!(
-            "--untagged needs a provider that can list and delete manifests no tag points at; {} does not declare {c}",
-            provider.label()
-        ))
-        .hint("--untagged works with the oci-layout, ecr, acr, github, gitlab, harbor and quay providers")
-        .hint("drop --untagged here; attachments of removed images still go with them")),
-    }
+    let Some(c) = lacks else {
+        return Ok(());
+    };
+    let error = Error::usage(format!(
+        "--untagged needs a provider that can list and delete manifests no tag points at; {} does not declare {c}",
+        provider.label()
+    ));
+    let error = match provider.why_no_manifest_listing().await {
+        Some(reason) => error.hint(format!("{}: {reason}", provider.name())),
+        None => error,
+    };
+    Err(error
+        .hint("--untagged works with the oci-layout, ecr, acr, github and harbor providers")
+        .hint("drop --untagged here; attachments of removed images still go with them"))
 }
 
 /// The report of a run that changes nothing: what the decision says.
