@@ -104,7 +104,15 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     }
     let repo = target.canonical();
     let concurrency = usize::from(ctx.settings.concurrency);
-    let decision = decide(&provider, &repo, target.registry(), &policy, concurrency).await?;
+    let decision = decide(
+        &provider,
+        &repo,
+        target.registry(),
+        &policy,
+        concurrency,
+        false,
+    )
+    .await?;
     if let Some(max) = args.max_delete
         && decision.delete.len() > max
     {
