@@ -3,6 +3,7 @@
 //! untagged manifests; images in use; verification after the run; the
 //! circuit breaker; and faults midway.
 
+use crate::support::fakes::acr::AcrFake;
 use crate::support::scenarios::{kept, sorted};
 use crate::support::{Bed, Image, Method, Proxy, Registry, Repo, Seen, Vendor};
 use crate::support::{IMAGE_INDEX, IMAGE_MANIFEST, Pushed};
@@ -27,23 +28,7 @@ struct Attached {
 fn attach(repo: &Repo, subject: &Pushed) -> Attached {
     let tag = subject.digest.replacen(':', "-", 1);
     let piece = |kind: &str, media_type: &str, subject: Option<&Pushed>| {
-        let config = json!({"created": "2030-01-01T00:00:00Z", "kind": kind}).to_string();
-        let payload = format!("{kind} of {}", subject.map_or(&tag, |s| &s.digest));
-        let config_digest = repo.push_blob(config.as_bytes());
-        let layer = repo.push_blob(payload.as_bytes());
-        let mut manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": IMAGE_MANIFEST,
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                       "digest": config_digest, "size": config.len()},
-            "layers": [{"mediaType": media_type, "digest": layer, "size": payload.len()}],
-        });
-        if let Some(s) = subject {
-            manifest["artifactType"] = json!(media_type);
-            manifest["subject"] =
-                json!({"mediaType": s.media_type, "digest": s.digest, "size": s.size});
-        }
-        serde_json::to_vec(&manifest).unwrap()
+        piece(repo, &tag, kind, media_type, subject)
     };
     let sig = format!("{tag}.sig");
     let att = format!("{tag}.att");
@@ -72,6 +57,28 @@ fn attach(repo: &Repo, subject: &Pushed) -> Attached {
         fallback: tag,
         referrer: referrer.digest,
     }
+}
+
+/// An attachment's manifest of `kind` for the image `of` names, newer than
+/// anything else by its config; an OCI 1.1 referrer when it has a `subject`.
+fn piece(repo: &Repo, of: &str, kind: &str, media_type: &str, subject: Option<&Pushed>) -> Vec<u8> {
+    let config = json!({"created": "2030-01-01T00:00:00Z", "kind": kind}).to_string();
+    let payload = format!("{kind} of {of}");
+    let config_digest = repo.push_blob(config.as_bytes());
+    let layer = repo.push_blob(payload.as_bytes());
+    let mut manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": IMAGE_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": media_type, "digest": layer, "size": payload.len()}],
+    });
+    if let Some(s) = subject {
+        manifest["artifactType"] = json!(media_type);
+        manifest["subject"] =
+            json!({"mediaType": s.media_type, "digest": s.digest, "size": s.size});
+    }
+    serde_json::to_vec(&manifest).unwrap()
 }
 
 fn attachments(report: &Value) -> Vec<(String, String)> {
@@ -748,4 +755,93 @@ fn harbor_attachments_go_with_their_image_and_only_with_it() {
 #[test]
 fn acr_attachments_go_with_their_image_and_only_with_it() {
     attachments_on(Vendor::Acr);
+}
+
+#[test]
+fn harbor_lists_accessories_with_their_subject() {
+    let bed = Bed::start(Vendor::Harbor);
+    let repo = &bed.repo;
+    let image = repo.push("v1", &Image::new().unique());
+    // A referrer without a fallback tag, as a client that uses Harbor's
+    // referrers API pushes it: only the image's accessories name it.
+    let sbom = piece(repo, &image.digest, "sbom", SBOM, Some(&image));
+    let referrer = repo.push_manifest(None, IMAGE_MANIFEST, &sbom);
+    let stray = repo.push_untagged(&Image::new().unique());
+    let before = revisions(&bed);
+
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(
+        report["untagged"],
+        json!([stray.digest]),
+        "the referrer of a kept image stays"
+    );
+    assert_eq!(writes(&bed), [(stray.digest.clone(), None)]);
+    assert_eq!(revisions(&bed), without(&before, &[&stray.digest]));
+    let listings: Vec<String> = bed
+        .requests()
+        .iter()
+        .filter(|r| r.route().ends_with("/artifacts"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        listings.contains(
+            &"/api/v2.0/projects/library/repositories/app/artifacts?with_tag=true&with_accessory=true&page=1&page_size=100"
+                .to_string()
+        ),
+        "{listings:?}"
+    );
+
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--match",
+            "^v1$",
+            "--untagged",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["v1"]);
+    assert_eq!(
+        attachments(&report),
+        [(referrer.digest.clone(), image.digest.clone())]
+    );
+    assert_eq!(revisions(&bed), Vec::<String>::new());
+}
+
+#[test]
+fn acr_lists_manifests_page_by_page() {
+    let bed = Bed::start(Vendor::Acr);
+    let repo = &bed.repo;
+    repo.push("v1", &Image::new().unique());
+    let mut strays: Vec<String> = (0..5)
+        .map(|_| repo.push_untagged(&Image::new().unique()).digest)
+        .collect();
+    strays.sort();
+    bed.part::<AcrFake>().max_page(2);
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["untagged"]), strays);
+    let pages: Vec<String> = bed
+        .requests()
+        .iter()
+        .filter(|r| r.route() == "/acr/v1/app/_manifests")
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(pages.len(), 3, "six manifests, two a page: {pages:?}");
+    assert_eq!(pages[0], "/acr/v1/app/_manifests?n=100");
+    assert_eq!(repo.tags(), ["v1"]);
+    assert_eq!(revisions(&bed).len(), 1);
 }
