@@ -97,7 +97,10 @@ async fn list(
             }
             let node = graph.nodes.entry(entry.digest).or_default();
             node.media_type = entry.media_type.or(node.media_type.take());
-            if entry.described {
+            // A listing that names a subject is taken at its word (a
+            // registry's record of a signature's image, which the signature's
+            // manifest may not hold); reading the manifest can add one.
+            if entry.described || entry.subject.is_some() {
                 node.subject = entry.subject;
             }
         }
