@@ -4,9 +4,11 @@
 //! agree.
 
 mod bytes;
+mod follow;
 mod images;
 
-pub use images::{Attachment, Extent, fate};
+pub use follow::following;
+pub use images::{Attachment, Extent, Fate, fate};
 
 use crate::error::Result;
 use crate::graph::{Graph, Needs, attachment};
@@ -98,19 +100,8 @@ pub async fn decide(
         keep_attachments: policy.keep_attachments(),
         in_use: &images_in_use,
     };
-    let first = fate(&graph, &listed, &deleted, &rules);
-    if !rules.keep_attachments {
-        let going: Vec<String> = first.going.iter().cloned().collect();
-        graph.add_referrers(provider, &going, concurrency).await;
-    }
-    let fate = fate(&graph, &listed, &deleted, &rules);
-    let mut gone: BTreeSet<String> = fate.going.clone();
-    for a in &fate.attachments {
-        gone.insert(graph.tags.get(&a.removed).unwrap_or(&a.removed).clone());
-    }
-    gone.extend(fate.untagged.iter().cloned());
-    gone.extend(fate.leftovers.iter().cloned());
-    gone.retain(|d| crate::reference::is_valid_digest(d));
+    let fate = settle(provider, &mut graph, &listed, &deleted, &rules, concurrency).await;
+    let gone = fate.gone(&graph);
     let removed: BTreeSet<&str> = fate
         .attachments
         .iter()
@@ -145,6 +136,24 @@ pub async fn decide(
             .map_err(|e| e.into_error(repo, registry))?;
     }
     Ok(decision)
+}
+
+/// The fate of the images once `deleted` go, with the referrers of those
+/// that go read from the registry first (their attachments go with them).
+pub async fn settle(
+    provider: &Provider,
+    graph: &mut Graph,
+    listed: &[String],
+    deleted: &BTreeSet<String>,
+    rules: &Extent<'_>,
+    concurrency: usize,
+) -> Fate {
+    if !rules.keep_attachments {
+        let first = fate(graph, listed, deleted, rules);
+        let going: Vec<String> = first.going.into_iter().collect();
+        graph.add_referrers(provider, &going, concurrency).await;
+    }
+    fate(graph, listed, deleted, rules)
 }
 
 /// Whether the tag, or the image it points at (or a manifest that image
