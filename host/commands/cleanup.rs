@@ -32,7 +32,8 @@ Every tag not deleted is reported with the first of these reasons that holds, in
 An image goes when no kept tag reaches it any more (directly, through a kept index, or as a
 referrer of a kept image). Its attachments (sha256-<hex> tags and manifests whose subject it is)
 go with it unless --keep-attachments; those of an image that stays never go. --untagged also
-deletes manifests nothing kept reaches, where the provider can list them. After a run that
+deletes manifests nothing kept reaches, where the provider can list them (oci-layout, ecr, acr,
+github, harbor; elsewhere it stops before any change and the hint says why). After a run that
 changed something, every kept tag is resolved again and what it reaches is checked
 (--no-verify skips this); damage is reported and exits 1.
 
@@ -43,6 +44,7 @@ Examples:
   berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json
   kubectl get pods -A -o json | berth cleanup localhost:5000/app --keep-last 5 --in-use -
   berth cleanup oci:./layout --match '^pr-' --untagged --max-delete 100
+  berth cleanup ghcr.io/acme/app --match '^pr-' --untagged --dry-run
   berth cleanup localhost:5000/app --policy policy.toml --dry-run";
 
 #[derive(clap::Args)]
