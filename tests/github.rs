@@ -520,3 +520,51 @@ fn attachments_go_with_their_image_version_and_only_with_it() {
             .created(&bed.repo.name, &pushed.digest, &at);
     });
 }
+
+#[test]
+fn untagged_graph_pages_versions_and_reads_each_manifest_once() {
+    let bed = github();
+    let repo = &bed.repo;
+    repo.seed_tags(150);
+    let stray = repo.push_untagged(&Image::new().unique());
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["untagged"], json!([stray.digest]));
+    // The listing says no media types or subjects: each manifest is read
+    // once, and nothing else is asked of a version.
+    let requests = bed.requests();
+    let mut reads: Vec<&str> = requests
+        .iter()
+        .filter_map(|r| r.path.strip_prefix("/v2/acme/app/manifests/"))
+        .collect();
+    reads.sort();
+    let mut every = revisions(&bed, &repo.name);
+    every.sort();
+    assert_eq!(reads, every);
+    let mut pages: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.path.contains("/versions"))
+        .map(|r| r.path.as_str())
+        .collect();
+    pages.sort();
+    pages.dedup();
+    assert_eq!(
+        pages,
+        [
+            "/orgs/acme/packages/container/app/versions?per_page=100&page=1",
+            "/orgs/acme/packages/container/app/versions?per_page=100&page=2",
+        ]
+    );
+    assert!(requests.iter().all(Seen::is_read), "{requests:?}");
+}
