@@ -304,6 +304,34 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_must_name_a_page_of_the_same_list() {
+        let t = target();
+        assert_eq!(
+            page_url(&t, "_manifests", None).unwrap(),
+            "https://contoso.azurecr.io/acr/v1/team/app/_manifests?n=100"
+        );
+        assert_eq!(
+            page_url(
+                &t,
+                "_manifests",
+                Some("/acr/v1/team/app/_manifests?last=sha256:ab&n=100&orderby=".into())
+            )
+            .unwrap(),
+            "https://contoso.azurecr.io/acr/v1/team/app/_manifests?last=sha256:ab&n=100&orderby="
+        );
+        for wrong in [
+            "/acr/v1/team/app/_tags?last=v1",
+            "/acr/v1/team/other/_manifests?last=x",
+            "https://evil.example/acr/v1/team/app/_manifests?n=1",
+        ] {
+            assert!(
+                page_url(&t, "_manifests", Some(wrong.into())).is_err(),
+                "{wrong}"
+            );
+        }
+    }
+
+    #[test]
     fn errors_quote_acr() {
         let e = acr_error(
             "DELETE /acr/v1/app/_tags/x",
