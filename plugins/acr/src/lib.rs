@@ -154,8 +154,16 @@ impl Provider for Acr {
     }
 
     /// ACR's tag delete removes the tag only; the manifest stays for the
-    /// registry's own retention, whatever `removal` says.
-    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+    /// registry's own retention. But a referrers fallback index that nothing
+    /// else holds (`exclusive`) goes whole, by the OCI delete, so no index is
+    /// left listing the referrers that go after it.
+    fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
+        if removal.exclusive
+            && berth_sdk::is_fallback_index(&tag)
+            && let Some(digest) = &removal.digest
+        {
+            return Self::delete_manifest(target, digest.clone());
+        }
         let url = format!(
             "{}/acr/v1/{}/_tags/{tag}",
             target.base_url, target.repository
