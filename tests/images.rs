@@ -852,3 +852,66 @@ fn acr_lists_manifests_page_by_page() {
     assert_eq!(repo.tags(), ["v1"]);
     assert_eq!(revisions(&bed).len(), 1);
 }
+
+/// Requests of a `--untagged` dry run over `tagged` tagged and `untagged`
+/// untagged images on a vendor's fake: the listing's pages, and each
+/// manifest read once (the listings say no subject, so berth reads it).
+fn untagged_requests_on(vendor: Vendor, tagged: usize, untagged: usize) -> (usize, usize) {
+    let bed = Bed::start(vendor);
+    let repo = &bed.repo;
+    repo.seed_tags(tagged);
+    for _ in 0..untagged {
+        repo.push_untagged(&Image::new().unique());
+    }
+    let manifests = revisions(&bed);
+    assert_eq!(manifests.len(), tagged + untagged);
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    assert_eq!(
+        out.success().json()["untagged"].as_array().unwrap().len(),
+        untagged
+    );
+    let requests = bed.requests();
+    let listing = requests
+        .iter()
+        .filter(|r| r.path.contains("with_accessory=true") || r.route().ends_with("/_manifests"))
+        .count();
+    // Reads the registry answered (the first few meet its Bearer challenge
+    // and are sent again with a token).
+    let reads: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.method == Method::GET && r.route().contains("/manifests/sha256:"))
+        .filter(|r| r.status != 401)
+        .map(Seen::route)
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = reads.iter().copied().collect();
+    assert_eq!(
+        reads.len(),
+        distinct.len(),
+        "{vendor:?}: a manifest read twice"
+    );
+    assert_eq!(distinct.len(), manifests.len(), "every manifest read once");
+    (listing, reads.len())
+}
+
+#[test]
+fn untagged_reads_each_manifest_once_on_harbor_and_acr() {
+    for vendor in [Vendor::Harbor, Vendor::Acr] {
+        let (pages, reads) = untagged_requests_on(vendor, 150, 60);
+        assert_eq!(
+            (pages, reads),
+            (3, 210),
+            "{vendor:?}: 210 manifests, 100 a page"
+        );
+    }
+}
