@@ -915,3 +915,107 @@ fn untagged_reads_each_manifest_once_on_harbor_and_acr() {
         );
     }
 }
+
+/// Every tag left resolves, and everything it reaches is there: children,
+/// configs and layers, as the registry itself answers.
+fn assert_whole(bed: &Bed) {
+    let registry = bed.part::<Registry>();
+    let seeder = registry.seeder();
+    let name = &bed.repo.name;
+    for tag in bed.repo.tags() {
+        let url = format!("{}/v2/{name}/manifests/{tag}", registry.url());
+        let answer = crate::support::http::request(reqwest::Method::GET, &url)
+            .header("Accept", &format!("{IMAGE_MANIFEST}, {IMAGE_INDEX}"))
+            .send()
+            .unwrap();
+        let manifest = answer.json();
+        for child in manifest["manifests"].as_array().into_iter().flatten() {
+            let digest = child["digest"].as_str().unwrap();
+            assert!(
+                bed.repo.digest(digest).is_some(),
+                "{tag}: child {digest} is gone"
+            );
+        }
+        let layers = manifest["layers"].as_array().into_iter().flatten();
+        for blob in layers.chain(manifest.get("config")) {
+            let digest = blob["digest"].as_str().unwrap();
+            assert!(
+                seeder.has_blob(name, digest),
+                "{tag}: blob {digest} is gone"
+            );
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_in_the_middle_leaves_every_kept_image_whole() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let keep = repo.push("keep", &Image::new().unique());
+    let kept_attachments = attach(repo, &keep);
+    let children: Vec<Pushed> = ["amd64", "arm64", "s390x"]
+        .iter()
+        .map(|arch| repo.push_untagged(&Image::new().platform("linux", arch).unique()))
+        .collect();
+    repo.push_index("keep-multi", &children[..2]);
+    repo.push_index("pr-multi", &children);
+    let mut going = Vec::new();
+    for i in 0..6 {
+        let image = repo.push(&format!("pr-{i}"), &Image::new().unique());
+        going.push((image.clone(), attach(repo, &image)));
+    }
+    // Deletes pass two a second, so the run is still removing when
+    // interrupted.
+    let proxy = bed.part::<Proxy>();
+    proxy.when(|m, _| *m == Method::DELETE).throttle(2.0, 1.0);
+    let run = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--match",
+            "^pr-",
+            "--concurrency",
+            "1",
+        ])
+        .args(["-o", "json"])
+        .spawn();
+    let started = std::time::Instant::now();
+    while !proxy.requests().iter().any(|r| r.method == Method::DELETE) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no removal started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    run.interrupt();
+    let out = run.wait();
+    out.failure();
+
+    assert_whole(&bed);
+    let tags = repo.tags();
+    assert!(
+        tags.iter().any(|t| t.starts_with("pr-")),
+        "interrupted before the end: {tags:?}"
+    );
+    for name in ["keep", "keep-multi"] {
+        assert!(tags.contains(&name.to_string()), "{tags:?}");
+    }
+    for attachment in [
+        &kept_attachments.sig,
+        &kept_attachments.att,
+        &kept_attachments.fallback,
+    ] {
+        assert!(tags.contains(attachment), "{attachment} of a kept image");
+    }
+    assert!(repo.digest(&kept_attachments.referrer).is_some());
+    // An image whose tag is still there keeps its attachments.
+    for (i, (_, a)) in going.iter().enumerate() {
+        if tags.contains(&format!("pr-{i}")) {
+            for attachment in [&a.sig, &a.att, &a.fallback] {
+                assert!(tags.contains(attachment), "{attachment} of pr-{i}");
+            }
+            assert!(repo.digest(&a.referrer).is_some(), "referrer of pr-{i}");
+        }
+    }
+}

@@ -211,3 +211,37 @@ fn a_glob_that_matches_no_repository_is_refused_after_reading_only() {
     );
     assert!(bed.requests().iter().all(Seen::is_read));
 }
+
+/// Where tag lists carry no digests, a plan reads each tag's manifest once:
+/// one GET tells the digest, which images stay and the sizes of their
+/// blobs. No tag is resolved twice; the only other manifest request is the
+/// fallback referrers tag of the first image that goes, which tells that
+/// the registry lacks the referrers API.
+#[test]
+fn a_plan_reads_each_tag_once() {
+    let bed = Bed::start(Vendor::Default);
+    bed.repo_named("svc/a-1").seed_tags(6);
+    let file = policy(
+        &bed,
+        "[[rule]]\nrepos = [\"HOST/svc/*\"]\nmatch = \"^tag-000[0-1]$\"\n",
+    );
+    bed.clear_requests();
+    let plan = plan(&bed, &file, &[bed.registry()]);
+    assert_eq!(
+        plan["repositories"][0]["delete"].as_array().unwrap().len(),
+        2
+    );
+    let requests = bed.requests();
+    let (tags, others): (Vec<&Seen>, Vec<&Seen>) = requests
+        .iter()
+        .filter(|r| r.route().starts_with("/v2/svc/a-1/manifests/"))
+        .partition(|r| r.route().contains("/manifests/tag-"));
+    let mut read: Vec<&str> = tags.iter().map(|r| r.route()).collect();
+    read.sort();
+    let expected: Vec<String> = (0..6)
+        .map(|i| format!("/v2/svc/a-1/manifests/tag-{i:04}"))
+        .collect();
+    assert_eq!(read, expected, "each tag's manifest, once");
+    assert!(tags.iter().all(|r| r.method == "GET"), "{tags:?}");
+    assert!(others.len() <= 1, "{others:?}");
+}

@@ -118,15 +118,24 @@ async fn plan_one(
     let provider = ctx
         .open(plugin, target, &[Capability::ListTags], true)
         .await?;
-    let mut decision = decide(&provider, &repo, target.registry(), &rules, concurrency).await?;
-    let bytes_freed = decision
-        .measure(&provider, concurrency)
-        .await
-        .map_err(|e| e.into_error(&repo, target.registry()))?;
+    let decision = decide(
+        &provider,
+        &repo,
+        target.registry(),
+        &rules,
+        concurrency,
+        true,
+    )
+    .await?;
+    let bytes_freed = decision.bytes_freed;
+    // The graph knows the digest of every tag it resolved.
     let listed: HashMap<&str, Option<&String>> = decision
         .tags
         .iter()
-        .map(|t| (t.name.as_str(), t.digest.as_ref()))
+        .map(|t| {
+            let digest = t.digest.as_ref().or(decision.graph.tags.get(&t.name));
+            (t.name.as_str(), digest)
+        })
         .collect();
     let resolved: Vec<Result<Option<Removal>>> = futures_util::stream::iter(&decision.delete)
         .map(|tag| digest_of(&provider, &repo, target, tag, listed.get(tag.as_str())))
