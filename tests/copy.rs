@@ -488,13 +488,7 @@ fn into_and_out_of(vendor: Vendor) {
     }
 }
 
-// ECR is not in the list yet: its bed has moto's API but no OCI endpoint
-// for blobs to land in.
-every_vendor!(into_and_out_of:
-    default Default, default_token DefaultToken, oci_layout OciLayout, acr Acr, gcr Gcr,
-    yandex Yandex, dockerhub DockerHub, github Github, gitlab Gitlab, harbor Harbor,
-    quay Quay, artifactory Artifactory, nexus Nexus
-);
+every_vendor!(into_and_out_of);
 
 /// On a terminal a bar counts the bytes; piped, nothing but the result.
 #[test]

@@ -6,7 +6,7 @@
 //! `tagStatus` filter), and answers with ECR's throttling error on request.
 //! Seeding talks to moto directly, so it stays out of the log.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +16,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
@@ -208,25 +210,35 @@ impl Moto {
 
     /// Calls moto directly: the status and the JSON answer.
     pub fn try_call(&self, operation: &str, body: Value) -> (u16, Value) {
+        runtime().block_on(self.ask(operation, body))
+    }
+
+    /// [`Moto::try_call`] for a server of ours running on the runtime (the
+    /// ECR registry's fake, which keeps its manifests here as ECR does).
+    pub async fn ask(&self, operation: &str, body: Value) -> (u16, Value) {
         let url = format!("http://127.0.0.1:{}/", self.server.port);
-        runtime().block_on(async {
-            let response = client()
-                .post(url)
-                .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
-                .header("content-type", "application/x-amz-json-1.1")
-                // moto picks the service and region from the credential scope.
-                .header("authorization", SEEDER_AUTHORIZATION)
-                .body(body.to_string())
-                .send()
-                .await
-                .expect("call moto");
-            let status = response.status().as_u16();
-            let bytes = response.bytes().await.expect("read moto's answer");
-            (
-                status,
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            )
-        })
+        let response = client()
+            .post(url)
+            .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            // moto picks the service and region from the credential scope.
+            .header("authorization", SEEDER_AUTHORIZATION)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("call moto");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("read moto's answer");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// The registry passwords moto gave berth (through the proxy) in its
+    /// `GetAuthorizationToken` answers.
+    pub fn issued(&self) -> Vec<String> {
+        self.state.issued.lock().unwrap().iter().cloned().collect()
     }
 
     pub fn create_repository(&self, name: &str) {
@@ -394,6 +406,8 @@ struct ProxyState {
     page_size: Mutex<Option<usize>>,
     /// Operation → (calls left to fail, error type, message).
     failing: Mutex<HashMap<String, (usize, String, String)>>,
+    /// Registry passwords moto's `GetAuthorizationToken` answers carried.
+    issued: Mutex<HashSet<String>>,
     log: Log,
 }
 
@@ -402,6 +416,7 @@ fn start_proxy(moto_port: u16) -> (String, Arc<ProxyState>, JoinHandle<()>) {
         moto: format!("http://127.0.0.1:{moto_port}"),
         page_size: Mutex::default(),
         failing: Mutex::default(),
+        issued: Mutex::default(),
         log: Log::default(),
     });
     let app = Router::new().fallback(handle).with_state(state.clone());
@@ -449,6 +464,9 @@ async fn handle(
     } else {
         forward(&state, &uri, &headers, body.to_vec()).await
     };
+    if operation == "GetAuthorizationToken" && status == 200 {
+        record_passwords(&state, &answer);
+    }
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
     state
         .log
@@ -462,6 +480,19 @@ async fn handle(
         response.headers_mut().insert("x-amzn-errortype", value);
     }
     response
+}
+
+/// The passwords of the `AWS:<password>` tokens an answer carries.
+fn record_passwords(state: &ProxyState, answer: &[u8]) {
+    let answer: Value = serde_json::from_slice(answer).unwrap_or(Value::Null);
+    let tokens = answer["authorizationData"].as_array().into_iter().flatten();
+    for token in tokens.filter_map(|d| d["authorizationToken"].as_str()) {
+        let decoded = STANDARD.decode(token).ok();
+        let text = decoded.and_then(|b| String::from_utf8(b).ok());
+        if let Some(password) = text.as_deref().and_then(|t| t.strip_prefix("AWS:")) {
+            state.issued.lock().unwrap().insert(password.to_string());
+        }
+    }
 }
 
 async fn forward(

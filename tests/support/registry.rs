@@ -116,7 +116,11 @@ impl Registry {
     /// The registry's own record of every manifest in each repository, tagged
     /// or not: what a vendor's database knows and its API lists.
     pub fn revisions(&self) -> Revisions {
-        Revisions(self.dir.path().join("storage/docker/registry/v2/repositories"))
+        Revisions(
+            self.dir
+                .path()
+                .join("storage/docker/registry/v2/repositories"),
+        )
     }
 
     /// A seeder talking to this registry anonymously.
@@ -134,10 +138,7 @@ impl Revisions {
     /// The digests of every manifest in `repository`, sorted; empty when it
     /// does not exist.
     pub fn list(&self, repository: &str) -> Vec<String> {
-        let dir = self
-            .0
-            .join(repository)
-            .join("_manifests/revisions/sha256");
+        let dir = self.0.join(repository).join("_manifests/revisions/sha256");
         let mut digests: Vec<String> = fs::read_dir(dir)
             .into_iter()
             .flatten()

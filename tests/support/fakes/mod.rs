@@ -5,6 +5,7 @@ pub mod acr;
 pub mod branded;
 pub mod challenge;
 pub mod dockerhub;
+pub mod ecr;
 pub mod front;
 pub mod gcr;
 pub mod github;
