@@ -4,6 +4,7 @@
 pub mod acr;
 pub mod branded;
 pub mod challenge;
+pub mod chunks_only;
 pub mod dockerhub;
 pub mod ecr;
 pub mod front;
