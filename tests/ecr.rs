@@ -235,6 +235,8 @@ fn manifests_are_pushed_and_read_through_the_ecr_api() {
     // Spacing and key order are kept exactly: the digest is of these bytes.
     let manifest = b"{\n  \"schemaVersion\": 2,\n  \"mediaType\": \"application/vnd.oci.image.manifest.v1+json\",\n  \"config\": {\"mediaType\": \"application/vnd.oci.image.config.v1+json\", \"digest\": \"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\", \"size\": 2},\n  \"layers\": []\n}\n";
     let digest = sha256(manifest);
+    // ECR takes a manifest only when the repository has its blobs.
+    bed.repo.push_blob(b"{}");
     let file = bed.sandbox().home().join("manifest.json");
     std::fs::write(&file, manifest).unwrap();
 
@@ -604,4 +606,22 @@ fn the_registry_endpoint_takes_only_the_token_the_api_issued() {
     .unwrap();
     assert_eq!(put.status, 201, "{}", put.text());
     assert_eq!(bed.repo.digest("again").as_deref(), Some(digest.as_str()));
+}
+
+/// As on ECR, a manifest whose blobs the repository lacks is refused
+/// (`LayersNotFoundException`) and no tag is made.
+#[test]
+fn a_manifest_without_its_blobs_is_refused() {
+    let bed = ecr();
+    let file = bed.sandbox().home().join("manifest.json");
+    std::fs::write(&file, Image::new().unique().encode().manifest).unwrap();
+    let out = bed
+        .berth()
+        .args(["manifest", "put", &bed.repo.tagged("v1")])
+        .arg(&file)
+        .run();
+    assert_eq!(out.code(), 1);
+    let stderr = out.stderr_str();
+    assert!(stderr.contains("LayersNotFoundException"), "{stderr}");
+    assert_eq!(bed.repo.digest("v1"), None);
 }

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
+use super::Registry;
 use super::image::{IMAGE_INDEX, IMAGE_MANIFEST, Image, Pushed, index, sha256};
 use super::seen::{Log, Seen};
 use super::server::{Launch, Server};
@@ -235,6 +236,17 @@ impl Moto {
         )
     }
 
+    /// Where the ECR bed's registry endpoint keeps blobs: from now on a
+    /// `PutImage` naming a blob missing there is refused, as ECR does.
+    pub fn keep_blobs_in(&self, registry: &Registry) {
+        let _ = self.state.blobs.set(registry.url());
+    }
+
+    /// What ECR would refuse `PutImage` with `request` for, if anything.
+    pub async fn refusal(&self, request: &Value) -> Option<(String, String)> {
+        refusal(&self.state, "PutImage", request).await
+    }
+
     /// The registry passwords moto gave berth (through the proxy) in its
     /// `GetAuthorizationToken` answers.
     pub fn issued(&self) -> Vec<String> {
@@ -408,6 +420,8 @@ struct ProxyState {
     failing: Mutex<HashMap<String, (usize, String, String)>>,
     /// Registry passwords moto's `GetAuthorizationToken` answers carried.
     issued: Mutex<HashSet<String>>,
+    /// The URL of the registry that holds the repositories' blobs.
+    blobs: OnceLock<String>,
     log: Log,
 }
 
@@ -417,6 +431,7 @@ fn start_proxy(moto_port: u16) -> (String, Arc<ProxyState>, JoinHandle<()>) {
         page_size: Mutex::default(),
         failing: Mutex::default(),
         issued: Mutex::default(),
+        blobs: OnceLock::new(),
         log: Log::default(),
     });
     let app = Router::new().fallback(handle).with_state(state.clone());
@@ -455,6 +470,10 @@ async fn handle(
             _ => None,
         }
     };
+    let failure = match failure {
+        Some(failure) => Some(failure),
+        None => refusal(&state, &operation, &request).await,
+    };
     let page_size = *state.page_size.lock().unwrap();
     let (status, answer) = if let Some((error, message)) = &failure {
         let body = json!({"__type": error, "message": message});
@@ -480,6 +499,60 @@ async fn handle(
         response.headers_mut().insert("x-amzn-errortype", value);
     }
     response
+}
+
+/// ECR's refusal of a `PutImage` whose manifest names what the repository
+/// lacks, once blobs are kept in a registry: `LayersNotFoundException` for
+/// a config or layer, `ReferencedImagesNotFoundException` for a manifest
+/// an index lists.
+async fn refusal(state: &ProxyState, operation: &str, request: &Value) -> Option<(String, String)> {
+    let registry = state.blobs.get().filter(|_| operation == "PutImage")?;
+    let repository = request["repositoryName"].as_str()?;
+    let manifest: Value = serde_json::from_str(request["imageManifest"].as_str()?).ok()?;
+    let digests = |list: &Value| -> Vec<String> {
+        let list = list.as_array().into_iter().flatten();
+        list.filter_map(|d| d["digest"].as_str().map(String::from))
+            .collect()
+    };
+    let mut blobs = digests(&manifest["layers"]);
+    blobs.extend(manifest["config"]["digest"].as_str().map(String::from));
+    let mut missing = Vec::new();
+    for digest in blobs {
+        let url = format!("{registry}/v2/{repository}/blobs/{digest}");
+        let found = client().head(url).send().await.expect("ask the registry");
+        if !found.status().is_success() {
+            missing.push(digest);
+        }
+    }
+    if !missing.is_empty() {
+        return Some((
+            "LayersNotFoundException".into(),
+            format!(
+                "Layers with digests '{missing:?}' required for pushing image into repository \
+                 with name '{repository}' in the registry with id '{ACCOUNT}' do not exist"
+            ),
+        ));
+    }
+    for child in digests(&manifest["manifests"]) {
+        let ask = json!({ "repositoryName": repository, "imageIds": [{ "imageDigest": child }] });
+        let uri = Uri::from_static("/");
+        let mut headers = HeaderMap::new();
+        let target = format!("{TARGET_PREFIX}BatchGetImage");
+        headers.insert("x-amz-target", HeaderValue::from_str(&target).unwrap());
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static(SEEDER_AUTHORIZATION),
+        );
+        let (_, answer) = forward(state, &uri, &headers, ask.to_string().into_bytes()).await;
+        let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
+        if answer["images"].as_array().is_none_or(Vec::is_empty) {
+            return Some((
+                "ReferencedImagesNotFoundException".into(),
+                format!("The manifest list references image {child}, which does not exist"),
+            ));
+        }
+    }
+    None
 }
 
 /// The passwords of the `AWS:<password>` tokens an answer carries.

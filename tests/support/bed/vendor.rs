@@ -8,7 +8,7 @@ use serde_json::json;
 use super::super::fakes::acr::{AcrFake, REFRESH_TOKEN_USER};
 use super::super::fakes::branded::{ARTIFACTORY, Branded};
 use super::super::fakes::dockerhub::{self, DockerHubFake};
-use super::super::fakes::ecr::EcrFake;
+use super::super::fakes::ecr::{EcrFake, EcrStore};
 use super::super::fakes::gcr::{ACCESS_TOKEN, GcrFake};
 use super::super::fakes::github::{self, ALL_SCOPES, GithubFake};
 use super::super::fakes::gitlab::{Generation, GitLabFake, PRIVATE_TOKEN, USER as GITLAB_USER};
@@ -154,12 +154,16 @@ fn ecr() -> Setup {
     let moto = Arc::new(Moto::start());
     moto.create_repository("app");
     let registry = Registry::start(RegistryOptions::default());
+    moto.keep_blobs_in(&registry);
     let fake = EcrFake::start(&registry, &moto);
     let login = Login::Env("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY");
     Setup {
         registry: REGISTRY.into(),
         name: "app",
-        store: moto.clone(),
+        store: Arc::new(EcrStore {
+            moto: moto.clone(),
+            blobs: registry.seeder(),
+        }),
         access: Access {
             pointing: vec![
                 Setting::env("AWS_ENDPOINT_URL_ECR", &moto.endpoint()),

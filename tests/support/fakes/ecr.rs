@@ -7,8 +7,8 @@
 //! - A repository must exist in the ECR API (`NAME_UNKNOWN` otherwise).
 //! - Manifests and tags live in moto, as ECR keeps one store for its API and
 //!   its registry: a manifest pushed here is a `PutImage` (so its tag is in
-//!   `ListImages`), one read here is a `BatchGetImage`. A manifest naming a
-//!   blob the repository lacks is refused, as ECR's `LayersNotFound`.
+//!   `ListImages`), one read here is a `BatchGetImage`. A manifest naming
+//!   what the repository lacks is refused, as `PutImage` refuses it.
 //! - Blobs (uploads, reads, existence) go to distribution.
 
 use std::sync::Arc;
@@ -17,10 +17,11 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::super::Registry;
-use super::super::image::sha256;
+use super::super::image::{Image, Pushed, sha256};
 use super::super::moto::{ACCOUNT, Moto, REGISTRY};
 use super::super::seen::Seen;
+use super::super::store::Store;
+use super::super::{Registry, Seeder};
 use super::front::{self, Front, Incoming, Shared};
 
 /// What ECR says to a request without a valid registry token.
@@ -80,7 +81,7 @@ async fn answer(moto: &Moto, shared: &Shared, mut request: Incoming) -> Response
         let reference = reference.to_string();
         return match request.method {
             Method::GET | Method::HEAD => get_manifest(moto, &name, &reference, &request).await,
-            Method::PUT => put_manifest(moto, shared, &name, &reference, &request).await,
+            Method::PUT => put_manifest(moto, &name, &reference, &request).await,
             Method::DELETE => delete_manifest(moto, &name, &reference).await,
             _ => error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -154,13 +155,7 @@ async fn get_manifest(moto: &Moto, name: &str, reference: &str, request: &Incomi
     response
 }
 
-async fn put_manifest(
-    moto: &Moto,
-    shared: &Shared,
-    name: &str,
-    reference: &str,
-    request: &Incoming,
-) -> Response {
+async fn put_manifest(moto: &Moto, name: &str, reference: &str, request: &Incoming) -> Response {
     let Ok(text) = std::str::from_utf8(&request.body) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -169,20 +164,6 @@ async fn put_manifest(
         );
     };
     let manifest: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-    for blob in referenced_blobs(&manifest) {
-        let path = format!("/v2/{name}/blobs/{blob}");
-        let (status, _, _) = shared
-            .upstream
-            .forward(Method::HEAD, &path, &Default::default(), Default::default())
-            .await;
-        if status != StatusCode::OK {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "MANIFEST_BLOB_UNKNOWN",
-                &format!("blob unknown to registry: {blob}"),
-            );
-        }
-    }
     let digest = sha256(&request.body);
     let media_type = request
         .header("content-type")
@@ -206,6 +187,9 @@ async fn put_manifest(
     } else {
         image["imageTag"] = json!(reference);
     }
+    if let Some((_, message)) = moto.refusal(&image).await {
+        return error(StatusCode::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN", &message);
+    }
     let (status, answer) = moto.ask("PutImage", image).await;
     let same = answer["__type"] == "ImageAlreadyExistsException";
     if status != 200 && !same {
@@ -227,18 +211,6 @@ async fn put_manifest(
         HeaderValue::from_str(&digest).expect("digest"),
     );
     response
-}
-
-/// The config and layers of an image manifest (an index names manifests,
-/// which ECR keeps beside it, not blobs).
-fn referenced_blobs(manifest: &Value) -> Vec<String> {
-    let config = manifest["config"]["digest"].as_str();
-    let layers = manifest["layers"].as_array().into_iter().flatten();
-    config
-        .into_iter()
-        .chain(layers.filter_map(|l| l["digest"].as_str()))
-        .map(String::from)
-        .collect()
 }
 
 async fn delete_manifest(moto: &Moto, name: &str, reference: &str) -> Response {
@@ -293,4 +265,50 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         status,
         &json!({ "errors": [{ "code": code, "message": message }] }),
     )
+}
+
+/// What the ECR bed holds, seeded as a push to ECR leaves it: blobs in the
+/// registry behind the endpoint, manifests and tags in moto.
+pub struct EcrStore {
+    pub moto: Arc<Moto>,
+    pub blobs: Seeder,
+}
+
+impl Store for EcrStore {
+    fn push_image(&self, repo: &str, tag: Option<&str>, image: &Image) -> Pushed {
+        for blob in image.encode().blobs {
+            self.blobs.push_blob(repo, &blob);
+        }
+        self.moto.push_image(repo, tag, image)
+    }
+
+    fn push_index(&self, repo: &str, tag: Option<&str>, children: &[Pushed]) -> Pushed {
+        self.moto.push_index(repo, tag, children)
+    }
+
+    fn push_blob(&self, repo: &str, data: &[u8]) -> String {
+        self.blobs.push_blob(repo, data)
+    }
+
+    fn push_manifest(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed {
+        self.moto.push_manifest(repo, tag, media_type, bytes)
+    }
+
+    fn tag(&self, repo: &str, reference: &str, tag: &str) -> Pushed {
+        self.moto.tag(repo, reference, tag)
+    }
+
+    fn tags(&self, repo: &str) -> Vec<String> {
+        self.moto.tags(repo)
+    }
+
+    fn digest(&self, repo: &str, reference: &str) -> Option<String> {
+        self.moto.digest(repo, reference)
+    }
 }
