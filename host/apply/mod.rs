@@ -3,6 +3,7 @@
 //! removal through the safe removal path and, with a journal, recorded so
 //! that a rerun resumes where an interrupted run stopped.
 
+mod follow;
 mod journal;
 mod recheck;
 mod report;
@@ -23,6 +24,10 @@ pub struct Planned {
     pub provider: String,
     /// `(tag, digest it pointed at when planned)`.
     pub delete: Vec<(String, String)>,
+    /// `(attachment tag or referrer digest, subject digest)`.
+    pub attachments: Vec<(String, String)>,
+    /// Manifests without a tag, by digest.
+    pub untagged: Vec<String>,
 }
 
 pub struct Options {
@@ -42,7 +47,10 @@ pub async fn apply(ctx: &Context, plan: &[Planned], options: &Options) -> Report
         .iter()
         .filter(|p| options.shard.takes(&p.repo))
         .collect();
-    let total = mine.iter().map(|p| p.delete.len() as u64).sum();
+    let total = mine
+        .iter()
+        .map(|p| (p.delete.len() + p.attachments.len() + p.untagged.len()) as u64)
+        .sum();
     let bar = progress(total, mine.len(), options.quiet);
     let run = repository::Run {
         ctx,

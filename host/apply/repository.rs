@@ -1,12 +1,15 @@
 //! Applying one repository's part of a plan: every planned tag resolved
 //! again, then the ones still where the plan saw them removed through the
-//! safe removal path, each start and end in the journal.
+//! safe removal path, each start and end in the journal; then what follows
+//! them (attachments, untagged manifests).
 
 use super::journal::Journal;
 use super::report::{Changed, Repository};
-use super::{Planned, recheck};
+use super::{Planned, follow, recheck};
 use crate::context::Context;
+use crate::error::Error;
 use crate::model::Capability;
+use crate::provider::Provider;
 use crate::reference::parse_repository;
 use crate::removal::{self, Failed, Record};
 use crate::target::Target;
@@ -37,6 +40,39 @@ pub async fn apply(run: &Run<'_>, planned: &Planned) -> Repository {
         },
         changed: Vec::new(),
     };
+    let provider = tags(run, planned, &mut report).await;
+    if !planned.attachments.is_empty() || !planned.untagged.is_empty() {
+        follow::apply(run, planned, &mut report, provider).await;
+    }
+    report
+}
+
+/// The repository's provider, and its registry.
+pub async fn open_provider(run: &Run<'_>, planned: &Planned) -> Result<(Provider, String), Error> {
+    let address = parse_repository(&planned.repo)?;
+    let target = Target::new(&address, run.ctx.settings.plain_http);
+    let needs = [Capability::ListTags, Capability::DeleteTag];
+    let provider = run
+        .ctx
+        .provider_named(&target, &planned.provider, &needs)
+        .await?;
+    Ok((provider, target.registry().to_string()))
+}
+
+/// Fails each of `keys` with `error`, counting it settled.
+pub fn fail(run: &Run<'_>, failed: &mut Vec<Failed>, keys: &[&String], error: &Error) {
+    failed.extend(keys.iter().map(|key| Failed {
+        tag: key.to_string(),
+        error: error.message.clone(),
+        hints: error.hints.clone(),
+    }));
+    if let Some(bar) = run.bar {
+        bar.inc(keys.len() as u64);
+    }
+}
+
+/// The planned tags; returns the provider when it was opened.
+async fn tags(run: &Run<'_>, planned: &Planned, report: &mut Repository) -> Option<Provider> {
     // Finished by an earlier run with this journal: not even looked up.
     let (finished, open): (Vec<_>, Vec<_>) = planned.delete.iter().partition(|(tag, digest)| {
         run.journal
@@ -50,44 +86,24 @@ pub async fn apply(run: &Run<'_>, planned: &Planned) -> Repository {
         bar.inc(finished.len() as u64);
     }
     if open.is_empty() {
-        return report;
+        return None;
     }
-    let fail_all = |report: &mut Repository, error: &crate::error::Error| {
-        report
-            .removal
-            .failed
-            .extend(open.iter().map(|(tag, _)| Failed {
-                tag: tag.clone(),
-                error: error.message.clone(),
-                hints: error.hints.clone(),
-            }));
-        if let Some(bar) = run.bar {
-            bar.inc(open.len() as u64);
-        }
-    };
+    let open_tags: Vec<&String> = open.iter().map(|(t, _)| t).collect();
     if crate::interrupt::interrupted() {
-        fail_all(
-            &mut report,
-            &crate::error::Error::failed("interrupted before removal"),
-        );
-        return report;
+        let error = Error::failed("interrupted before removal");
+        fail(run, &mut report.removal.failed, &open_tags, &error);
+        return None;
     }
     let opened = async {
-        let address = parse_repository(&planned.repo)?;
-        let target = Target::new(&address, run.ctx.settings.plain_http);
-        let needs = [Capability::ListTags, Capability::DeleteTag];
-        let provider = run
-            .ctx
-            .provider_named(&target, &planned.provider, &needs)
-            .await?;
-        let tags = provider.all_tags(&planned.repo, target.registry()).await?;
-        Ok::<_, crate::error::Error>((provider, tags))
+        let (provider, registry) = open_provider(run, planned).await?;
+        let tags = provider.all_tags(&planned.repo, &registry).await?;
+        Ok::<_, Error>((provider, tags))
     };
     let (provider, tags) = match opened.await {
         Ok(opened) => opened,
         Err(e) => {
-            fail_all(&mut report, &e);
-            return report;
+            fail(run, &mut report.removal.failed, &open_tags, &e);
+            return None;
         }
     };
     report.removal.provider = provider.name().to_string();
@@ -110,7 +126,7 @@ pub async fn apply(run: &Run<'_>, planned: &Planned) -> Repository {
                 report.removal.deleted.push(tag.clone())
             }
             recheck::Verdict::Gone => report.removal.missing.push(tag.clone()),
-            recheck::Verdict::Moved(now) => report.changed.push(Changed {
+            recheck::Verdict::Moved(now) => report.changed.push(Changed::Tag {
                 tag: tag.clone(),
                 planned: digest.clone(),
                 now,
@@ -159,17 +175,20 @@ pub async fn apply(run: &Run<'_>, planned: &Planned) -> Repository {
     report.removal.deleted.sort_by_key(at);
     report.removal.missing.sort_by_key(at);
     report.removal.failed.sort_by_key(|f| at(&f.tag));
-    report.changed.sort_by_key(|c| at(&c.tag));
     report
+        .changed
+        .sort_by_key(|c| position.get(c.key()).copied());
+    Some(provider)
 }
 
 /// Writes each removal's start and end to the journal and counts it done.
-struct Journaled<'a> {
-    repo: &'a str,
-    /// Tag → the digest the plan names.
-    planned: HashMap<&'a str, &'a str>,
-    journal: Option<&'a Journal>,
-    bar: Option<&'a ProgressBar>,
+pub struct Journaled<'a> {
+    pub repo: &'a str,
+    /// Tag (or digest) → the digest its journal entries name: the planned
+    /// digest of a tag, the subject of an attachment, a manifest's own.
+    pub planned: HashMap<&'a str, &'a str>,
+    pub journal: Option<&'a Journal>,
+    pub bar: Option<&'a ProgressBar>,
 }
 
 impl Journaled<'_> {

@@ -13,6 +13,12 @@ const AFTER_HELP: &str =
 at another digest than planned is left alone and reported changed (exit 1); one that is gone is \
 reported missing.
 
+The plan's attachments and untagged manifests go after its tags, each only when the decision, \
+made again on the repository as it is then, still removes it: an attachment whose image now stays \
+(a kept tag reaches it), or a manifest that now has a tag or that something kept reaches, is left \
+and reported changed. With untagged manifests in the plan, the manifests of its removed tags go \
+too once nothing reaches them, as in cleanup --untagged.
+
 --shard I/N takes the repositories whose 64-bit FNV-1a hash of the address (as the plan writes \
 it) is I modulo N, so N processes with I = 0..N-1 cover the plan exactly once, on any machine.
 
@@ -101,17 +107,6 @@ fn read_plan(path: &Path) -> Result<Vec<Planned>> {
         Error::usage(format!("plan {}: {what}", path.display()))
             .hint("a plan is what `berth plan ... --out FILE` writes")
     };
-    let manifests: usize = plan
-        .repositories
-        .iter()
-        .map(|r| r.attachments.len() + r.untagged.len())
-        .sum();
-    if manifests > 0 {
-        crate::log::warn(&format!(
-            "apply removes the plan's tags only: its {manifests} attachments and untagged \
-             manifests stay (`cleanup` removes them repository by repository)"
-        ));
-    }
     plan.repositories
         .into_iter()
         .map(|r| {
@@ -129,10 +124,29 @@ fn read_plan(path: &Path) -> Result<Vec<Planned>> {
                     },
                 )
                 .collect::<Result<Vec<_>>>()?;
+            let attachments = r
+                .attachments
+                .into_iter()
+                .map(|a| {
+                    let named = is_valid_tag(&a.removed) || is_valid_digest(&a.removed);
+                    match named && is_valid_digest(&a.subject) {
+                        true => Ok((a.removed, a.subject)),
+                        false => Err(bad(format!(
+                            "{}: invalid attachment {:?} or subject {:?}",
+                            r.repo, a.removed, a.subject
+                        ))),
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(d) = r.untagged.iter().find(|d| !is_valid_digest(d)) {
+                return Err(bad(format!("{}: invalid untagged digest {d:?}", r.repo)));
+            }
             Ok(Planned {
                 repo: r.repo,
                 provider: r.provider,
                 delete,
+                attachments,
+                untagged: r.untagged,
             })
         })
         .collect()

@@ -2,15 +2,15 @@
 //! every other tag was kept.
 
 use crate::context::Context;
-use crate::decision::{Decision, Extent, decide, fate};
+use crate::decision::{Decision, Extent, decide, following};
 use crate::error::{Error, Result};
 use crate::in_use::InUse;
-use crate::model::{Capability, Removal};
+use crate::model::Capability;
 use crate::policy::{Policy, Rules};
 use crate::policy_file::PolicyFile;
 use crate::provider::Provider;
 use crate::reference::parse_repository;
-use crate::removal::{self, Item};
+use crate::removal;
 use crate::target::Target;
 use regex::Regex;
 use std::collections::BTreeSet;
@@ -104,7 +104,15 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     }
     let repo = target.canonical();
     let concurrency = usize::from(ctx.settings.concurrency);
-    let decision = decide(&provider, &repo, target.registry(), &policy, concurrency).await?;
+    let decision = decide(
+        &provider,
+        &repo,
+        target.registry(),
+        &policy,
+        concurrency,
+        false,
+    )
+    .await?;
     if let Some(max) = args.max_delete
         && decision.delete.len() > max
     {
@@ -195,48 +203,21 @@ async fn follow(
         keep_attachments: policy.keep_attachments(),
         in_use: &in_use,
     };
-    let fate = fate(&decision.graph, &listed, &deleted, &rules);
-    let graph = &decision.graph;
-    let going_tags: BTreeSet<&str> = deleted
-        .iter()
-        .map(String::as_str)
-        .chain(fate.attachments.iter().map(|a| a.removed.as_str()))
-        .collect();
-    let deletes_manifests = provider.has(Capability::DeleteManifest);
-    let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
-    let mut items = Vec::new();
-    for a in &fate.attachments {
-        if names.contains(a.removed.as_str()) {
-            let digest = graph.tags.get(&a.removed).cloned();
-            // Deleting the manifest is safe when every tag on it goes and
-            // nothing kept reaches it.
-            let exclusive = graph.all_tags_known
-                && digest.as_ref().is_some_and(|d| {
-                    graph.tags_on(d).all(|t| going_tags.contains(t)) && decision.gone.contains(d)
-                });
-            items.push(Item::Tag {
-                name: a.removed.clone(),
-                removal: Removal { digest, exclusive },
-            });
-        } else if deletes_manifests {
-            items.push(Item::Manifest(a.removed.clone()));
-        }
-    }
-    if deletes_manifests {
-        items.extend(
-            fate.untagged
-                .iter()
-                .chain(&fate.leftovers)
-                .cloned()
-                .map(Item::Manifest),
-        );
-    }
-    if items.is_empty() || crate::interrupt::interrupted() {
+    let following = following(provider, &decision.graph, &listed, &deleted, &rules);
+    if following.items.is_empty() || crate::interrupt::interrupted() {
         report.attachments = Some(Vec::new());
         report.untagged = Some(Vec::new());
         return;
     }
-    let followed = removal::remove_following(provider, graph, items, concurrency).await;
+    let followed = removal::remove_following(
+        provider,
+        &decision.graph,
+        following.items,
+        concurrency,
+        &removal::Unrecorded,
+    )
+    .await;
+    let fate = following.fate;
     report.attachments = Some(
         fate.attachments
             .into_iter()
@@ -257,14 +238,11 @@ async fn follow(
 /// for every rule.
 fn from_file(path: &std::path::Path, repo: &str, in_use: InUse) -> Result<Rules> {
     let file = PolicyFile::read(path)?;
-    let mut rules = file.rules_for(repo);
+    let rules = file.rules_for(repo).holding(&in_use);
     if rules.0.is_empty() {
         return Err(Error::usage(format!("no rule of {} applies to {repo}", file.name)).hint(
             "a rule applies when one of its `repos` globs matches the address, e.g. repos = [\"REGISTRY/PATH/*\"]",
         ));
-    }
-    for rule in &mut rules.0 {
-        rule.in_use = in_use.clone();
     }
     Ok(rules)
 }

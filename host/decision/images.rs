@@ -26,6 +26,21 @@ pub struct Fate {
     pub leftovers: Vec<String>,
 }
 
+impl Fate {
+    /// Every manifest that goes, or is left with no tag and nothing kept
+    /// reaching it.
+    pub fn gone(&self, graph: &Graph) -> BTreeSet<String> {
+        let mut gone: BTreeSet<String> = self.going.clone();
+        for a in &self.attachments {
+            gone.insert(graph.tags.get(&a.removed).unwrap_or(&a.removed).clone());
+        }
+        gone.extend(self.untagged.iter().cloned());
+        gone.extend(self.leftovers.iter().cloned());
+        gone.retain(|d| crate::reference::is_valid_digest(d));
+        gone
+    }
+}
+
 pub struct Extent<'a> {
     pub untagged: bool,
     pub keep_attachments: bool,

@@ -4,9 +4,11 @@
 //! agree.
 
 mod bytes;
+mod follow;
 mod images;
 
-pub use images::{Attachment, Extent, fate};
+pub use follow::following;
+pub use images::{Attachment, Extent, Fate, fate};
 
 use crate::error::Result;
 use crate::graph::{Graph, Needs, attachment};
@@ -30,8 +32,8 @@ pub struct Decision {
     pub attachments: Vec<Attachment>,
     /// Manifests without a tag that go (`--untagged`).
     pub untagged: Vec<String>,
-    /// Bytes of the blobs only images that go reference; 0 until
-    /// [`Decision::measure`] counts them (`plan` records it).
+    /// Bytes of the blobs only images that go reference, when asked for
+    /// (`plan` records it); else 0.
     pub bytes_freed: u64,
     /// Every manifest that goes, or is left with no tag and nothing kept
     /// reaching it.
@@ -40,20 +42,22 @@ pub struct Decision {
     pub graph: Graph,
 }
 
-/// Lists `repo`, builds its graph and judges every tag by `policy`. Reads
-/// only.
+/// Lists `repo`, builds its graph and judges every tag by `policy`; with
+/// `bytes`, counts the bytes the removals free. Reads only.
 pub async fn decide(
     provider: &Provider,
     repo: &str,
     registry: &str,
     policy: &Rules,
     concurrency: usize,
+    bytes: bool,
 ) -> Result<Decision> {
     let tags = provider.all_tags(repo, registry).await?;
     let images_in_use = policy.in_use();
     let needs = Needs {
         every_manifest: policy.untagged(),
         contents: policy.untagged() || !images_in_use.is_empty(),
+        blobs: bytes,
     };
     let mut graph = crate::graph::build(provider, &tags, &needs, concurrency)
         .await
@@ -96,19 +100,8 @@ pub async fn decide(
         keep_attachments: policy.keep_attachments(),
         in_use: &images_in_use,
     };
-    let first = fate(&graph, &listed, &deleted, &rules);
-    if !rules.keep_attachments {
-        let going: Vec<String> = first.going.iter().cloned().collect();
-        graph.add_referrers(provider, &going, concurrency).await;
-    }
-    let fate = fate(&graph, &listed, &deleted, &rules);
-    let mut gone: BTreeSet<String> = fate.going.clone();
-    for a in &fate.attachments {
-        gone.insert(graph.tags.get(&a.removed).unwrap_or(&a.removed).clone());
-    }
-    gone.extend(fate.untagged.iter().cloned());
-    gone.extend(fate.leftovers.iter().cloned());
-    gone.retain(|d| crate::reference::is_valid_digest(d));
+    let fate = settle(provider, &mut graph, &listed, &deleted, &rules, concurrency).await;
+    let gone = fate.gone(&graph);
     let removed: BTreeSet<&str> = fate
         .attachments
         .iter()
@@ -126,7 +119,7 @@ pub async fn decide(
             }),
         }
     }
-    Ok(Decision {
+    let mut decision = Decision {
         tags,
         delete,
         kept,
@@ -135,7 +128,32 @@ pub async fn decide(
         bytes_freed: 0,
         gone,
         graph,
-    })
+    };
+    if bytes {
+        decision
+            .measure(provider, concurrency)
+            .await
+            .map_err(|e| e.into_error(repo, registry))?;
+    }
+    Ok(decision)
+}
+
+/// The fate of the images once `deleted` go, with the referrers of those
+/// that go read from the registry first (their attachments go with them).
+pub async fn settle(
+    provider: &Provider,
+    graph: &mut Graph,
+    listed: &[String],
+    deleted: &BTreeSet<String>,
+    rules: &Extent<'_>,
+    concurrency: usize,
+) -> Fate {
+    if !rules.keep_attachments {
+        let first = fate(graph, listed, deleted, rules);
+        let going: Vec<String> = first.going.into_iter().collect();
+        graph.add_referrers(provider, &going, concurrency).await;
+    }
+    fate(graph, listed, deleted, rules)
 }
 
 /// Whether the tag, or the image it points at (or a manifest that image

@@ -6,6 +6,7 @@
 //! manifest whose parts are missing.
 
 use super::report::Failed;
+use super::run::Record;
 use crate::graph::{Graph, attachment};
 use crate::model::Removal;
 use crate::provider::Provider;
@@ -18,7 +19,8 @@ pub enum Item {
 }
 
 impl Item {
-    fn key(&self) -> &str {
+    /// The tag, or the manifest's digest.
+    pub fn key(&self) -> &str {
         match self {
             Item::Tag { name, .. } => name,
             Item::Manifest(digest) => digest,
@@ -32,12 +34,14 @@ pub struct Followed {
     pub failed: Vec<Failed>,
 }
 
-/// Removes `items` in waves: each wave what nothing pending points at.
+/// Removes `items` in waves: each wave what nothing pending points at,
+/// told to `record` as it starts and ends.
 pub async fn remove(
     provider: &Provider,
     graph: &Graph,
     items: Vec<Item>,
     concurrency: usize,
+    record: &dyn Record,
 ) -> Followed {
     let keys: BTreeSet<String> = items.iter().map(|i| i.key().to_string()).collect();
     let mut pending: Vec<(Item, Vec<String>)> = items
@@ -57,17 +61,20 @@ pub async fn remove(
             .into_iter()
             .partition(|(_, after)| after.iter().all(|k| outcome.removed.contains(k)));
         pending = rest;
-        if ready.is_empty() || crate::interrupt::interrupted() {
-            let why = if crate::interrupt::interrupted() {
-                "interrupted before removal"
-            } else {
-                "not removed: what refers to it could not be removed first"
-            };
+        let keys: Vec<String> = ready.iter().map(|(i, _)| i.key().to_string()).collect();
+        let unsent = if crate::interrupt::interrupted() {
+            Some("interrupted before removal".to_string())
+        } else if ready.is_empty() {
+            Some("not removed: what refers to it could not be removed first".to_string())
+        } else {
+            record.starting(&keys).err()
+        };
+        if let Some(why) = unsent {
             outcome.failed.extend(
                 ready
                     .iter()
                     .chain(&pending)
-                    .map(|(i, _)| failed(i.key(), why)),
+                    .map(|(i, _)| failed(i.key(), &why)),
             );
             break;
         }
@@ -83,6 +90,7 @@ pub async fn remove(
                 .buffer_unordered(concurrency.max(1))
                 .collect()
                 .await;
+        let mut wave = Vec::new();
         for (item, result) in results {
             match result {
                 Ok(()) => {}
@@ -96,8 +104,10 @@ pub async fn remove(
                     continue;
                 }
             }
-            outcome.removed.insert(item.key().to_string());
+            wave.push(item.key().to_string());
         }
+        record.finished(&wave);
+        outcome.removed.extend(wave);
     }
     crate::interrupt::removing(false);
     outcome

@@ -3,7 +3,9 @@
 
 use berth_sdk::http::{Request, Response, path_and_query};
 use berth_sdk::log::{Level, log};
-use berth_sdk::{Error, RepositoryPage, Result, Tag, TagPage, Target, config};
+use berth_sdk::{
+    Error, ManifestEntry, ManifestPage, RepositoryPage, Result, Tag, TagPage, Target, config,
+};
 use serde::Deserialize;
 
 /// Artifacts a page; Harbor allows at most 100.
@@ -20,6 +22,38 @@ struct Artifact {
     push_time: Option<String>,
     #[serde(default)]
     tags: Option<Vec<ArtifactTag>>,
+}
+
+/// An artifact as the manifest listing reads it: besides its tags, the
+/// children of an index (`references`) and, with `with_accessory=true`, the
+/// accessories whose subject it is (signatures, SBOMs, OCI referrers).
+#[derive(Deserialize)]
+struct Listed {
+    digest: String,
+    #[serde(default)]
+    manifest_media_type: Option<String>,
+    #[serde(default)]
+    push_time: Option<String>,
+    #[serde(default)]
+    tags: Option<Vec<ArtifactTag>>,
+    #[serde(default)]
+    references: Option<Vec<Reference>>,
+    #[serde(default)]
+    accessories: Option<Vec<Accessory>>,
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    child_digest: String,
+}
+
+#[derive(Deserialize)]
+struct Accessory {
+    digest: String,
+    #[serde(default)]
+    subject_artifact_digest: Option<String>,
+    #[serde(default)]
+    creation_time: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +132,88 @@ pub fn list_tags(target: &Target, page: u32) -> Result<TagPage> {
         tags,
         next: more.then(|| (page + 1).to_string()),
     })
+}
+
+/// One page of every manifest of the repository. Harbor's artifact list
+/// leaves out what hangs off another artifact: an untagged child of an
+/// index (listed here from the index's `references`) and, from 2.8, an
+/// accessory (listed from its subject's `accessories`, with that subject).
+/// Harbor before 2.8 lists a referrer as an ordinary artifact, so no entry
+/// claims to be described: the host reads each manifest for its subject.
+pub fn list_manifests(target: &Target, page: u32) -> Result<ManifestPage> {
+    let url = format!(
+        "{}/artifacts?with_tag=true&with_accessory=true&page={page}&page_size={PAGE_SIZE}",
+        repository_url(target)?
+    );
+    let response = authorized(Request::get(&url).header("accept", "application/json")).send()?;
+    if !(200..300).contains(&response.status) {
+        return Err(refusal("GET", &response));
+    }
+    let artifacts: Vec<Listed> = response.json()?;
+    let listed = artifacts.len();
+    let mut manifests = Vec::new();
+    for artifact in artifacts {
+        if !berth_sdk::is_digest(&artifact.digest) {
+            continue;
+        }
+        let untagged = |digest: String| ManifestEntry {
+            digest,
+            tags: Vec::new(),
+            media_type: None,
+            subject: None,
+            created: None,
+            described: false,
+        };
+        for child in artifact.references.unwrap_or_default() {
+            if berth_sdk::is_digest(&child.child_digest) {
+                manifests.push(untagged(child.child_digest));
+            }
+        }
+        for accessory in artifact.accessories.unwrap_or_default() {
+            if !berth_sdk::is_digest(&accessory.digest) {
+                continue;
+            }
+            // Harbor names the subject; a signature's own manifest may not.
+            let subject = accessory
+                .subject_artifact_digest
+                .filter(|d| berth_sdk::is_digest(d))
+                .unwrap_or_else(|| artifact.digest.clone());
+            manifests.push(ManifestEntry {
+                subject: Some(subject),
+                created: accessory.creation_time.as_deref().and_then(rfc3339),
+                ..untagged(accessory.digest)
+            });
+        }
+        manifests.push(ManifestEntry {
+            tags: artifact
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
+            media_type: artifact.manifest_media_type.filter(|t| !t.is_empty()),
+            created: artifact.push_time.as_deref().and_then(rfc3339),
+            ..untagged(artifact.digest)
+        });
+    }
+    let more = listed > 0 && (response.next_link().is_some() || total_beyond(&response, page));
+    Ok(ManifestPage {
+        manifests,
+        next: more.then(|| (page + 1).to_string()),
+    })
+}
+
+/// `DELETE .../artifacts/<digest>`: the artifact with its tags (Harbor also
+/// removes its accessories, and the untagged children of an index that
+/// nothing else lists). 200 when it is gone.
+pub fn delete_artifact(target: &Target, digest: &str) -> Result<()> {
+    let url = format!("{}/artifacts/{digest}", repository_url(target)?);
+    let response = authorized(Request::delete(&url).header("accept", "application/json")).send()?;
+    if (200..300).contains(&response.status) {
+        Ok(())
+    } else {
+        Err(refusal("DELETE", &response))
+    }
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,12 @@
 //!   which leaves the artifact and its other tags alone (and works for
 //!   robot accounts, which the OCI delete refuses).
 //!
+//! - Every manifest, for `--untagged`: the same list with
+//!   `with_accessory=true`, each artifact with the children of an index
+//!   (`references`) and its accessories (signatures, OCI referrers) with
+//!   their subject; a manifest goes with
+//!   `DELETE /api/v2.0/projects/<p>/repositories/<r>/artifacts/<digest>`.
+//!
 //! - Repositories: `GET /api/v2.0/projects` a page at a time, and each
 //!   project's `GET /api/v2.0/projects/<p>/repositories`; a prefix lists
 //!   its own project only.
@@ -21,7 +27,9 @@
 
 mod api;
 
-use berth_sdk::{Capability, Info, Provider, Removal, RepositoryPage, Result, TagPage, Target};
+use berth_sdk::{
+    Capability, Info, ManifestPage, Provider, Removal, RepositoryPage, Result, TagPage, Target,
+};
 
 struct Harbor;
 
@@ -41,12 +49,24 @@ impl Provider for Harbor {
             Capability::ListRepositories,
             Capability::PullBlobs,
             Capability::PushBlobs,
+            Capability::ListManifests,
+            Capability::DeleteManifest,
         ])
         .build()
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
         api::list_tags(&target, page(cursor)?)
+    }
+
+    fn list_manifests(target: Target, cursor: Option<String>) -> Result<ManifestPage> {
+        api::list_manifests(&target, page(cursor)?)
+    }
+
+    /// The API's artifact delete, which robot accounts may use where the
+    /// OCI delete is refused.
+    fn delete_manifest(target: Target, digest: String) -> Result<()> {
+        api::delete_artifact(&target, &digest)
     }
 
     fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
