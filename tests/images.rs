@@ -706,35 +706,42 @@ fn attachments_on(vendor: Vendor) {
     assert!(requests.iter().all(Seen::changes_nothing), "{requests:?}");
     assert_eq!(revisions(&bed), before);
 
-    // A tag delete leaves the manifest on these registries: `--untagged`
-    // removes the manifests of what goes.
+    // A tag delete leaves the manifest on these registries, untagged: all
+    // but the fallback index, which goes whole before the referrer it lists
+    // (Harbor refuses to delete what an index lists; elsewhere the index
+    // would be left listing a manifest that is gone).
+    let fallback = repo.digest(&a.fallback).unwrap();
+    let sig = repo.digest(&a.sig).unwrap();
+    let att = repo.digest(&a.att).unwrap();
     bed.clear_requests();
     let out = bed
         .berth()
-        .args([
-            "cleanup",
-            &repo.address,
-            "--match",
-            "^v1$",
-            "--untagged",
-            "-o",
-            "json",
-        ])
+        .args(["cleanup", &repo.address, "--match", "^v1$", "-o", "json"])
         .run();
     let report = out.success().json();
     assert_eq!(sorted(&report["deleted"]), ["v1"]);
     assert_eq!(attachments(&report), all_of(&a, &image.digest));
-    assert_eq!(report["untagged"], json!([]));
     assert_eq!(report["damaged"], json!([]));
     let written = writes(&bed);
-    for (digest, tag) in &written {
-        assert!(
-            tag.is_some() || before.contains(digest),
-            "deleted {digest}, which is not in the repository: {written:?}"
-        );
-    }
-    assert_eq!(revisions(&bed), Vec::<String>::new(), "{written:?}");
+    let manifests: Vec<&str> = written
+        .iter()
+        .filter(|(_, tag)| tag.is_none())
+        .map(|(d, _)| d.as_str())
+        .collect();
+    assert_eq!(manifests, [fallback.as_str(), &a.referrer]);
+    let mut left = vec![image.digest.clone(), sig, att];
+    left.sort();
+    assert_eq!(revisions(&bed), left, "{written:?}");
     assert_eq!(repo.tags(), Vec::<String>::new());
+
+    // `--untagged` takes what is left.
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["untagged"]), left);
+    assert_eq!(revisions(&bed), Vec::<String>::new());
 }
 
 #[test]
@@ -844,4 +851,171 @@ fn acr_lists_manifests_page_by_page() {
     assert_eq!(pages[0], "/acr/v1/app/_manifests?n=100");
     assert_eq!(repo.tags(), ["v1"]);
     assert_eq!(revisions(&bed).len(), 1);
+}
+
+/// Requests of a `--untagged` dry run over `tagged` tagged and `untagged`
+/// untagged images on a vendor's fake: the listing's pages, and each
+/// manifest read once (the listings say no subject, so berth reads it).
+fn untagged_requests_on(vendor: Vendor, tagged: usize, untagged: usize) -> (usize, usize) {
+    let bed = Bed::start(vendor);
+    let repo = &bed.repo;
+    repo.seed_tags(tagged);
+    for _ in 0..untagged {
+        repo.push_untagged(&Image::new().unique());
+    }
+    let manifests = revisions(&bed);
+    assert_eq!(manifests.len(), tagged + untagged);
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    assert_eq!(
+        out.success().json()["untagged"].as_array().unwrap().len(),
+        untagged
+    );
+    let requests = bed.requests();
+    let listing = requests
+        .iter()
+        .filter(|r| r.path.contains("with_accessory=true") || r.route().ends_with("/_manifests"))
+        .count();
+    // Reads the registry answered (the first few meet its Bearer challenge
+    // and are sent again with a token).
+    let reads: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.method == Method::GET && r.route().contains("/manifests/sha256:"))
+        .filter(|r| r.status != 401)
+        .map(Seen::route)
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = reads.iter().copied().collect();
+    assert_eq!(
+        reads.len(),
+        distinct.len(),
+        "{vendor:?}: a manifest read twice"
+    );
+    assert_eq!(distinct.len(), manifests.len(), "every manifest read once");
+    (listing, reads.len())
+}
+
+#[test]
+fn untagged_reads_each_manifest_once_on_harbor_and_acr() {
+    for vendor in [Vendor::Harbor, Vendor::Acr] {
+        let (pages, reads) = untagged_requests_on(vendor, 150, 60);
+        assert_eq!(
+            (pages, reads),
+            (3, 210),
+            "{vendor:?}: 210 manifests, 100 a page"
+        );
+    }
+}
+
+/// Every tag left resolves, and everything it reaches is there: children,
+/// configs and layers, as the registry itself answers.
+fn assert_whole(bed: &Bed) {
+    let registry = bed.part::<Registry>();
+    let seeder = registry.seeder();
+    let name = &bed.repo.name;
+    for tag in bed.repo.tags() {
+        let url = format!("{}/v2/{name}/manifests/{tag}", registry.url());
+        let answer = crate::support::http::request(reqwest::Method::GET, &url)
+            .header("Accept", &format!("{IMAGE_MANIFEST}, {IMAGE_INDEX}"))
+            .send()
+            .unwrap();
+        let manifest = answer.json();
+        for child in manifest["manifests"].as_array().into_iter().flatten() {
+            let digest = child["digest"].as_str().unwrap();
+            assert!(
+                bed.repo.digest(digest).is_some(),
+                "{tag}: child {digest} is gone"
+            );
+        }
+        let layers = manifest["layers"].as_array().into_iter().flatten();
+        for blob in layers.chain(manifest.get("config")) {
+            let digest = blob["digest"].as_str().unwrap();
+            assert!(
+                seeder.has_blob(name, digest),
+                "{tag}: blob {digest} is gone"
+            );
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_in_the_middle_leaves_every_kept_image_whole() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let keep = repo.push("keep", &Image::new().unique());
+    let kept_attachments = attach(repo, &keep);
+    let children: Vec<Pushed> = ["amd64", "arm64", "s390x"]
+        .iter()
+        .map(|arch| repo.push_untagged(&Image::new().platform("linux", arch).unique()))
+        .collect();
+    repo.push_index("keep-multi", &children[..2]);
+    repo.push_index("pr-multi", &children);
+    let mut going = Vec::new();
+    for i in 0..6 {
+        let image = repo.push(&format!("pr-{i}"), &Image::new().unique());
+        going.push((image.clone(), attach(repo, &image)));
+    }
+    // Deletes pass two a second, so the run is still removing when
+    // interrupted.
+    let proxy = bed.part::<Proxy>();
+    proxy.when(|m, _| *m == Method::DELETE).throttle(2.0, 1.0);
+    let run = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--match",
+            "^pr-",
+            "--concurrency",
+            "1",
+        ])
+        .args(["-o", "json"])
+        .spawn();
+    let started = std::time::Instant::now();
+    while !proxy.requests().iter().any(|r| r.method == Method::DELETE) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no removal started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    run.interrupt();
+    let out = run.wait();
+    out.failure();
+
+    assert_whole(&bed);
+    let tags = repo.tags();
+    assert!(
+        tags.iter().any(|t| t.starts_with("pr-")),
+        "interrupted before the end: {tags:?}"
+    );
+    for name in ["keep", "keep-multi"] {
+        assert!(tags.contains(&name.to_string()), "{tags:?}");
+    }
+    for attachment in [
+        &kept_attachments.sig,
+        &kept_attachments.att,
+        &kept_attachments.fallback,
+    ] {
+        assert!(tags.contains(attachment), "{attachment} of a kept image");
+    }
+    assert!(repo.digest(&kept_attachments.referrer).is_some());
+    // An image whose tag is still there keeps its attachments.
+    for (i, (_, a)) in going.iter().enumerate() {
+        if tags.contains(&format!("pr-{i}")) {
+            for attachment in [&a.sig, &a.att, &a.fallback] {
+                assert!(tags.contains(attachment), "{attachment} of pr-{i}");
+            }
+            assert!(repo.digest(&a.referrer).is_some(), "referrer of pr-{i}");
+        }
+    }
 }

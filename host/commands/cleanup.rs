@@ -245,14 +245,11 @@ async fn follow(
 /// for every rule.
 fn from_file(path: &std::path::Path, repo: &str, in_use: InUse) -> Result<Rules> {
     let file = PolicyFile::read(path)?;
-    let mut rules = file.rules_for(repo);
+    let rules = file.rules_for(repo).holding(&in_use);
     if rules.0.is_empty() {
         return Err(Error::usage(format!("no rule of {} applies to {repo}", file.name)).hint(
             "a rule applies when one of its `repos` globs matches the address, e.g. repos = [\"REGISTRY/PATH/*\"]",
         ));
-    }
-    for rule in &mut rules.0 {
-        rule.in_use = in_use.clone();
     }
     Ok(rules)
 }
