@@ -13,19 +13,19 @@ const SIGNATURE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const SBOM: &str = "application/spdx+json";
 
 /// What hangs off one image.
-struct Attached {
-    sig: String,
-    att: String,
+pub(crate) struct Attached {
+    pub sig: String,
+    pub att: String,
     /// The fallback index tag, `sha256-<hex>`.
-    fallback: String,
+    pub fallback: String,
     /// The OCI 1.1 referrer, untagged.
-    referrer: String,
+    pub referrer: String,
 }
 
 /// A cosign-style `.sig` and `.att`, and an SBOM referrer with its fallback
 /// index, for `subject`; the attachments' configs say they are newer than
 /// anything else.
-fn attach(repo: &Repo, subject: &Pushed) -> Attached {
+pub(crate) fn attach(repo: &Repo, subject: &Pushed) -> Attached {
     let tag = subject.digest.replacen(':', "-", 1);
     let piece = |kind: &str, media_type: &str, subject: Option<&Pushed>| {
         piece(repo, &tag, kind, media_type, subject)
@@ -81,7 +81,7 @@ fn piece(repo: &Repo, of: &str, kind: &str, media_type: &str, subject: Option<&P
     serde_json::to_vec(&manifest).unwrap()
 }
 
-fn attachments(report: &Value) -> Vec<(String, String)> {
+pub(crate) fn attachments(report: &Value) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = report["attachments"]
         .as_array()
         .unwrap_or_else(|| panic!("no attachments in {report}"))
@@ -97,7 +97,7 @@ fn attachments(report: &Value) -> Vec<(String, String)> {
     found
 }
 
-fn all_of(a: &Attached, subject: &str) -> Vec<(String, String)> {
+pub(crate) fn all_of(a: &Attached, subject: &str) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = [&a.fallback, &a.att, &a.sig, &a.referrer]
         .into_iter()
         .map(|r| (r.clone(), subject.to_string()))
@@ -216,7 +216,7 @@ fn keep_attachments_leaves_them() {
 
 /// A multi-arch index `multi` over two untagged platform images, an old
 /// index `old` over two more, and a stray untagged image.
-fn multi_arch(repo: &Repo) -> (Vec<Pushed>, Vec<Pushed>, Pushed) {
+pub(crate) fn multi_arch(repo: &Repo) -> (Vec<Pushed>, Vec<Pushed>, Pushed) {
     let children = |tag: &str| -> Vec<Pushed> {
         [("linux", "amd64"), ("linux", "arm64")]
             .iter()
