@@ -334,7 +334,7 @@ fn a_plan_with_untagged_is_applied_through_harbors_api() {
         .list(&repo.name);
     assert_eq!(
         left,
-        [v1.digest.clone()],
+        [v1.digest],
         "pr-1's image {} and the stray go",
         pr.digest
     );
