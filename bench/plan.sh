@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Planning a registry of 1,000 repositories x 50 tags: berth plan against
-# the floor (bench/plan-floor.sh: the catalog and every tag list from one
-# curl at the same concurrency) and against a shell loop of `berth cleanup
-# --dry-run` per repository; and berth plan's peak memory.
+# the floors (bench/plan-floor.sh: the catalog and every tag list from curl
+# at the same concurrency, and the same plus every tag's manifest, which a
+# plan must read where tag lists carry no digests) and against a shell loop
+# of `berth cleanup --dry-run` per repository; and berth plan's peak memory.
 # usage: plan.sh BERTH WORK REGISTRY STORAGE_ROOT  (bench/run calls it)
 set -euo pipefail
 berth=$1 work=$2 reg=$3 storage=$4
@@ -31,7 +32,8 @@ PY
 
 hyperfine --style basic --export-json "$work/plan.json.bench" --warmup 1 --runs "${BENCH_RUNS:-5}" \
     -n "berth plan" "$berth plan --policy $work/policy.toml $reg/fleet --out $work/plan.json -q" \
-    -n "curl floor: catalog + tag lists, 8 in flight" "bench/plan-floor.sh http://$reg fleet 8"
+    -n "curl floor: catalog + tag lists, 8 in flight" "bench/plan-floor.sh http://$reg fleet 8" \
+    -n "curl floor: catalog + tag lists + manifests, 8 in flight" "bench/plan-floor.sh http://$reg fleet 8 manifests"
 mv "$work/plan.json.bench" "$work/plan-floor.json"
 
 # The loop takes a berth process per repository: one run is enough.

@@ -142,6 +142,15 @@ impl Rules {
         self.0.iter().any(|p| p.keep_attachments)
     }
 
+    /// The rules, each also keeping the images of `in_use` (`--in-use` holds
+    /// for every rule of a policy file).
+    pub fn holding(mut self, in_use: &crate::in_use::InUse) -> Rules {
+        for p in &mut self.0 {
+            p.in_use = in_use.clone();
+        }
+        self
+    }
+
     /// The images that any rule says are in use.
     pub fn in_use(&self) -> crate::in_use::InUse {
         let mut all = crate::in_use::InUse::default();

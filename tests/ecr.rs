@@ -3,9 +3,10 @@
 //! (that host) is unreachable: everything below goes through the ECR API at
 //! `AWS_ENDPOINT_URL_ECR`, a logging proxy in front of moto.
 
+use crate::support::fakes::ecr::EcrFake;
 use crate::support::moto::{ACCOUNT, AwsCall, KEY_ID, Moto, REGISTRY, SECRET};
 use crate::support::scenarios::{assert_detected_by_address, sorted};
-use crate::support::{Bed, Image, Repo, Vendor, berth, sha256};
+use crate::support::{Bed, Image, Repo, Vendor, berth, http, sha256};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -234,6 +235,8 @@ fn manifests_are_pushed_and_read_through_the_ecr_api() {
     // Spacing and key order are kept exactly: the digest is of these bytes.
     let manifest = b"{\n  \"schemaVersion\": 2,\n  \"mediaType\": \"application/vnd.oci.image.manifest.v1+json\",\n  \"config\": {\"mediaType\": \"application/vnd.oci.image.config.v1+json\", \"digest\": \"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\", \"size\": 2},\n  \"layers\": []\n}\n";
     let digest = sha256(manifest);
+    // ECR takes a manifest only when the repository has its blobs.
+    bed.repo.push_blob(b"{}");
     let file = bed.sandbox().home().join("manifest.json");
     std::fs::write(&file, manifest).unwrap();
 
@@ -529,4 +532,96 @@ fn a_missing_repository_is_not_found() {
     let stderr = out.failure();
     assert!(stderr.contains("not found"), "{stderr}");
     assert!(stderr.contains("RepositoryNotFoundException"), "{stderr}");
+}
+
+/// ECR's registry endpoint takes only the password moto's
+/// `GetAuthorizationToken` gave berth: berth's push carries it; no token,
+/// another password or another user is refused with ECR's Basic challenge
+/// and `DENIED`. A manifest pushed through that endpoint is an image of the
+/// ECR API, as on ECR, where both share one store.
+#[test]
+fn the_registry_endpoint_takes_only_the_token_the_api_issued() {
+    let bed = ecr();
+    let file = bed.sandbox().home().join("notes.txt");
+    std::fs::write(&file, b"only with the token").unwrap();
+    let pushed = bed
+        .berth()
+        .args([
+            "push",
+            &bed.repo.tagged("notes"),
+            &file.display().to_string(),
+        ])
+        .args(["-o", "json"])
+        .run();
+    let digest = pushed.success().json()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(bed.repo.digest("notes").as_deref(), Some(digest.as_str()));
+    let issued = bed.part::<Moto>().issued();
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    let password = &issued[0];
+
+    let fake = bed.part::<EcrFake>();
+    let manifest = format!("{}/v2/app/manifests/notes", fake.url());
+    let ask = |credentials: Option<(&str, &str)>| {
+        let request = http::request(reqwest::Method::GET, &manifest)
+            .header("accept", "application/vnd.oci.image.manifest.v1+json");
+        match credentials {
+            Some((user, secret)) => request.basic_auth(user, secret),
+            None => request,
+        }
+        .send()
+        .unwrap()
+    };
+    for refused in [
+        None,
+        Some(("AWS", "not-the-token")),
+        Some(("alice", password)),
+    ] {
+        let answer = ask(refused);
+        assert_eq!(answer.status, 401, "{refused:?}");
+        assert_eq!(
+            answer.header("www-authenticate"),
+            Some(
+                format!(r#"Basic realm="https://{REGISTRY}/",service="ecr.amazonaws.com""#)
+                    .as_str()
+            )
+        );
+        assert_eq!(answer.json()["errors"][0]["code"], "DENIED");
+    }
+    let read = ask(Some(("AWS", password)));
+    assert_eq!(read.status, 200);
+    assert_eq!(sha256(&read.body), digest);
+
+    // Another tag for it, pushed the OCI way: the API lists it.
+    let put = http::request(
+        reqwest::Method::PUT,
+        &format!("{}/v2/app/manifests/again", fake.url()),
+    )
+    .basic_auth("AWS", password)
+    .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+    .body(read.body.clone())
+    .send()
+    .unwrap();
+    assert_eq!(put.status, 201, "{}", put.text());
+    assert_eq!(bed.repo.digest("again").as_deref(), Some(digest.as_str()));
+}
+
+/// As on ECR, a manifest whose blobs the repository lacks is refused
+/// (`LayersNotFoundException`) and no tag is made.
+#[test]
+fn a_manifest_without_its_blobs_is_refused() {
+    let bed = ecr();
+    let file = bed.sandbox().home().join("manifest.json");
+    std::fs::write(&file, Image::new().unique().encode().manifest).unwrap();
+    let out = bed
+        .berth()
+        .args(["manifest", "put", &bed.repo.tagged("v1")])
+        .arg(&file)
+        .run();
+    assert_eq!(out.code(), 1);
+    let stderr = out.stderr_str();
+    assert!(stderr.contains("LayersNotFoundException"), "{stderr}");
+    assert_eq!(bed.repo.digest("v1"), None);
 }

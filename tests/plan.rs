@@ -3,7 +3,7 @@
 //! repository, sorted and stable.
 
 use crate::support::scenarios::{kept, sorted};
-use crate::support::{Bed, Seen, Vendor};
+use crate::support::{Bed, Image, Seen, Vendor};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -210,4 +210,78 @@ fn a_glob_that_matches_no_repository_is_refused_after_reading_only() {
         "{stderr}"
     );
     assert!(bed.requests().iter().all(Seen::is_read));
+}
+
+/// Where tag lists carry no digests, a plan reads each tag's manifest once:
+/// one GET tells the digest, which images stay and the sizes of their
+/// blobs. No tag is resolved twice; the only other manifest request is the
+/// fallback referrers tag of the first image that goes, which tells that
+/// the registry lacks the referrers API.
+#[test]
+fn a_plan_reads_each_tag_once() {
+    let bed = Bed::start(Vendor::Default);
+    bed.repo_named("svc/a-1").seed_tags(6);
+    let file = policy(
+        &bed,
+        "[[rule]]\nrepos = [\"HOST/svc/*\"]\nmatch = \"^tag-000[0-1]$\"\n",
+    );
+    bed.clear_requests();
+    let plan = plan(&bed, &file, &[bed.registry()]);
+    assert_eq!(
+        plan["repositories"][0]["delete"].as_array().unwrap().len(),
+        2
+    );
+    let requests = bed.requests();
+    let (tags, others): (Vec<&Seen>, Vec<&Seen>) = requests
+        .iter()
+        .filter(|r| r.route().starts_with("/v2/svc/a-1/manifests/"))
+        .partition(|r| r.route().contains("/manifests/tag-"));
+    let mut read: Vec<&str> = tags.iter().map(|r| r.route()).collect();
+    read.sort();
+    let expected: Vec<String> = (0..6)
+        .map(|i| format!("/v2/svc/a-1/manifests/tag-{i:04}"))
+        .collect();
+    assert_eq!(read, expected, "each tag's manifest, once");
+    assert!(tags.iter().all(|r| r.method == "GET"), "{tags:?}");
+    assert!(others.len() <= 1, "{others:?}");
+}
+
+/// `--in-use` holds for every rule and repository: an image in use stays
+/// whatever the rules select, named by tag or by digest.
+#[test]
+fn in_use_keeps_images_across_the_plan() {
+    let bed = Bed::start(Vendor::Default);
+    let a = bed.repo_named("svc/a-1");
+    let b = bed.repo_named("svc/b-1");
+    for repo in [&a, &b] {
+        for i in 0..3 {
+            repo.push(&format!("tag-{i:04}"), &Image::new().unique());
+        }
+    }
+    let running = b.digest("tag-0001").unwrap();
+    let list = bed.sandbox().home().join("in-use.txt");
+    std::fs::write(&list, format!("{}\n{running}\n", a.tagged("tag-0000"))).unwrap();
+    let file = policy(
+        &bed,
+        "[[rule]]\nrepos = [\"HOST/svc/*\"]\nmatch = \"^tag-000[0-1]$\"\n",
+    );
+    let out = bed
+        .berth()
+        .args(["plan", "--policy", file.to_str().unwrap(), bed.registry()])
+        .args(["--in-use", list.to_str().unwrap()])
+        .run();
+    let plan = out.success().json();
+    let repos = plan["repositories"].as_array().unwrap();
+    let deleted = |i: usize| -> Vec<&str> {
+        repos[i]["delete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["tag"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(deleted(0), ["tag-0001"]);
+    assert_eq!(deleted(1), ["tag-0000"]);
+    assert!(kept(&repos[0]).contains(&("tag-0000".into(), "in-use".into())));
+    assert!(kept(&repos[1]).contains(&("tag-0001".into(), "in-use".into())));
 }

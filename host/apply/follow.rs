@@ -150,6 +150,7 @@ async fn decide_and_remove(
     let needs = Needs {
         every_manifest: untagged_mode,
         contents: untagged_mode,
+        blobs: false,
     };
     let concurrency = run.concurrency;
     let mut graph = match crate::graph::build(&provider, &tags, &needs, concurrency).await {

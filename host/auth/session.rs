@@ -165,13 +165,14 @@ impl RegistryAuth {
     }
 
     /// Learns from a 401's challenges; true when the request is worth sending
-    /// again with credentials.
+    /// again with credentials. `authorized`: it carried an `Authorization`.
     pub async fn challenged(
         &self,
         client: &Client,
         method: &Method,
         url: &Url,
         headers: &[String],
+        authorized: bool,
     ) -> Result<bool, NetError> {
         let values: Vec<&str> = headers.iter().map(String::as_str).collect();
         let challenges = challenge::parse(&values);
@@ -201,9 +202,10 @@ impl RegistryAuth {
             return Ok(true);
         }
         if challenges.iter().any(|c| c.scheme == "basic") && self.basic().is_some() {
-            let was_basic = matches!(*self.scheme.read().unwrap(), Scheme::Basic);
             *self.scheme.write().unwrap() = Scheme::Basic;
-            return Ok(!was_basic);
+            // Requests sent together before the scheme was known each go
+            // again with the credential; one that carried it was refused.
+            return Ok(!authorized);
         }
         Ok(false)
     }
@@ -470,7 +472,7 @@ mod tests {
         realm: &str,
     ) -> Result<bool, NetError> {
         let pull = url("http://127.0.0.1:1/v2/app/tags/list");
-        auth.challenged(client, &Method::GET, &pull, &challenge(realm))
+        auth.challenged(client, &Method::GET, &pull, &challenge(realm), false)
             .await
     }
 
@@ -561,6 +563,23 @@ mod tests {
             let err = challenged(&auth, &client, realm).await.unwrap_err();
             assert!(matches!(err, NetError::Auth(_)), "{realm}: {err}");
         }
+    }
+
+    /// Requests sent at once before the registry's scheme was known each
+    /// get their 401, and each goes again with the Basic credential; one
+    /// that carried the credential and got a 401 does not.
+    #[tokio::test]
+    async fn every_request_raced_to_a_basic_challenge_retries_once() {
+        let client = client();
+        let auth = RegistryAuth::new(&url("http://127.0.0.1:1/"), Some(basic("a")), "config");
+        let pull = url("http://127.0.0.1:1/v2/app/blobs/sha256:00");
+        let basic = [r#"Basic realm="https://r.example/",service="r""#.to_string()];
+        for _ in 0..2 {
+            let retry = auth.challenged(&client, &Method::HEAD, &pull, &basic, false);
+            assert!(retry.await.unwrap());
+        }
+        let refused = auth.challenged(&client, &Method::HEAD, &pull, &basic, true);
+        assert!(!refused.await.unwrap());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::in_use::InUse;
 use crate::output::{self, Format};
 use crate::plan::document::Plan;
 use crate::plan::run::{self, Options};
@@ -20,8 +21,9 @@ rule's `repos` globs match are planned. Each is decided exactly as `cleanup --dr
 sending only GET and HEAD requests. The plan is JSON, sorted, so two plans diff cleanly.
 
 Policy file (TOML): [[rule]] tables with `repos` globs (`*` one path segment, `**` any number) and \
-the keys of cleanup's flags: match, older-than, keep-last, keep. A tag is deleted when some rule of \
+the keys of cleanup's flags: match, older-than, keep-last, keep, untagged, keep-attachments. A tag is deleted when some rule of \
 its repository selects it and no rule of that repository keeps it (a keep regex or keep-last).
+--in-use keeps, in every repository, the images a list or `kubectl get pods -A -o json` names.
 
 --html FILE also writes one self-contained page for whoever approves the plan: totals, the \
 repositories sortable by bytes freed and by removals, every tag's decision with its reason.
@@ -29,6 +31,7 @@ repositories sortable by bytes freed and by removals, every tag's decision with 
 Examples:
   berth plan --policy policy.toml localhost:5000 --out plan.json --html plan.html
   berth plan --policy policy.toml ghcr.io/acme ghcr.io/tools/ci > plan.json
+  kubectl get pods -A -o json | berth plan --policy policy.toml ghcr.io/acme --in-use - > plan.json
   diff <(jq . old.json) <(jq . plan.json)";
 
 #[derive(clap::Args)]
@@ -46,11 +49,18 @@ pub struct Args {
     /// Also write a page to review the plan to FILE: one HTML file, no network needed
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Keep images in use: lines REPO:TAG, REPO@DIGEST or sha256:..., or `kubectl get pods -A -o json`
+    #[arg(long, value_name = "FILE|-")]
+    pub in_use: Option<String>,
 }
 
 pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     // Everything the user wrote is checked before the first request.
     let file = PolicyFile::read(&args.policy)?;
+    let in_use = match &args.in_use {
+        Some(source) => InUse::read(source)?,
+        None => InUse::default(),
+    };
     let targets = args
         .targets
         .iter()
@@ -76,6 +86,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let options = Options {
         concurrency: usize::from(ctx.settings.concurrency),
         quiet: ctx.settings.quiet,
+        in_use,
     };
     let outcome = match &args.out {
         Some(path) => {

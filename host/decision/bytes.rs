@@ -11,17 +11,17 @@ impl Decision {
     /// Reads every manifest the graph has not read (GET only), counts the
     /// bytes freed and keeps them in `bytes_freed`. For `plan`; cleanup's
     /// report does not carry it.
-    pub async fn measure(
+    pub(super) async fn measure(
         &mut self,
         provider: &Provider,
         concurrency: usize,
-    ) -> Result<u64, Failure> {
+    ) -> Result<(), Failure> {
         if self.gone.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
         self.graph.read_blobs(provider, concurrency).await?;
         self.bytes_freed = freed(self);
-        Ok(self.bytes_freed)
+        Ok(())
     }
 }
 

@@ -32,8 +32,8 @@ pub struct Decision {
     pub attachments: Vec<Attachment>,
     /// Manifests without a tag that go (`--untagged`).
     pub untagged: Vec<String>,
-    /// Bytes of the blobs only images that go reference; 0 until
-    /// [`Decision::measure`] counts them (`plan` records it).
+    /// Bytes of the blobs only images that go reference, when asked for
+    /// (`plan` records it); else 0.
     pub bytes_freed: u64,
     /// Every manifest that goes, or is left with no tag and nothing kept
     /// reaching it.
@@ -42,20 +42,22 @@ pub struct Decision {
     pub graph: Graph,
 }
 
-/// Lists `repo`, builds its graph and judges every tag by `policy`. Reads
-/// only.
+/// Lists `repo`, builds its graph and judges every tag by `policy`; with
+/// `bytes`, counts the bytes the removals free. Reads only.
 pub async fn decide(
     provider: &Provider,
     repo: &str,
     registry: &str,
     policy: &Rules,
     concurrency: usize,
+    bytes: bool,
 ) -> Result<Decision> {
     let tags = provider.all_tags(repo, registry).await?;
     let images_in_use = policy.in_use();
     let needs = Needs {
         every_manifest: policy.untagged(),
         contents: policy.untagged() || !images_in_use.is_empty(),
+        blobs: bytes,
     };
     let mut graph = crate::graph::build(provider, &tags, &needs, concurrency)
         .await
@@ -117,7 +119,7 @@ pub async fn decide(
             }),
         }
     }
-    Ok(Decision {
+    let mut decision = Decision {
         tags,
         delete,
         kept,
@@ -126,7 +128,14 @@ pub async fn decide(
         bytes_freed: 0,
         gone,
         graph,
-    })
+    };
+    if bytes {
+        decision
+            .measure(provider, concurrency)
+            .await
+            .map_err(|e| e.into_error(repo, registry))?;
+    }
+    Ok(decision)
 }
 
 /// The fate of the images once `deleted` go, with the referrers of those

@@ -4,7 +4,9 @@
 //! for their children, others for their subject) only for `--untagged` and
 //! `--in-use`; the fallback indexes always, for the referrers they list.
 //! Without a listing of manifests, each ordinary tag is resolved (one HEAD)
-//! unless the tag listing gave its digest.
+//! unless the tag listing gave its digest; when the blobs of every image are
+//! wanted anyway (`plan` counts the bytes freed), the tag's manifest is read
+//! instead (one GET), which tells its digest too.
 
 use super::document::{self, Document};
 use super::{Graph, Node, attachment};
@@ -22,6 +24,9 @@ pub struct Needs {
     pub every_manifest: bool,
     /// Each manifest's children and subject (`--untagged`, `--in-use`).
     pub contents: bool,
+    /// Every image's blobs, with their sizes (the bytes `plan` says a
+    /// decision frees).
+    pub blobs: bool,
 }
 
 pub async fn build(
@@ -42,7 +47,8 @@ pub async fn build(
     if needs.every_manifest && provider.has(Capability::ListManifests) {
         list(provider, &mut graph, &mut to_read).await?;
     } else {
-        resolve(provider, tags, &mut graph, concurrency).await?;
+        let by_get = needs.blobs && provider.has(Capability::GetManifest);
+        resolve(provider, tags, &mut graph, by_get, concurrency).await?;
     }
     graph.all_tags_known = tags.iter().all(|t| graph.tags.contains_key(&t.name));
     let fallbacks: BTreeSet<String> = graph
@@ -61,6 +67,7 @@ pub async fn build(
         }
     }
     to_read.extend(fallbacks);
+    to_read.retain(|d| graph.nodes.get(d).is_none_or(|n| n.blobs.is_none()));
     read(
         provider,
         &mut graph,
@@ -90,7 +97,10 @@ async fn list(
             }
             let node = graph.nodes.entry(entry.digest).or_default();
             node.media_type = entry.media_type.or(node.media_type.take());
-            if entry.described {
+            // A listing that names a subject is taken at its word (a
+            // registry's record of a signature's image, which the signature's
+            // manifest may not hold); reading the manifest can add one.
+            if entry.described || entry.subject.is_some() {
                 node.subject = entry.subject;
             }
         }
@@ -108,14 +118,19 @@ async fn list(
     )))
 }
 
-/// Each ordinary tag's digest and media type (one HEAD, unless listed);
-/// fallback indexes are read below. A tag gone meanwhile is left out.
+/// Each ordinary tag's digest and media type (one HEAD, unless listed), or
+/// with `by_get` its whole manifest (one GET); fallback indexes are read
+/// below unless read here. A tag gone meanwhile is left out.
 async fn resolve(
     provider: &Provider,
     tags: &[Tag],
     graph: &mut Graph,
+    by_get: bool,
     concurrency: usize,
 ) -> Result<(), Failure> {
+    if by_get {
+        return resolve_by_get(provider, tags, graph, concurrency).await;
+    }
     let wanted: Vec<&Tag> = tags
         .iter()
         .filter(|t| {
@@ -138,6 +153,49 @@ async fn resolve(
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e),
         }
+    }
+    Ok(())
+}
+
+async fn resolve_by_get(
+    provider: &Provider,
+    tags: &[Tag],
+    graph: &mut Graph,
+    concurrency: usize,
+) -> Result<(), Failure> {
+    let wanted: Vec<&Tag> = tags
+        .iter()
+        .filter(|t| {
+            let ordinary = attachment::subject_of(&t.name).is_none();
+            (ordinary || attachment::is_fallback_index(&t.name)) && t.digest.is_none()
+        })
+        .collect();
+    let found: Vec<_> = futures_util::stream::iter(wanted)
+        .map(|t| async move { (t, provider.get_manifest(&t.name).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut read = Vec::new();
+    for (tag, result) in found {
+        graph.requests += 1;
+        match result {
+            Ok(manifest) => {
+                graph.tags.insert(tag.name.clone(), manifest.digest.clone());
+                read.push(manifest);
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // Every tag is in place before any manifest is added, so a fallback
+    // index is known as one by its tag.
+    for manifest in read {
+        add_read(
+            graph,
+            &manifest.digest,
+            manifest.media_type,
+            &manifest.bytes,
+        )?;
     }
     Ok(())
 }
@@ -177,13 +235,23 @@ async fn read(
             }
             Err(e) => return Err(e),
         };
-        let Some(doc) = document::read(&manifest.bytes) else {
-            return Err(Failure::Registry(RegistryError::Invalid(format!(
-                "manifest {digest} is not a manifest"
-            ))));
-        };
-        add(graph, &digest, manifest.media_type, doc);
+        add_read(graph, &digest, manifest.media_type, &manifest.bytes)?;
     }
+    Ok(())
+}
+
+fn add_read(
+    graph: &mut Graph,
+    digest: &str,
+    media_type: String,
+    bytes: &[u8],
+) -> Result<(), Failure> {
+    let Some(doc) = document::read(bytes) else {
+        return Err(Failure::Registry(RegistryError::Invalid(format!(
+            "manifest {digest} is not a manifest"
+        ))));
+    };
+    add(graph, digest, media_type, doc);
     Ok(())
 }
 
@@ -237,16 +305,18 @@ impl Graph {
         digests: &[String],
         concurrency: usize,
     ) {
-        if self.complete || digests.is_empty() {
+        let lacks_api = || {
+            provider
+                .registry()
+                .is_some_and(|r| r.learned_referrers_api() == Some(false))
+        };
+        if self.complete || digests.is_empty() || lacks_api() {
             return;
         }
         let first = &digests[..1];
         let asked = self.referrers_of(provider, first, concurrency).await;
-        let lacks_api = provider
-            .registry()
-            .is_some_and(|r| r.learned_referrers_api() == Some(false));
         let asked = match asked {
-            Ok(()) if !lacks_api => {
+            Ok(()) if !lacks_api() => {
                 self.referrers_of(provider, &digests[1..], concurrency)
                     .await
             }

@@ -99,6 +99,7 @@ impl Client {
             {
                 sent_headers.insert(AUTHORIZATION, value);
             }
+            let authorized = sent_headers.contains_key(AUTHORIZATION);
             let shown = redact::url(&url);
             let permit = self
                 .limiters
@@ -135,7 +136,10 @@ impl Client {
                 && let Some(auth) = auth
             {
                 let challenges = header_values(response.headers(), WWW_AUTHENTICATE);
-                if auth.challenged(self, &method, &url, &challenges).await? {
+                if auth
+                    .challenged(self, &method, &url, &challenges, authorized)
+                    .await?
+                {
                     challenged = true;
                     continue;
                 }

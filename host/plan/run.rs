@@ -7,7 +7,9 @@ use crate::catalog::Plugin;
 use crate::context::Context;
 use crate::decision::decide;
 use crate::error::{Error, Result};
+use crate::in_use::InUse;
 use crate::model::Capability;
+use crate::policy::Rules;
 use crate::policy_file::PolicyFile;
 use crate::provider::Provider;
 use crate::reference::parse_repository;
@@ -20,6 +22,8 @@ pub struct Options {
     /// Repositories planned at once.
     pub concurrency: usize,
     pub quiet: bool,
+    /// Images that stay whatever the rules say (`--in-use`).
+    pub in_use: InUse,
 }
 
 /// What a planning run did, besides the plan it wrote.
@@ -62,7 +66,8 @@ pub async fn run(
     let mut planned = futures_util::stream::iter(&targets)
         .map(|target| {
             let plugin = plugins[target.registry()];
-            async move { plan_one(ctx, plugin, target, file, inner).await }
+            let rules = file.rules_for(&target.canonical()).holding(&options.in_use);
+            async move { plan_one(ctx, plugin, target, rules, inner).await }
         })
         .buffer_unordered(options.concurrency.max(1));
     while let Some(result) = planned.next().await {
@@ -110,23 +115,31 @@ async fn plan_one(
     ctx: &Context,
     plugin: &Plugin,
     target: &Target,
-    file: &PolicyFile,
+    rules: Rules,
     concurrency: usize,
 ) -> Result<RepoPlan> {
     let repo = target.canonical();
-    let rules = file.rules_for(&repo);
     let provider = ctx
         .open(plugin, target, &[Capability::ListTags], true)
         .await?;
-    let mut decision = decide(&provider, &repo, target.registry(), &rules, concurrency).await?;
-    let bytes_freed = decision
-        .measure(&provider, concurrency)
-        .await
-        .map_err(|e| e.into_error(&repo, target.registry()))?;
+    let decision = decide(
+        &provider,
+        &repo,
+        target.registry(),
+        &rules,
+        concurrency,
+        true,
+    )
+    .await?;
+    let bytes_freed = decision.bytes_freed;
+    // The graph knows the digest of every tag it resolved.
     let listed: HashMap<&str, Option<&String>> = decision
         .tags
         .iter()
-        .map(|t| (t.name.as_str(), t.digest.as_ref()))
+        .map(|t| {
+            let digest = t.digest.as_ref().or(decision.graph.tags.get(&t.name));
+            (t.name.as_str(), digest)
+        })
         .collect();
     let resolved: Vec<Result<Option<Removal>>> = futures_util::stream::iter(&decision.delete)
         .map(|tag| digest_of(&provider, &repo, target, tag, listed.get(tag.as_str())))

@@ -27,8 +27,8 @@ impl Repo {
         if head.is_success() {
             return Ok(digest);
         }
-        let at = self.start_upload().await?;
-        self.finish_upload(at, &digest, bytes).await?;
+        let upload = self.start_upload().await?;
+        self.finish_upload(upload.at, &digest, bytes).await?;
         Ok(digest)
     }
 }

@@ -18,7 +18,7 @@ use crate::model::{Manifest, RegistryError};
 use crate::net::{Client, Grants, Request, Response};
 use reqwest::{Method, Url};
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU8;
+use std::sync::atomic::{AtomicBool, AtomicU8};
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
@@ -47,6 +47,8 @@ pub struct Learned {
     pub moved: Mutex<HashMap<String, Manifest>>,
     /// 0 unknown, 1 the registry serves the referrers API, 2 it does not.
     pub referrers_api: AtomicU8,
+    /// The registry refused a streamed `PATCH`: uploads go in chunks.
+    pub chunks_only: AtomicBool,
 }
 
 impl Repo {

@@ -1,16 +1,26 @@
-//! Blob uploads: open a session, stream the bytes in one `PATCH`, and
-//! commit with `PUT ?digest=` only once the caller has verified them, so a
-//! blob that fails verification is never committed.
+//! Blob uploads: open a session, send the bytes (one streamed `PATCH`, or
+//! chunks with `Content-Range` where a registry refuses that), and commit
+//! with `PUT ?digest=` only once the caller has verified them, so a blob
+//! that fails verification is never committed.
 
 use super::Repo;
 use crate::model::RegistryError;
 use crate::net::{Opened, Request};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
+use std::sync::atomic::Ordering;
+
+/// An open upload session.
+pub struct Upload {
+    /// Where its next bytes go.
+    pub at: Url,
+    /// `OCI-Chunk-Min-Length`: the least a chunk but the last may hold.
+    pub min_chunk: Option<u64>,
+}
 
 impl Repo {
-    /// Opens an upload session; the URL to send its bytes to.
-    pub async fn start_upload(&self) -> Result<Url, RegistryError> {
+    /// Opens an upload session.
+    pub async fn start_upload(&self) -> Result<Upload, RegistryError> {
         let what = format!("POST {}/blobs/uploads/", self.name);
         let started = self
             .send(self.request(Method::POST, "blobs/uploads/"))
@@ -18,12 +28,25 @@ impl Repo {
         if started.status != 202 {
             return Err(RegistryError::from_response(&what, &started));
         }
-        location(&what, &started.url, started.header("location"))
+        Ok(Upload {
+            at: location(&what, &started.url, started.header("location"))?,
+            min_chunk: started
+                .header("oci-chunk-min-length")
+                .and_then(|v| v.trim().parse().ok()),
+        })
+    }
+
+    /// Whether this registry refused a streamed `PATCH` in this run, so
+    /// uploads go in chunks.
+    pub fn takes_chunks_only(&self) -> bool {
+        self.learned.chunks_only.load(Ordering::Relaxed)
     }
 
     /// Sends a whole blob of `size` bytes as one streamed `PATCH`; the URL
     /// to commit it at. The stream cannot be sent twice, so a throttled or
-    /// failed answer is returned for the caller to start over.
+    /// failed answer is returned for the caller to start over; a refusal of
+    /// the streamed form itself (400, 411 or 416, as the distribution spec
+    /// allows) is learned, so the next try goes in chunks.
     pub async fn upload_stream(
         &self,
         at: Url,
@@ -48,8 +71,46 @@ impl Repo {
                 Some(&self.auth),
             )
             .await?;
+        if matches!(response.status, 400 | 411 | 416) {
+            self.learned.chunks_only.store(true, Ordering::Relaxed);
+            let refused = RegistryError::from_response(&what, &response);
+            return Err(RegistryError::Other(format!(
+                "{}; sending in chunks instead",
+                refused.message()
+            )));
+        }
         if response.status != 202 && response.status != 204 {
             return Err(RegistryError::from_response(&what, &response));
+        }
+        location(&what, &response.url, response.header("location"))
+    }
+
+    /// Sends `bytes` as the chunk at `offset` of the upload at `at`; where
+    /// the next chunk goes (the registry's `Location`). A `Range` answer
+    /// that does not end where this chunk did is an error.
+    pub async fn upload_chunk(
+        &self,
+        at: Url,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<Url, RegistryError> {
+        let end = offset + bytes.len() as u64 - 1;
+        let what = format!("PATCH {}/blobs/uploads/ bytes {offset}-{end}", self.name);
+        let request = Request::new(Method::PATCH, at)
+            .header("content-type", "application/octet-stream")
+            .header("content-range", &format!("{offset}-{end}"))
+            .body(bytes);
+        let response = self.send(request).await?;
+        if response.status != 202 {
+            return Err(RegistryError::from_response(&what, &response));
+        }
+        let range = response.header("range").map(str::trim);
+        let took = range.and_then(|r| r.rsplit_once('-')?.1.parse::<u64>().ok());
+        if range.is_some() && took != Some(end) {
+            return Err(RegistryError::Invalid(format!(
+                "{what}: the registry answered Range {:?}",
+                range.unwrap_or_default()
+            )));
         }
         location(&what, &response.url, response.header("location"))
     }

@@ -36,6 +36,12 @@ impl HttpRequest {
         }
     }
 
+    pub fn body(self, body: Vec<u8>) -> HttpRequest {
+        HttpRequest {
+            builder: self.builder.body(body),
+        }
+    }
+
     /// An `application/x-www-form-urlencoded` body.
     pub fn form(self, fields: &[(&str, &str)]) -> HttpRequest {
         let body = form_urlencoded::Serializer::new(String::new())

@@ -6,9 +6,9 @@
 //! `tagStatus` filter), and answers with ECR's throttling error on request.
 //! Seeding talks to moto directly, so it stays out of the log.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -16,11 +16,14 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
+use super::Registry;
 use super::image::{IMAGE_INDEX, IMAGE_MANIFEST, Image, Pushed, index, sha256};
 use super::seen::{Log, Seen};
 use super::server::{Launch, Server};
@@ -208,25 +211,46 @@ impl Moto {
 
     /// Calls moto directly: the status and the JSON answer.
     pub fn try_call(&self, operation: &str, body: Value) -> (u16, Value) {
+        runtime().block_on(self.ask(operation, body))
+    }
+
+    /// [`Moto::try_call`] for a server of ours running on the runtime (the
+    /// ECR registry's fake, which keeps its manifests here as ECR does).
+    pub async fn ask(&self, operation: &str, body: Value) -> (u16, Value) {
         let url = format!("http://127.0.0.1:{}/", self.server.port);
-        runtime().block_on(async {
-            let response = client()
-                .post(url)
-                .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
-                .header("content-type", "application/x-amz-json-1.1")
-                // moto picks the service and region from the credential scope.
-                .header("authorization", SEEDER_AUTHORIZATION)
-                .body(body.to_string())
-                .send()
-                .await
-                .expect("call moto");
-            let status = response.status().as_u16();
-            let bytes = response.bytes().await.expect("read moto's answer");
-            (
-                status,
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            )
-        })
+        let response = client()
+            .post(url)
+            .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            // moto picks the service and region from the credential scope.
+            .header("authorization", SEEDER_AUTHORIZATION)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("call moto");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("read moto's answer");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// Where the ECR bed's registry endpoint keeps blobs: from now on a
+    /// `PutImage` naming a blob missing there is refused, as ECR does.
+    pub fn keep_blobs_in(&self, registry: &Registry) {
+        let _ = self.state.blobs.set(registry.url());
+    }
+
+    /// What ECR would refuse `PutImage` with `request` for, if anything.
+    pub async fn refusal(&self, request: &Value) -> Option<(String, String)> {
+        refusal(&self.state, "PutImage", request).await
+    }
+
+    /// The registry passwords moto gave berth (through the proxy) in its
+    /// `GetAuthorizationToken` answers.
+    pub fn issued(&self) -> Vec<String> {
+        self.state.issued.lock().unwrap().iter().cloned().collect()
     }
 
     pub fn create_repository(&self, name: &str) {
@@ -394,6 +418,10 @@ struct ProxyState {
     page_size: Mutex<Option<usize>>,
     /// Operation → (calls left to fail, error type, message).
     failing: Mutex<HashMap<String, (usize, String, String)>>,
+    /// Registry passwords moto's `GetAuthorizationToken` answers carried.
+    issued: Mutex<HashSet<String>>,
+    /// The URL of the registry that holds the repositories' blobs.
+    blobs: OnceLock<String>,
     log: Log,
 }
 
@@ -402,6 +430,8 @@ fn start_proxy(moto_port: u16) -> (String, Arc<ProxyState>, JoinHandle<()>) {
         moto: format!("http://127.0.0.1:{moto_port}"),
         page_size: Mutex::default(),
         failing: Mutex::default(),
+        issued: Mutex::default(),
+        blobs: OnceLock::new(),
         log: Log::default(),
     });
     let app = Router::new().fallback(handle).with_state(state.clone());
@@ -440,6 +470,10 @@ async fn handle(
             _ => None,
         }
     };
+    let failure = match failure {
+        Some(failure) => Some(failure),
+        None => refusal(&state, &operation, &request).await,
+    };
     let page_size = *state.page_size.lock().unwrap();
     let (status, answer) = if let Some((error, message)) = &failure {
         let body = json!({"__type": error, "message": message});
@@ -449,6 +483,9 @@ async fn handle(
     } else {
         forward(&state, &uri, &headers, body.to_vec()).await
     };
+    if operation == "GetAuthorizationToken" && status == 200 {
+        record_passwords(&state, &answer);
+    }
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
     state
         .log
@@ -462,6 +499,73 @@ async fn handle(
         response.headers_mut().insert("x-amzn-errortype", value);
     }
     response
+}
+
+/// ECR's refusal of a `PutImage` whose manifest names what the repository
+/// lacks, once blobs are kept in a registry: `LayersNotFoundException` for
+/// a config or layer, `ReferencedImagesNotFoundException` for a manifest
+/// an index lists.
+async fn refusal(state: &ProxyState, operation: &str, request: &Value) -> Option<(String, String)> {
+    let registry = state.blobs.get().filter(|_| operation == "PutImage")?;
+    let repository = request["repositoryName"].as_str()?;
+    let manifest: Value = serde_json::from_str(request["imageManifest"].as_str()?).ok()?;
+    let digests = |list: &Value| -> Vec<String> {
+        let list = list.as_array().into_iter().flatten();
+        list.filter_map(|d| d["digest"].as_str().map(String::from))
+            .collect()
+    };
+    let mut blobs = digests(&manifest["layers"]);
+    blobs.extend(manifest["config"]["digest"].as_str().map(String::from));
+    let mut missing = Vec::new();
+    for digest in blobs {
+        let url = format!("{registry}/v2/{repository}/blobs/{digest}");
+        let found = client().head(url).send().await.expect("ask the registry");
+        if !found.status().is_success() {
+            missing.push(digest);
+        }
+    }
+    if !missing.is_empty() {
+        return Some((
+            "LayersNotFoundException".into(),
+            format!(
+                "Layers with digests '{missing:?}' required for pushing image into repository \
+                 with name '{repository}' in the registry with id '{ACCOUNT}' do not exist"
+            ),
+        ));
+    }
+    for child in digests(&manifest["manifests"]) {
+        let ask = json!({ "repositoryName": repository, "imageIds": [{ "imageDigest": child }] });
+        let uri = Uri::from_static("/");
+        let mut headers = HeaderMap::new();
+        let target = format!("{TARGET_PREFIX}BatchGetImage");
+        headers.insert("x-amz-target", HeaderValue::from_str(&target).unwrap());
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static(SEEDER_AUTHORIZATION),
+        );
+        let (_, answer) = forward(state, &uri, &headers, ask.to_string().into_bytes()).await;
+        let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
+        if answer["images"].as_array().is_none_or(Vec::is_empty) {
+            return Some((
+                "ReferencedImagesNotFoundException".into(),
+                format!("The manifest list references image {child}, which does not exist"),
+            ));
+        }
+    }
+    None
+}
+
+/// The passwords of the `AWS:<password>` tokens an answer carries.
+fn record_passwords(state: &ProxyState, answer: &[u8]) {
+    let answer: Value = serde_json::from_slice(answer).unwrap_or(Value::Null);
+    let tokens = answer["authorizationData"].as_array().into_iter().flatten();
+    for token in tokens.filter_map(|d| d["authorizationToken"].as_str()) {
+        let decoded = STANDARD.decode(token).ok();
+        let text = decoded.and_then(|b| String::from_utf8(b).ok());
+        if let Some(password) = text.as_deref().and_then(|t| t.strip_prefix("AWS:")) {
+            state.issued.lock().unwrap().insert(password.to_string());
+        }
+    }
 }
 
 async fn forward(

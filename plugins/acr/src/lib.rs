@@ -6,6 +6,13 @@
 //!   `repository:<name>:metadata_read`;
 //! - removal: `DELETE /acr/v1/<name>/_tags/<tag>` (202), which removes that
 //!   tag only; scope `repository:<name>:delete`;
+//! - every manifest, tagged or not (for `--untagged`):
+//!   `GET /acr/v1/<name>/_manifests?n=100` with each one's digest, media
+//!   type, tags and times, paged as the tags are; scope
+//!   `repository:<name>:metadata_read`. It does not say a manifest's
+//!   `subject`, so the host reads the manifests for it;
+//! - a manifest goes with the OCI `DELETE /v2/<name>/manifests/<digest>`
+//!   (with every tag on it), through the host; scope `repository:<name>:delete`;
 //! - manifests and blobs: the OCI API, through the host.
 //!
 //! Tokens: see [`token`]. With an identity token or option `aad-token` the
@@ -16,11 +23,14 @@ mod token;
 
 use berth_sdk::http::{Request, Response};
 use berth_sdk::time::is_rfc3339;
-use berth_sdk::{Capability, Error, Info, Provider, Removal, Result, Tag, TagPage, Target};
+use berth_sdk::{
+    Capability, Error, Info, ManifestEntry, ManifestPage, Provider, Removal, Result, Tag, TagPage,
+    Target,
+};
 use serde::Deserialize;
 use token::Access;
 
-/// Tags asked for per page.
+/// Tags or manifests asked for per page.
 const PAGE: u32 = 100;
 
 struct Acr;
@@ -41,6 +51,8 @@ impl Provider for Acr {
             Capability::ListRepositories,
             Capability::PullBlobs,
             Capability::PushBlobs,
+            Capability::ListManifests,
+            Capability::DeleteManifest,
         ])
         .secret_option(
             "aad-token",
@@ -54,20 +66,7 @@ impl Provider for Acr {
     }
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
-        let base = format!("{}/acr/v1/{}/_tags", target.base_url, target.repository);
-        let url = match &cursor {
-            Some(cursor)
-                if cursor.starts_with(&format!("/acr/v1/{}/_tags?", target.repository)) =>
-            {
-                format!("{}{cursor}", target.base_url)
-            }
-            Some(cursor) => {
-                return Err(Error::Invalid(format!(
-                    "not a page of this repository's tags: {cursor}"
-                )));
-            }
-            None => format!("{base}?n={PAGE}"),
-        };
+        let url = page_url(&target, "_tags", cursor)?;
         let scope = format!("repository:{}:metadata_read", target.repository);
         let what = format!("GET /acr/v1/{}/_tags", target.repository);
         let response = send(Request::get(url), &target, &scope, &what)?;
@@ -104,6 +103,45 @@ impl Provider for Acr {
         Ok(TagPage { tags, next })
     }
 
+    /// `GET /acr/v1/<name>/_manifests`: every manifest, untagged ones and
+    /// the children of indexes too, with its tags.
+    fn list_manifests(target: Target, cursor: Option<String>) -> Result<ManifestPage> {
+        let url = page_url(&target, "_manifests", cursor)?;
+        let scope = format!("repository:{}:metadata_read", target.repository);
+        let what = format!("GET /acr/v1/{}/_manifests", target.repository);
+        let response = send(Request::get(url), &target, &scope, &what)?;
+        #[derive(Deserialize)]
+        struct ManifestList {
+            #[serde(default)]
+            manifests: Option<Vec<AcrManifest>>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct AcrManifest {
+            digest: String,
+            media_type: Option<String>,
+            created_time: Option<String>,
+            tags: Option<Vec<String>>,
+        }
+        let list: ManifestList = response.json()?;
+        let manifests = list
+            .manifests
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| berth_sdk::is_digest(&m.digest))
+            .map(|m| ManifestEntry {
+                digest: m.digest,
+                tags: m.tags.unwrap_or_default(),
+                media_type: m.media_type.filter(|t| !t.is_empty()),
+                subject: None,
+                created: m.created_time.filter(|s| is_rfc3339(s)),
+                described: false,
+            })
+            .collect();
+        let next = next_page(&response, &target)?;
+        Ok(ManifestPage { manifests, next })
+    }
+
     /// Manifests and blobs are the SDK's defaults: the host's OCI client,
     /// with the token from option `aad-token` handed to it first.
     fn prepare_oci(target: &Target) -> Result<()> {
@@ -116,8 +154,16 @@ impl Provider for Acr {
     }
 
     /// ACR's tag delete removes the tag only; the manifest stays for the
-    /// registry's own retention, whatever `removal` says.
-    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+    /// registry's own retention. But a referrers fallback index that nothing
+    /// else holds (`exclusive`) goes whole, by the OCI delete, so no index is
+    /// left listing the referrers that go after it.
+    fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
+        if removal.exclusive
+            && berth_sdk::is_fallback_index(&tag)
+            && let Some(digest) = &removal.digest
+        {
+            return Self::delete_manifest(target, digest.clone());
+        }
         let url = format!(
             "{}/acr/v1/{}/_tags/{tag}",
             target.base_url, target.repository
@@ -125,6 +171,21 @@ impl Provider for Acr {
         let scope = format!("repository:{}:delete", target.repository);
         let what = format!("DELETE /acr/v1/{}/_tags/{tag}", target.repository);
         send(Request::delete(url), &target, &scope, &what).map(|_| ())
+    }
+}
+
+/// The URL of a page of `/acr/v1/<name>/<list>`: the first, or the one a
+/// cursor names, which must be a page of the same list.
+fn page_url(target: &Target, list: &str, cursor: Option<String>) -> Result<String> {
+    let path = format!("/acr/v1/{}/{list}", target.repository);
+    match cursor {
+        None => Ok(format!("{}{path}?n={PAGE}", target.base_url)),
+        Some(cursor) if cursor.starts_with(&format!("{path}?")) => {
+            Ok(format!("{}{cursor}", target.base_url))
+        }
+        Some(cursor) => Err(Error::Invalid(format!(
+            "not a page of this repository's {list}: {cursor}"
+        ))),
     }
 }
 
@@ -182,7 +243,7 @@ fn next_page(response: &Response, target: &Target) -> Result<Option<String>> {
     match url.strip_prefix(&target.base_url) {
         Some(path) => Ok(Some(path.to_string())),
         None => Err(Error::Invalid(format!(
-            "the next page of tags is on another host: {url}"
+            "the next page is on another host: {url}"
         ))),
     }
 }
@@ -248,6 +309,34 @@ mod tests {
         assert!(next_page(&elsewhere, &target()).is_err());
         let prev = response(&[("link", "</acr/v1/x>; rel=\"prev\"")], 200, "");
         assert_eq!(next_page(&prev, &target()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_cursor_must_name_a_page_of_the_same_list() {
+        let t = target();
+        assert_eq!(
+            page_url(&t, "_manifests", None).unwrap(),
+            "https://contoso.azurecr.io/acr/v1/team/app/_manifests?n=100"
+        );
+        assert_eq!(
+            page_url(
+                &t,
+                "_manifests",
+                Some("/acr/v1/team/app/_manifests?last=sha256:ab&n=100&orderby=".into())
+            )
+            .unwrap(),
+            "https://contoso.azurecr.io/acr/v1/team/app/_manifests?last=sha256:ab&n=100&orderby="
+        );
+        for wrong in [
+            "/acr/v1/team/app/_tags?last=v1",
+            "/acr/v1/team/other/_manifests?last=x",
+            "https://evil.example/acr/v1/team/app/_manifests?n=1",
+        ] {
+            assert!(
+                page_url(&t, "_manifests", Some(wrong.into())).is_err(),
+                "{wrong}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use berth_sdk::http::{Request, Response, path_and_query};
 use berth_sdk::log::{Level, log};
-use berth_sdk::{Error, RepositoryPage, Result, Tag, TagPage, Target, config};
+use berth_sdk::{
+    Error, ManifestEntry, ManifestPage, RepositoryPage, Result, Tag, TagPage, Target, config,
+};
 use serde::Deserialize;
 
 /// Artifacts a page; Harbor allows at most 100.
@@ -20,6 +22,38 @@ struct Artifact {
     push_time: Option<String>,
     #[serde(default)]
     tags: Option<Vec<ArtifactTag>>,
+}
+
+/// An artifact as the manifest listing reads it: besides its tags, the
+/// children of an index (`references`) and, with `with_accessory=true`, the
+/// accessories whose subject it is (signatures, SBOMs, OCI referrers).
+#[derive(Deserialize)]
+struct Listed {
+    digest: String,
+    #[serde(default)]
+    manifest_media_type: Option<String>,
+    #[serde(default)]
+    push_time: Option<String>,
+    #[serde(default)]
+    tags: Option<Vec<ArtifactTag>>,
+    #[serde(default)]
+    references: Option<Vec<Reference>>,
+    #[serde(default)]
+    accessories: Option<Vec<Accessory>>,
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    child_digest: String,
+}
+
+#[derive(Deserialize)]
+struct Accessory {
+    digest: String,
+    #[serde(default)]
+    subject_artifact_digest: Option<String>,
+    #[serde(default)]
+    creation_time: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +132,94 @@ pub fn list_tags(target: &Target, page: u32) -> Result<TagPage> {
         tags,
         next: more.then(|| (page + 1).to_string()),
     })
+}
+
+/// One page of every manifest of the repository. Harbor's artifact list
+/// leaves out what hangs off another artifact: an untagged child of an
+/// index (listed here from the index's `references`) and, from 2.8, an
+/// accessory (listed from its subject's `accessories`, with that subject).
+/// Harbor before 2.8 lists a referrer as an ordinary artifact, so no entry
+/// claims to be described: the host reads each manifest for its subject.
+pub fn list_manifests(target: &Target, page: u32) -> Result<ManifestPage> {
+    let url = format!(
+        "{}/artifacts?with_tag=true&with_accessory=true&page={page}&page_size={PAGE_SIZE}",
+        repository_url(target)?
+    );
+    let response = authorized(Request::get(&url).header("accept", "application/json")).send()?;
+    if !(200..300).contains(&response.status) {
+        return Err(refusal("GET", &response));
+    }
+    let artifacts: Vec<Listed> = response.json()?;
+    let listed = artifacts.len();
+    let manifests = artifacts.into_iter().flat_map(entries).collect();
+    let more = listed > 0 && (response.next_link().is_some() || total_beyond(&response, page));
+    Ok(ManifestPage {
+        manifests,
+        next: more.then(|| (page + 1).to_string()),
+    })
+}
+
+/// An artifact, the children its `references` name and its accessories.
+fn entries(artifact: Listed) -> Vec<ManifestEntry> {
+    if !berth_sdk::is_digest(&artifact.digest) {
+        return Vec::new();
+    }
+    let untagged = |digest: String| ManifestEntry {
+        digest,
+        tags: Vec::new(),
+        media_type: None,
+        subject: None,
+        created: None,
+        described: false,
+    };
+    let mut manifests: Vec<ManifestEntry> = artifact
+        .references
+        .unwrap_or_default()
+        .into_iter()
+        .map(|child| child.child_digest)
+        .filter(|d| berth_sdk::is_digest(d))
+        .map(untagged)
+        .collect();
+    for accessory in artifact.accessories.unwrap_or_default() {
+        if !berth_sdk::is_digest(&accessory.digest) {
+            continue;
+        }
+        // Harbor names the subject; a signature's own manifest may not.
+        let subject = accessory
+            .subject_artifact_digest
+            .filter(|d| berth_sdk::is_digest(d))
+            .unwrap_or_else(|| artifact.digest.clone());
+        manifests.push(ManifestEntry {
+            subject: Some(subject),
+            created: accessory.creation_time.as_deref().and_then(rfc3339),
+            ..untagged(accessory.digest)
+        });
+    }
+    manifests.push(ManifestEntry {
+        tags: artifact
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
+        media_type: artifact.manifest_media_type.filter(|t| !t.is_empty()),
+        created: artifact.push_time.as_deref().and_then(rfc3339),
+        ..untagged(artifact.digest)
+    });
+    manifests
+}
+
+/// `DELETE .../artifacts/<digest>`: the artifact with its tags (Harbor also
+/// removes its accessories, and the untagged children of an index that
+/// nothing else lists). 200 when it is gone.
+pub fn delete_artifact(target: &Target, digest: &str) -> Result<()> {
+    let url = format!("{}/artifacts/{digest}", repository_url(target)?);
+    let response = authorized(Request::delete(&url).header("accept", "application/json")).send()?;
+    if (200..300).contains(&response.status) {
+        Ok(())
+    } else {
+        Err(refusal("DELETE", &response))
+    }
 }
 
 #[derive(Deserialize)]
@@ -238,6 +360,56 @@ mod tests {
         );
         assert_eq!(rfc3339("0001-01-01T00:00:00.000Z"), None);
         assert_eq!(rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn artifacts_name_their_children_and_accessories() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let body = format!(
+            r#"[{{"digest":"{}","manifest_media_type":"application/vnd.oci.image.index.v1+json",
+                "media_type":"application/vnd.oci.image.config.v1+json",
+                "push_time":"2024-05-01T10:00:00.000Z","tags":[{{"name":"v1"}}],
+                "references":[{{"parent_id":1,"child_id":2,"child_digest":"{}"}},
+                              {{"child_digest":"not-a-digest"}}],
+                "accessories":[{{"digest":"{}","subject_artifact_digest":"{}","type":"signature.cosign"}},
+                               {{"digest":"{}","type":"subject.accessory"}}]}},
+              {{"digest":"{}","tags":null,"push_time":"0001-01-01T00:00:00.000Z"}},
+              {{"digest":"bogus"}}]"#,
+            d('1'),
+            d('2'),
+            d('3'),
+            d('1'),
+            d('4'),
+            d('5')
+        );
+        let listed: Vec<Listed> = serde_json::from_str(&body).unwrap();
+        type Found = (String, Vec<String>, Option<String>, Option<String>);
+        let found: Vec<Found> = listed
+            .into_iter()
+            .flat_map(entries)
+            .map(|e| {
+                assert!(
+                    !e.described,
+                    "Harbor before 2.8 lists referrers as artifacts"
+                );
+                (e.digest, e.tags, e.subject, e.created)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (d('2'), vec![], None, None),
+                (d('3'), vec![], Some(d('1')), None),
+                (d('4'), vec![], Some(d('1')), None),
+                (
+                    d('1'),
+                    vec!["v1".to_string()],
+                    None,
+                    Some("2024-05-01T10:00:00.000Z".to_string())
+                ),
+                (d('5'), vec![], None, None),
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,12 @@
 //!   which leaves the artifact and its other tags alone (and works for
 //!   robot accounts, which the OCI delete refuses).
 //!
+//! - Every manifest, for `--untagged`: the same list with
+//!   `with_accessory=true`, each artifact with the children of an index
+//!   (`references`) and its accessories (signatures, OCI referrers) with
+//!   their subject; a manifest goes with
+//!   `DELETE /api/v2.0/projects/<p>/repositories/<r>/artifacts/<digest>`.
+//!
 //! - Repositories: `GET /api/v2.0/projects` a page at a time, and each
 //!   project's `GET /api/v2.0/projects/<p>/repositories`; a prefix lists
 //!   its own project only.
@@ -21,7 +27,9 @@
 
 mod api;
 
-use berth_sdk::{Capability, Info, Provider, Removal, RepositoryPage, Result, TagPage, Target};
+use berth_sdk::{
+    Capability, Info, ManifestPage, Provider, Removal, RepositoryPage, Result, TagPage, Target,
+};
 
 struct Harbor;
 
@@ -41,6 +49,8 @@ impl Provider for Harbor {
             Capability::ListRepositories,
             Capability::PullBlobs,
             Capability::PushBlobs,
+            Capability::ListManifests,
+            Capability::DeleteManifest,
         ])
         .build()
     }
@@ -49,13 +59,32 @@ impl Provider for Harbor {
         api::list_tags(&target, page(cursor)?)
     }
 
+    fn list_manifests(target: Target, cursor: Option<String>) -> Result<ManifestPage> {
+        api::list_manifests(&target, page(cursor)?)
+    }
+
+    /// The API's artifact delete, which robot accounts may use where the
+    /// OCI delete is refused.
+    fn delete_manifest(target: Target, digest: String) -> Result<()> {
+        api::delete_artifact(&target, &digest)
+    }
+
     fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
         api::list_repositories(&target, page(cursor)?)
     }
 
     /// The API's tag delete on the artifact the tag points at (by digest
-    /// when the host knows it, else by the tag itself).
+    /// when the host knows it, else by the tag itself). A referrers fallback
+    /// index that nothing else holds (`exclusive`) goes whole: Harbor
+    /// refuses to delete an artifact an index lists, so its referrers could
+    /// not go after it otherwise.
     fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
+        if removal.exclusive
+            && berth_sdk::is_fallback_index(&tag)
+            && let Some(digest) = &removal.digest
+        {
+            return api::delete_artifact(&target, digest);
+        }
         let reference = removal.digest.unwrap_or_else(|| tag.clone());
         api::delete_tag(&target, &reference, &tag)
     }

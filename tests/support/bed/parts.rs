@@ -6,6 +6,7 @@ use std::any::Any;
 use super::super::fakes::acr::AcrFake;
 use super::super::fakes::branded::Branded;
 use super::super::fakes::dockerhub::DockerHubFake;
+use super::super::fakes::ecr::EcrFake;
 use super::super::fakes::gcr::GcrFake;
 use super::super::fakes::github::GithubFake;
 use super::super::fakes::gitlab::GitLabFake;
@@ -71,6 +72,7 @@ logging!(
     AcrFake,
     Branded,
     DockerHubFake,
+    EcrFake,
     GcrFake,
     GithubFake,
     GitLabFake,

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::super::fakes::acr::{AcrFake, REFRESH_TOKEN_USER};
 use super::super::fakes::branded::{ARTIFACTORY, Branded};
 use super::super::fakes::dockerhub::{self, DockerHubFake};
+use super::super::fakes::ecr::{EcrFake, EcrStore};
 use super::super::fakes::gcr::{ACCESS_TOKEN, GcrFake};
 use super::super::fakes::github::{self, ALL_SCOPES, GithubFake};
 use super::super::fakes::gitlab::{Generation, GitLabFake, PRIVATE_TOKEN, USER as GITLAB_USER};
@@ -144,23 +145,37 @@ fn layout(sandbox: &Sandbox) -> Setup {
     }
 }
 
-/// moto behind its logging proxy, at `AWS_ENDPOINT_URL_ECR`; the registry
-/// host is an ECR one, unreachable, so everything goes through the ECR API.
+/// moto behind its logging proxy, at `AWS_ENDPOINT_URL_ECR`, and ECR's
+/// registry endpoint (its fake before distribution) at the ECR host's
+/// name: berth reaches that host through an HTTP proxy, the fake, as a
+/// user behind a proxy would (plain HTTP, as the fake has no certificate
+/// for the name). Requests to loopback (the API) go direct.
 fn ecr() -> Setup {
     let moto = Arc::new(Moto::start());
     moto.create_repository("app");
+    let registry = Registry::start(RegistryOptions::default());
+    moto.keep_blobs_in(&registry);
+    let fake = EcrFake::start(&registry, &moto);
     let login = Login::Env("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY");
     Setup {
         registry: REGISTRY.into(),
         name: "app",
-        store: moto.clone(),
+        store: Arc::new(EcrStore {
+            moto: moto.clone(),
+            blobs: registry.seeder(),
+        }),
         access: Access {
-            pointing: vec![Setting::env("AWS_ENDPOINT_URL_ECR", &moto.endpoint())],
+            pointing: vec![
+                Setting::env("AWS_ENDPOINT_URL_ECR", &moto.endpoint()),
+                Setting::env("HTTP_PROXY", &fake.url()),
+                Setting::env("NO_PROXY", "127.0.0.1,localhost"),
+                Setting::env("BERTH_PLAIN_HTTP", "1"),
+            ],
             login,
             credentials: login.settings(moto::KEY_ID, moto::SECRET),
             ..Access::open()
         },
-        parts: vec![moto],
+        parts: vec![moto, Arc::new(registry), Arc::new(fake)],
     }
 }
 

@@ -5,7 +5,11 @@
 //! token for the requested scopes), `GET /oauth2/token` with Basic auth (an
 //! admin user, or the refresh-token user `00000000-…`), `GET
 //! /acr/v1/<name>/_tags` (digests and times, `n`/`last` paging with a `Link`
-//! header) and `DELETE /acr/v1/<name>/_tags/<tag>` (202). Everything else
+//! header), `DELETE /acr/v1/<name>/_tags/<tag>` (202) and `GET
+//! /acr/v1/<name>/_manifests` (every manifest the registry holds, tagged or
+//! not, by digest: `digest`, `imageSize`, `createdTime`, `lastUpdateTime`,
+//! `mediaType`, `tags` when it has some, `changeableAttributes`; paged by
+//! `n` and `last` with a `Link` header). Everything else
 //! needs an access token it issued with the right scope, and `/v2/` goes on
 //! to the registry. Without one it answers 401 with a Bearer challenge whose
 //! realm is its own `/oauth2/token`, as ACR does.
@@ -24,8 +28,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
-use super::super::Registry;
 use super::super::seen::{Log, Seen, logged};
+use super::super::{Registry, Revisions};
 use super::serve::serve;
 use super::upstream::Upstream;
 
@@ -56,6 +60,8 @@ struct State {
     /// `127.0.0.1:PORT`: ACR's `service` and the host of its realm.
     host: String,
     upstream: Upstream,
+    /// Every manifest the registry holds: ACR's own record.
+    revisions: Revisions,
     counter: AtomicU64,
     refresh_tokens: Mutex<Vec<String>>,
     access_tokens: Mutex<HashMap<String, Grant>>,
@@ -79,6 +85,7 @@ impl AcrFake {
             let state = Arc::new(State {
                 host: addr.to_string(),
                 upstream: Upstream::new(&registry.url()),
+                revisions: registry.revisions(),
                 counter: AtomicU64::new(0),
                 refresh_tokens: Mutex::default(),
                 access_tokens: Mutex::default(),
@@ -409,7 +416,8 @@ fn token_for_basic(state: &State, headers: &HeaderMap, query: &[(String, String)
     access_token(state, query)
 }
 
-/// `/acr/v1/<name>/_tags` and `/acr/v1/<name>/_tags/<tag>`.
+/// `/acr/v1/<name>/_tags`, `/acr/v1/<name>/_tags/<tag>` and
+/// `/acr/v1/<name>/_manifests`.
 async fn acr_api(
     state: &State,
     method: &Method,
@@ -417,6 +425,20 @@ async fn acr_api(
     headers: &HeaderMap,
     query: &[(String, String)],
 ) -> Response {
+    if let Some((name, "")) = rest.rsplit_once("/_manifests") {
+        if *method != Method::GET {
+            return error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "UNSUPPORTED",
+                "method not allowed",
+            );
+        }
+        match state.grant(headers) {
+            Some(grant) if grant.allows(name, "metadata_read") => {}
+            grant => return state.challenge(Some((name, "metadata_read")), grant.is_some()),
+        }
+        return manifests(state, name, query).await;
+    }
     let (name, tag) = match rest.rsplit_once("/_tags") {
         Some((name, "")) => (name, None),
         Some((name, tag)) if tag.starts_with('/') && !tag[1..].contains('/') => {
@@ -508,6 +530,70 @@ async fn list(
         && let Some(last) = page.last()
     {
         let link = format!("</acr/v1/{name}/_tags?last={last}&n={n}&orderby=>; rel=\"next\"");
+        response.headers_mut().insert(
+            header::LINK,
+            HeaderValue::from_str(&link).expect("Link header"),
+        );
+    }
+    response
+}
+
+/// One page of every manifest of `name`, in digest order.
+async fn manifests(state: &State, name: &str, query: &[(String, String)]) -> Response {
+    let Some(tags) = state.upstream.tags(name).await else {
+        let body = json!({"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known to registry", "detail": {"name": name}}]});
+        return json_response(StatusCode::NOT_FOUND, &body);
+    };
+    let n = match field(query, "n").map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "PAGINATION_NUMBER_INVALID",
+                "invalid number of results requested",
+            );
+        }
+    };
+    let n = n.min(*state.max_page.lock().unwrap());
+    let last = field(query, "last");
+    let after: Vec<String> = state
+        .revisions
+        .list(name)
+        .into_iter()
+        .filter(|d| last.is_none_or(|l| d.as_str() > l))
+        .collect();
+    let page = &after[..n.min(after.len())];
+    let mut tags_of: HashMap<String, Vec<String>> = HashMap::new();
+    for tag in tags {
+        if let Some(head) = state.upstream.head(name, &tag).await {
+            tags_of.entry(head.digest).or_default().push(tag);
+        }
+    }
+    let mut entries = Vec::new();
+    for digest in page {
+        let Some(head) = state.upstream.head(name, digest).await else {
+            continue;
+        };
+        let mut entry = json!({
+            "digest": digest,
+            "imageSize": head.size,
+            "createdTime": DEFAULT_TIME,
+            "lastUpdateTime": DEFAULT_TIME,
+            "mediaType": head.media_type,
+            "changeableAttributes": {"deleteEnabled": true, "writeEnabled": true, "readEnabled": true, "listEnabled": true},
+        });
+        if let Some(tags) = tags_of.get(digest) {
+            entry["tags"] = json!(tags);
+        }
+        entries.push(entry);
+    }
+    let body = json!({"registry": state.host, "imageName": name, "manifests": entries});
+    let mut response = json_response(StatusCode::OK, &body);
+    if after.len() > page.len()
+        && let Some(last) = page.last()
+    {
+        let link = format!("</acr/v1/{name}/_manifests?last={last}&n={n}&orderby=>; rel=\"next\"");
         response.headers_mut().insert(
             header::LINK,
             HeaderValue::from_str(&link).expect("Link header"),

@@ -7,6 +7,18 @@
 //!   answers an array of artifacts (`digest`, `push_time`, `tags` with their
 //!   own `name` and `push_time`, or `null` for an untagged artifact), newest
 //!   first, with `X-Total-Count` and a `Link` to the previous and next pages.
+//!   The list holds every manifest of the repository (the registry's own
+//!   record, [`Revisions`]) but what hangs off another artifact, as Harbor
+//!   2.8 leaves them out: an untagged manifest that an index lists (named in
+//!   the index's `references`, `child_digest`), and an accessory, a manifest
+//!   whose `subject` is in the repository (named, with `with_accessory=true`,
+//!   in its subject's `accessories`: `digest`, `subject_artifact_digest`,
+//!   `type` `subject.accessory`).
+//! - `DELETE /api/v2.0/projects/<p>/repositories/<r>/artifacts/<reference>`
+//!   deletes the artifact with its tags and accessories, and the untagged
+//!   children of an index that no other manifest lists (200); an artifact
+//!   that an index still lists is refused (412), as is one with an immutable
+//!   tag.
 //! - `DELETE /api/v2.0/projects/<p>/repositories/<r>/artifacts/<reference>/tags/<tag>`
 //!   answers 200 and removes that tag only; `<reference>` is a digest or a
 //!   tag. An immutable tag is refused with 412.
@@ -35,8 +47,8 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::super::Registry;
 use super::super::seen::Seen;
+use super::super::{Registry, Revisions};
 use super::front::{self, Front, Incoming, Shared, TokenService};
 
 pub const ADMIN: &str = "admin";
@@ -47,7 +59,6 @@ pub const ROBOT_SECRET: &str = "robot-secret-0123";
 pub const GUEST: &str = "guest";
 pub const GUEST_PASSWORD: &str = "guest-password";
 
-#[derive(Default)]
 struct State {
     public: Mutex<HashSet<String>>,
     immutable: Mutex<HashSet<String>>,
@@ -55,9 +66,8 @@ struct State {
     pushed: Mutex<HashMap<(String, String), i64>>,
     /// (repository, tag) → push time (ms) of the tag.
     tag_pushed: Mutex<HashMap<(String, String), i64>>,
-    /// Repository → digests the fake has listed, so that an artifact whose
-    /// last tag went is still listed, untagged.
-    known: Mutex<HashMap<String, HashSet<String>>>,
+    /// Every manifest the registry holds, tagged or not: Harbor's database.
+    revisions: Revisions,
 }
 
 pub struct HarborFake {
@@ -67,7 +77,13 @@ pub struct HarborFake {
 
 impl HarborFake {
     pub fn start(registry: &Registry) -> HarborFake {
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            public: Mutex::default(),
+            immutable: Mutex::default(),
+            pushed: Mutex::default(),
+            tag_pushed: Mutex::default(),
+            revisions: registry.revisions(),
+        });
         let tokens = TokenService {
             realm_path: "/service/token".into(),
             service: "harbor-registry".into(),
@@ -168,6 +184,11 @@ enum Route {
         reference: String,
         tag: String,
     },
+    DeleteArtifact {
+        project: String,
+        repository: String,
+        reference: String,
+    },
 }
 
 fn route(method: &Method, path: &str) -> Option<Route> {
@@ -188,6 +209,11 @@ fn route(method: &Method, path: &str) -> Option<Route> {
         (&Method::GET, []) => Some(Route::List {
             project,
             repository,
+        }),
+        (&Method::DELETE, [reference]) => Some(Route::DeleteArtifact {
+            project,
+            repository,
+            reference: front::percent_decode(reference)?,
         }),
         (&Method::DELETE, [reference, "tags", tag]) => Some(Route::DeleteTag {
             project,
@@ -262,6 +288,15 @@ async fn handle(
             Some(GUEST) => errors(StatusCode::FORBIDDEN, "FORBIDDEN", "forbidden"),
             Some(_) => delete_tag(&state, &shared, &project, &repository, &reference, &tag).await,
         },
+        Some(Route::DeleteArtifact {
+            project,
+            repository,
+            reference,
+        }) => match user.as_deref() {
+            None => errors(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "unauthorized"),
+            Some(GUEST) => errors(StatusCode::FORBIDDEN, "FORBIDDEN", "forbidden"),
+            Some(_) => delete_artifact(&state, &shared, &project, &repository, &reference).await,
+        },
         None => errors(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
@@ -276,12 +311,46 @@ struct Artifact {
     size: u64,
     pushed: i64,
     tags: Vec<(String, i64)>,
+    /// An index's manifests.
+    children: Vec<String>,
+    /// The manifest this one is an accessory of.
+    subject: Option<String>,
 }
 
-async fn artifacts(state: &State, shared: &Shared, path: &str) -> Option<Vec<Artifact>> {
+/// Every manifest of the repository, tagged or not, as Harbor records them;
+/// `None` when the repository does not exist.
+async fn manifests(state: &State, shared: &Shared, path: &str) -> Option<Vec<Artifact>> {
     let tags = shared.upstream.tags(path).await?;
     let now = front::now_ms();
     let mut by_digest: BTreeMap<String, Artifact> = BTreeMap::new();
+    for digest in state.revisions.list(path) {
+        let Some(head) = shared.upstream.head(path, &digest).await else {
+            continue;
+        };
+        let document = shared.upstream.document(path, &digest).await;
+        let children = document
+            .as_ref()
+            .and_then(|d| d["manifests"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["digest"].as_str().map(String::from))
+            .collect();
+        let subject = document
+            .as_ref()
+            .and_then(|d| d["subject"]["digest"].as_str().map(String::from));
+        by_digest.insert(
+            digest.clone(),
+            Artifact {
+                digest,
+                media_type: head.media_type,
+                size: head.size,
+                pushed: 0,
+                tags: Vec::new(),
+                children,
+                subject,
+            },
+        );
+    }
     for tag in tags {
         let Some(head) = shared.upstream.head(path, &tag).await else {
             continue;
@@ -292,39 +361,8 @@ async fn artifacts(state: &State, shared: &Shared, path: &str) -> Option<Vec<Art
             .unwrap()
             .entry((path.to_string(), tag.clone()))
             .or_insert(now);
-        by_digest
-            .entry(head.digest.clone())
-            .or_insert_with(|| Artifact {
-                digest: head.digest.clone(),
-                media_type: head.media_type.clone(),
-                size: head.size,
-                pushed: 0,
-                tags: Vec::new(),
-            })
-            .tags
-            .push((tag, tag_pushed));
-    }
-    let known: Vec<String> = {
-        let mut known = state.known.lock().unwrap();
-        let known = known.entry(path.to_string()).or_default();
-        known.extend(by_digest.keys().cloned());
-        known.iter().cloned().collect()
-    };
-    for digest in known {
-        if by_digest.contains_key(&digest) {
-            continue;
-        }
-        if let Some(head) = shared.upstream.head(path, &digest).await {
-            by_digest.insert(
-                digest.clone(),
-                Artifact {
-                    digest,
-                    media_type: head.media_type,
-                    size: head.size,
-                    pushed: 0,
-                    tags: Vec::new(),
-                },
-            );
+        if let Some(artifact) = by_digest.get_mut(&head.digest) {
+            artifact.tags.push((tag, tag_pushed));
         }
     }
     let mut pushed = state.pushed.lock().unwrap();
@@ -339,6 +377,17 @@ async fn artifacts(state: &State, shared: &Shared, path: &str) -> Option<Vec<Art
         .collect();
     list.sort_by(|a, b| b.pushed.cmp(&a.pushed).then(a.digest.cmp(&b.digest)));
     Some(list)
+}
+
+/// Whether Harbor lists `a` itself: not an untagged child of an index, not
+/// an accessory of a manifest in the repository.
+fn top_level(a: &Artifact, all: &[Artifact]) -> bool {
+    let child = a.tags.is_empty() && all.iter().any(|p| p.children.contains(&a.digest));
+    let accessory = a
+        .subject
+        .as_ref()
+        .is_some_and(|s| all.iter().any(|p| p.digest == *s));
+    !child && !accessory
 }
 
 fn time(ms: i64) -> String {
@@ -436,20 +485,29 @@ async fn list(
     };
     let with_tag = req.param("with_tag").is_none_or(|w| w == "true");
     let path = format!("{project}/{repository}");
-    let Some(all) = artifacts(state, shared, &path).await else {
+    let with_accessory = req.param("with_accessory").is_some_and(|w| w == "true");
+    let Some(every) = manifests(state, shared, &path).await else {
         return errors(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
             &format!("repository {path} not found"),
         );
     };
+    // Harbor's ids: stable per manifest.
+    let id = |digest: &str| {
+        every
+            .iter()
+            .position(|a| a.digest == digest)
+            .map_or(0, |i| i + 1)
+    };
+    let all: Vec<&Artifact> = every.iter().filter(|a| top_level(a, &every)).collect();
     let total = all.len();
     let body: Vec<Value> = all
         .iter()
-        .enumerate()
         .skip((page - 1) * page_size)
         .take(page_size)
-        .map(|(i, a)| {
+        .map(|a| {
+            let i = id(&a.digest) - 1;
             let tags: Option<Vec<Value>> = (with_tag && !a.tags.is_empty()).then(|| {
                 a.tags
                     .iter()
@@ -462,7 +520,12 @@ async fn list(
                     })
                     .collect()
             });
-            json!({
+            let references: Vec<Value> = a
+                .children
+                .iter()
+                .map(|c| json!({"parent_id": i + 1, "child_id": id(c), "child_digest": c}))
+                .collect();
+            let mut artifact = json!({
                 "id": i + 1,
                 "type": "IMAGE",
                 "media_type": "application/vnd.oci.image.config.v1+json",
@@ -474,7 +537,23 @@ async fn list(
                 "push_time": time(a.pushed),
                 "pull_time": "0001-01-01T00:00:00.000Z",
                 "tags": tags,
-            })
+                "references": (!references.is_empty()).then_some(references),
+            });
+            if with_accessory {
+                let accessories: Vec<Value> = every
+                    .iter()
+                    .filter(|r| r.subject.as_deref() == Some(a.digest.as_str()))
+                    .map(|r| {
+                        json!({"id": id(&r.digest), "artifact_id": id(&r.digest),
+                            "subject_artifact_id": i + 1, "subject_artifact_repo": path,
+                            "subject_artifact_digest": a.digest, "size": r.size,
+                            "digest": r.digest, "type": "subject.accessory", "icon": "",
+                            "creation_time": time(r.pushed)})
+                    })
+                    .collect();
+                artifact["accessories"] = json!(accessories);
+            }
+            artifact
         })
         .collect();
     let mut response = front::json_response(StatusCode::OK, &Value::Array(body));
@@ -540,18 +619,83 @@ async fn delete_tag(
             &format!("the tag {tag} is immutable, cannot be deleted"),
         );
     }
-    state
-        .known
-        .lock()
-        .unwrap()
-        .entry(path.clone())
-        .or_default()
-        .insert(artifact.digest);
     shared.upstream.untag(&path, tag).await;
     state
         .tag_pushed
         .lock()
         .unwrap()
         .remove(&(path, tag.to_string()));
+    front::empty(StatusCode::OK)
+}
+
+/// Harbor's artifact delete: the artifact with its tags, its accessories
+/// and the untagged children that nothing else lists.
+async fn delete_artifact(
+    state: &State,
+    shared: &Shared,
+    project: &str,
+    repository: &str,
+    reference: &str,
+) -> Response {
+    let path = format!("{project}/{repository}");
+    let not_found = || {
+        errors(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("artifact {path}@{reference} not found"),
+        )
+    };
+    let Some(head) = shared.upstream.head(&path, reference).await else {
+        return not_found();
+    };
+    let Some(every) = manifests(state, shared, &path).await else {
+        return not_found();
+    };
+    let Some(root) = every.iter().find(|a| a.digest == head.digest) else {
+        return not_found();
+    };
+    if every.iter().any(|p| p.children.contains(&root.digest)) {
+        return errors(
+            StatusCode::PRECONDITION_FAILED,
+            "PRECONDITION",
+            "the deleting artifact is referenced by others",
+        );
+    }
+    let immutable = state.immutable.lock().unwrap().clone();
+    if let Some((tag, _)) = root.tags.iter().find(|(t, _)| immutable.contains(t)) {
+        return errors(
+            StatusCode::PRECONDITION_FAILED,
+            "PRECONDITION",
+            &format!("the artifact has the immutable tag {tag}, cannot be deleted"),
+        );
+    }
+    // The artifact, then what goes with it, until nothing more does.
+    let mut gone: HashSet<String> = HashSet::from([root.digest.clone()]);
+    loop {
+        let more: Vec<String> = every
+            .iter()
+            .filter(|a| !gone.contains(&a.digest))
+            .filter(|a| {
+                let accessory = a.subject.as_ref().is_some_and(|s| gone.contains(s));
+                let orphan = a.tags.is_empty()
+                    && every
+                        .iter()
+                        .any(|p| gone.contains(&p.digest) && p.children.contains(&a.digest))
+                    && !every
+                        .iter()
+                        .any(|p| !gone.contains(&p.digest) && p.children.contains(&a.digest));
+                accessory || orphan
+            })
+            .map(|a| a.digest.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        gone.extend(more);
+    }
+    for digest in &gone {
+        let status = shared.upstream.delete(&path, digest).await;
+        assert!(status.is_success(), "upstream delete {digest}: {status}");
+    }
     front::empty(StatusCode::OK)
 }

@@ -4,7 +4,9 @@
 pub mod acr;
 pub mod branded;
 pub mod challenge;
+pub mod chunks_only;
 pub mod dockerhub;
+pub mod ecr;
 pub mod front;
 pub mod gcr;
 pub mod github;

@@ -118,6 +118,22 @@ impl Upstream {
         })
     }
 
+    /// The manifest `reference` names, as JSON; `None` when nothing.
+    pub async fn document(&self, repo: &str, reference: &str) -> Option<Value> {
+        let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
+        let response = self
+            .client
+            .get(url)
+            .header("accept", ACCEPT_MANIFESTS)
+            .send()
+            .await
+            .expect("GET upstream manifest");
+        if !response.status().is_success() {
+            return None;
+        }
+        serde_json::from_slice(&response.bytes().await.ok()?).ok()
+    }
+
     /// `DELETE /v2/<repo>/manifests/<digest>`: the manifest and every tag on it.
     pub async fn delete(&self, repo: &str, digest: &str) -> StatusCode {
         let url = format!("{}/v2/{repo}/manifests/{digest}", self.base);
