@@ -65,6 +65,7 @@ fn lists_repositories(vendor: Vendor) {
 
 every_vendor!(lists_repositories:
     default Default, default_token DefaultToken, oci_layout OciLayout, ecr Ecr, acr Acr,
+    dockerhub DockerHub,
     gcr Gcr, yandex Yandex, github Github, gitlab Gitlab, harbor Harbor, quay Quay,
     artifactory Artifactory, nexus Nexus
 );
@@ -161,4 +162,31 @@ fn a_scope_that_is_not_a_registry_is_bad_usage() {
         out.stderr_str()
     );
     assert!(bed.requests().is_empty());
+}
+
+#[test]
+fn docker_hub_lists_a_namespace_across_pages_and_nothing_outside_it() {
+    let bed = Bed::start(Vendor::DockerHub);
+    let mut inside: Vec<String> = (0..130).map(|i| format!("acme/svc-{i:03}")).collect();
+    let outside = ["acmex/app", "other/app"].map(String::from);
+    let all: Vec<String> = inside.iter().chain(&outside).cloned().collect();
+    bed.part::<Registry>().make_empty_repositories(&all);
+    inside.sort();
+    let under: Vec<String> = inside
+        .iter()
+        .map(|n| format!("{}/{n}", bed.registry()))
+        .collect();
+
+    bed.clear_requests();
+    assert_eq!(listed(&bed, &format!("{}/acme", bed.registry())), under);
+    let pages = bed
+        .requests()
+        .iter()
+        .filter(|s| s.route() == "/v2/namespaces/acme/repositories")
+        .count();
+    assert!(pages >= 2, "{pages} pages of the namespace's repositories");
+    assert!(
+        !bed.requests().iter().any(|s| s.route() == "/v2/_catalog"),
+        "the Hub's own API, not the catalog"
+    );
 }
