@@ -1,7 +1,8 @@
-//! The `ecr` provider against moto's ECR API. The registry address is a real
-//! looking ECR host, so the provider is chosen by address and the OCI API
-//! (that host) is unreachable: everything below goes through the ECR API at
-//! `AWS_ENDPOINT_URL_ECR`, a logging proxy in front of moto.
+//! The `ecr` provider against moto's ECR API, at `AWS_ENDPOINT_URL_ECR`
+//! through a logging proxy. The registry address is a real looking ECR
+//! host, so the provider is chosen by address; that host's OCI API (blobs)
+//! is ECR's fake before a real distribution, reached over HTTPS through
+//! an HTTPS proxy, taking only the token `GetAuthorizationToken` issued.
 
 use crate::support::fakes::ecr::EcrFake;
 use crate::support::moto::{ACCOUNT, AwsCall, KEY_ID, Moto, REGISTRY, SECRET};
