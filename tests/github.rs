@@ -2,10 +2,13 @@
 //! and of ghcr.io (which refuses OCI manifest deletes), over a real
 //! distribution registry. The fake serves both on one loopback address.
 
+use crate::images::multi_arch;
 use crate::support::fakes::challenge::Challenger;
 use crate::support::fakes::github::{GithubFake, TOKEN, Throttle};
+use crate::support::image_checks::{Untagging, attachments_follow_their_image};
 use crate::support::scenarios::{assert_detected_by_address, by_name, detect_by_probe};
-use crate::support::{Bed, Image, Method, Requests, Seen, Vendor};
+use crate::support::scenarios::{days_ago, sorted};
+use crate::support::{Bed, Image, Method, Registry, Requests, Seen, Vendor};
 use serde_json::json;
 
 fn github() -> Bed {
@@ -419,4 +422,173 @@ fn a_long_rate_limit_is_reported_not_waited_for() {
         "{stderr}"
     );
     assert_eq!(rest(&bed).len(), 1);
+}
+
+/// Every manifest the registry holds for `repo`: the package's versions.
+fn revisions(bed: &Bed, repo: &str) -> Vec<String> {
+    bed.part::<Registry>().revisions().list(repo)
+}
+
+fn without(all: &[String], gone: &[&str]) -> Vec<String> {
+    all.iter()
+        .filter(|d| !gone.contains(&d.as_str()))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn untagged_versions_go_while_their_index_stays_and_with_it_when_it_goes() {
+    let bed = github();
+    let repo = &bed.repo;
+    let (kept_children, gone_children, stray) = multi_arch(repo);
+    let before = revisions(&bed, &repo.name);
+    assert_eq!(before.len(), 7, "two indexes, four children, a stray");
+
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["untagged"], json!([stray.digest]));
+    assert!(bed.requests().iter().all(Seen::is_read));
+    assert_eq!(revisions(&bed, &repo.name), before);
+
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["deleted"], json!([]));
+    assert_eq!(report["untagged"], json!([stray.digest]));
+    assert_eq!(report["damaged"], json!([]));
+    assert_eq!(repo.tags(), ["multi", "old"]);
+    let after_stray = without(&before, &[&stray.digest]);
+    assert_eq!(revisions(&bed, &repo.name), after_stray);
+    // The stray's version was deleted through the REST API.
+    assert_eq!(bed.part::<GithubFake>().versions(&repo.name).len(), 6);
+    let deleted: Vec<Seen> = rest(&bed)
+        .into_iter()
+        .filter(|r| r.method == Method::DELETE)
+        .collect();
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert!(
+        deleted[0]
+            .path
+            .starts_with("/orgs/acme/packages/container/app/versions/")
+    );
+
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--match",
+            "^old$",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["deleted"]), ["old"]);
+    let mut gone: Vec<String> = gone_children.iter().map(|c| c.digest.clone()).collect();
+    gone.sort();
+    assert_eq!(sorted(&report["untagged"]), gone);
+    assert_eq!(repo.tags(), ["multi"]);
+    let multi = repo.digest("multi").unwrap();
+    let mut left: Vec<String> = kept_children.iter().map(|c| c.digest.clone()).collect();
+    left.push(multi);
+    left.sort();
+    assert_eq!(revisions(&bed, &repo.name), left);
+}
+
+#[test]
+fn attachments_go_with_their_image_version_and_only_with_it() {
+    let bed = github();
+    // The versions' creation times give the ages; the attachments' are now.
+    attachments_follow_their_image(&bed, Untagging::DeletesManifest, |_, pushed, days| {
+        let at = days_ago(days).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        bed.part::<GithubFake>()
+            .created(&bed.repo.name, &pushed.digest, &at);
+    });
+}
+
+#[test]
+fn untagged_graph_pages_versions_and_reads_each_manifest_once() {
+    let bed = github();
+    let repo = &bed.repo;
+    repo.seed_tags(150);
+    let stray = repo.push_untagged(&Image::new().unique());
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["untagged"], json!([stray.digest]));
+    // The listing says no media types or subjects: each manifest is read
+    // once, and nothing else is asked of a version.
+    let requests = bed.requests();
+    let mut reads: Vec<&str> = requests
+        .iter()
+        .filter_map(|r| r.path.strip_prefix("/v2/acme/app/manifests/"))
+        .collect();
+    reads.sort();
+    let mut every = revisions(&bed, &repo.name);
+    every.sort();
+    assert_eq!(reads, every);
+    let mut pages: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.path.contains("/versions"))
+        .map(|r| r.path.as_str())
+        .collect();
+    pages.sort();
+    pages.dedup();
+    assert_eq!(
+        pages,
+        [
+            "/orgs/acme/packages/container/app/versions?per_page=100&page=1",
+            "/orgs/acme/packages/container/app/versions?per_page=100&page=2",
+        ]
+    );
+    assert!(requests.iter().all(Seen::is_read), "{requests:?}");
+}
+
+#[test]
+fn the_last_version_of_a_package_stays_though_untagged_and_says_why() {
+    let bed = github();
+    let repo = &bed.repo;
+    let only = repo.push_untagged(&Image::new().unique());
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let stderr = out.failure();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["untagged"], json!([]));
+    assert_eq!(report["failed"][0]["tag"], json!(only.digest));
+    assert!(
+        stderr.contains("You cannot delete the last version of a package"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\nhint: GitHub keeps a package's last version"),
+        "{stderr}"
+    );
+    assert_eq!(revisions(&bed, &repo.name), [only.digest]);
 }

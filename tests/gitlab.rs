@@ -5,6 +5,9 @@
 use crate::support::fakes::gitlab::{
     Generation, GitLabFake, JOB_TOKEN, JOB_USER, PRIVATE_TOKEN, USER,
 };
+use crate::support::image_checks::{
+    Untagging, attachments_follow_their_image, untagged_is_refused_with_the_reason,
+};
 use crate::support::scenarios::{assert_detected_by_address, assert_just_a_probe, detect_by_probe};
 use crate::support::{Bed, Image, Method, Requests, Seen, Setting, Vendor};
 
@@ -279,4 +282,22 @@ fn cleanup_dry_run_uses_image_dates() {
     bed.repo.cleanup_dry_run(bed.berth());
     let requests = bed.requests();
     assert!(requests.iter().all(Seen::is_read), "{requests:?}");
+}
+
+#[test]
+fn attachments_go_with_their_image_and_only_with_it() {
+    // The images' own creation times give the ages.
+    attachments_follow_their_image(
+        &gitlab(Generation::Current),
+        Untagging::LeavesManifest,
+        |_, _, _| {},
+    );
+}
+
+#[test]
+fn untagged_is_refused_as_gitlab_collects_untagged_manifests_itself() {
+    untagged_is_refused_with_the_reason(
+        &gitlab(Generation::Current),
+        "gitlab: GitLab's APIs list tags, never a manifest no tag reaches",
+    );
 }

@@ -13,19 +13,19 @@ const SIGNATURE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const SBOM: &str = "application/spdx+json";
 
 /// What hangs off one image.
-struct Attached {
-    sig: String,
-    att: String,
+pub(crate) struct Attached {
+    pub sig: String,
+    pub att: String,
     /// The fallback index tag, `sha256-<hex>`.
-    fallback: String,
+    pub fallback: String,
     /// The OCI 1.1 referrer, untagged.
-    referrer: String,
+    pub referrer: String,
 }
 
 /// A cosign-style `.sig` and `.att`, and an SBOM referrer with its fallback
 /// index, for `subject`; the attachments' configs say they are newer than
 /// anything else.
-fn attach(repo: &Repo, subject: &Pushed) -> Attached {
+pub(crate) fn attach(repo: &Repo, subject: &Pushed) -> Attached {
     let tag = subject.digest.replacen(':', "-", 1);
     let piece = |kind: &str, media_type: &str, subject: Option<&Pushed>| {
         piece(repo, &tag, kind, media_type, subject)
@@ -81,7 +81,7 @@ fn piece(repo: &Repo, of: &str, kind: &str, media_type: &str, subject: Option<&P
     serde_json::to_vec(&manifest).unwrap()
 }
 
-fn attachments(report: &Value) -> Vec<(String, String)> {
+pub(crate) fn attachments(report: &Value) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = report["attachments"]
         .as_array()
         .unwrap_or_else(|| panic!("no attachments in {report}"))
@@ -97,7 +97,7 @@ fn attachments(report: &Value) -> Vec<(String, String)> {
     found
 }
 
-fn all_of(a: &Attached, subject: &str) -> Vec<(String, String)> {
+pub(crate) fn all_of(a: &Attached, subject: &str) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = [&a.fallback, &a.att, &a.sig, &a.referrer]
         .into_iter()
         .map(|r| (r.clone(), subject.to_string()))
@@ -216,7 +216,7 @@ fn keep_attachments_leaves_them() {
 
 /// A multi-arch index `multi` over two untagged platform images, an old
 /// index `old` over two more, and a stray untagged image.
-fn multi_arch(repo: &Repo) -> (Vec<Pushed>, Vec<Pushed>, Pushed) {
+pub(crate) fn multi_arch(repo: &Repo) -> (Vec<Pushed>, Vec<Pushed>, Pushed) {
     let children = |tag: &str| -> Vec<Pushed> {
         [("linux", "amd64"), ("linux", "arm64")]
             .iter()
@@ -706,35 +706,42 @@ fn attachments_on(vendor: Vendor) {
     assert!(requests.iter().all(Seen::changes_nothing), "{requests:?}");
     assert_eq!(revisions(&bed), before);
 
-    // A tag delete leaves the manifest on these registries: `--untagged`
-    // removes the manifests of what goes.
+    // A tag delete leaves the manifest on these registries, untagged: all
+    // but the fallback index, which goes whole before the referrer it lists
+    // (Harbor refuses to delete what an index lists; elsewhere the index
+    // would be left listing a manifest that is gone).
+    let fallback = repo.digest(&a.fallback).unwrap();
+    let sig = repo.digest(&a.sig).unwrap();
+    let att = repo.digest(&a.att).unwrap();
     bed.clear_requests();
     let out = bed
         .berth()
-        .args([
-            "cleanup",
-            &repo.address,
-            "--match",
-            "^v1$",
-            "--untagged",
-            "-o",
-            "json",
-        ])
+        .args(["cleanup", &repo.address, "--match", "^v1$", "-o", "json"])
         .run();
     let report = out.success().json();
     assert_eq!(sorted(&report["deleted"]), ["v1"]);
     assert_eq!(attachments(&report), all_of(&a, &image.digest));
-    assert_eq!(report["untagged"], json!([]));
     assert_eq!(report["damaged"], json!([]));
     let written = writes(&bed);
-    for (digest, tag) in &written {
-        assert!(
-            tag.is_some() || before.contains(digest),
-            "deleted {digest}, which is not in the repository: {written:?}"
-        );
-    }
-    assert_eq!(revisions(&bed), Vec::<String>::new(), "{written:?}");
+    let manifests: Vec<&str> = written
+        .iter()
+        .filter(|(_, tag)| tag.is_none())
+        .map(|(d, _)| d.as_str())
+        .collect();
+    assert_eq!(manifests, [fallback.as_str(), &a.referrer]);
+    let mut left = vec![image.digest.clone(), sig, att];
+    left.sort();
+    assert_eq!(revisions(&bed), left, "{written:?}");
     assert_eq!(repo.tags(), Vec::<String>::new());
+
+    // `--untagged` takes what is left.
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(sorted(&report["untagged"]), left);
+    assert_eq!(revisions(&bed), Vec::<String>::new());
 }
 
 #[test]
@@ -844,6 +851,69 @@ fn acr_lists_manifests_page_by_page() {
     assert_eq!(pages[0], "/acr/v1/app/_manifests?n=100");
     assert_eq!(repo.tags(), ["v1"]);
     assert_eq!(revisions(&bed).len(), 1);
+}
+
+/// Requests of a `--untagged` dry run over `tagged` tagged and `untagged`
+/// untagged images on a vendor's fake: the listing's pages, and each
+/// manifest read once (the listings say no subject, so berth reads it).
+fn untagged_requests_on(vendor: Vendor, tagged: usize, untagged: usize) -> (usize, usize) {
+    let bed = Bed::start(vendor);
+    let repo = &bed.repo;
+    repo.seed_tags(tagged);
+    for _ in 0..untagged {
+        repo.push_untagged(&Image::new().unique());
+    }
+    let manifests = revisions(&bed);
+    assert_eq!(manifests.len(), tagged + untagged);
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    assert_eq!(
+        out.success().json()["untagged"].as_array().unwrap().len(),
+        untagged
+    );
+    let requests = bed.requests();
+    let listing = requests
+        .iter()
+        .filter(|r| r.path.contains("with_accessory=true") || r.route().ends_with("/_manifests"))
+        .count();
+    // Reads the registry answered (the first few meet its Bearer challenge
+    // and are sent again with a token).
+    let reads: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.method == Method::GET && r.route().contains("/manifests/sha256:"))
+        .filter(|r| r.status != 401)
+        .map(Seen::route)
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = reads.iter().copied().collect();
+    assert_eq!(
+        reads.len(),
+        distinct.len(),
+        "{vendor:?}: a manifest read twice"
+    );
+    assert_eq!(distinct.len(), manifests.len(), "every manifest read once");
+    (listing, reads.len())
+}
+
+#[test]
+fn untagged_reads_each_manifest_once_on_harbor_and_acr() {
+    for vendor in [Vendor::Harbor, Vendor::Acr] {
+        let (pages, reads) = untagged_requests_on(vendor, 150, 60);
+        assert_eq!(
+            (pages, reads),
+            (3, 210),
+            "{vendor:?}: 210 manifests, 100 a page"
+        );
+    }
 }
 
 /// Every tag left resolves, and everything it reaches is there: children,

@@ -4,6 +4,9 @@
 //! through `/v2/` with the robot account's docker login.
 
 use crate::support::fakes::quay::{QuayFake, READ_TOKEN, ROBOT, ROBOT_PASSWORD, TOKEN};
+use crate::support::image_checks::{
+    Untagging, attachments_follow_their_image, untagged_is_refused_with_the_reason,
+};
 use crate::support::scenarios::{
     after_probe, assert_detected_by_address, assert_listing, assert_one_get, days_ago,
     detect_by_probe,
@@ -222,4 +225,22 @@ fn throttled_api_requests_are_retried() {
         .map(|r| r.status)
         .collect();
     assert_eq!(statuses, [429, 429, 200]);
+}
+
+#[test]
+fn attachments_go_with_their_image_and_only_with_it() {
+    let bed = quay();
+    // Quay's start times give the ages; the attachments' are now.
+    attachments_follow_their_image(&bed, Untagging::LeavesManifest, |tag, _, days| {
+        let start = days_ago(days).timestamp();
+        bed.part::<QuayFake>().set_start(&bed.repo.name, tag, start);
+    });
+}
+
+#[test]
+fn untagged_is_refused_as_quay_collects_untagged_manifests_itself() {
+    untagged_is_refused_with_the_reason(
+        &quay(),
+        "quay: Quay's API lists tags and their history, never a manifest no tag reaches",
+    );
 }

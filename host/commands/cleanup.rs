@@ -32,7 +32,8 @@ Every tag not deleted is reported with the first of these reasons that holds, in
 An image goes when no kept tag reaches it any more (directly, through a kept index, or as a
 referrer of a kept image). Its attachments (sha256-<hex> tags and manifests whose subject it is)
 go with it unless --keep-attachments; those of an image that stays never go. --untagged also
-deletes manifests nothing kept reaches, where the provider can list them. After a run that
+deletes manifests nothing kept reaches, where the provider can list them (oci-layout, ecr, acr,
+github, harbor; elsewhere it stops before any change and the hint says why). After a run that
 changed something, every kept tag is resolved again and what it reaches is checked
 (--no-verify skips this); damage is reported and exits 1.
 
@@ -43,6 +44,7 @@ Examples:
   berth cleanup localhost:5000/app --keep-last 10 --keep '^v[0-9]' --report report.json
   kubectl get pods -A -o json | berth cleanup localhost:5000/app --keep-last 5 --in-use -
   berth cleanup oci:./layout --match '^pr-' --untagged --max-delete 100
+  berth cleanup ghcr.io/acme/app --match '^pr-' --untagged --dry-run
   berth cleanup localhost:5000/app --policy policy.toml --dry-run";
 
 #[derive(clap::Args)]
@@ -100,7 +102,7 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
     let needs = [Capability::ListTags, Capability::DeleteTag];
     let provider = ctx.provider(&target, &needs, args.dry_run).await?;
     if policy.untagged() {
-        untagged_supported(&provider)?;
+        untagged_supported(&provider).await?;
     }
     let repo = target.canonical();
     let concurrency = usize::from(ctx.settings.concurrency);
@@ -153,20 +155,25 @@ pub async fn run(ctx: &Context, args: Args) -> Result<u8> {
 }
 
 /// `--untagged` needs a provider that lists and deletes manifests; refused
-/// before any change elsewhere.
-fn untagged_supported(provider: &Provider) -> Result<()> {
+/// before any change elsewhere, with the provider's reason when it gives one.
+async fn untagged_supported(provider: &Provider) -> Result<()> {
     let lacks = [Capability::ListManifests, Capability::DeleteManifest]
         .into_iter()
         .find(|c| !provider.has(*c));
-    match lacks {
-        None => Ok(()),
-        Some(c) => Err(Error::usage(format!(
-            "--untagged needs a provider that can list and delete manifests no tag points at; {} does not declare {c}",
-            provider.label()
-        ))
-        .hint("--untagged works with the oci-layout, ecr, acr, github, gitlab, harbor and quay providers")
-        .hint("drop --untagged here; attachments of removed images still go with them")),
-    }
+    let Some(c) = lacks else {
+        return Ok(());
+    };
+    let error = Error::usage(format!(
+        "--untagged needs a provider that can list and delete manifests no tag points at; {} does not declare {c}",
+        provider.label()
+    ));
+    let error = match provider.why_no_manifest_listing().await {
+        Some(reason) => error.hint(format!("{}: {reason}", provider.name())),
+        None => error,
+    };
+    Err(error
+        .hint("--untagged works with the oci-layout, ecr, acr, github and harbor providers")
+        .hint("drop --untagged here; attachments of removed images still go with them"))
 }
 
 /// The report of a run that changes nothing: what the decision says.

@@ -25,6 +25,8 @@ use tokio::sync::{Mutex, Semaphore};
 
 /// Most tags one `delete-tags` call carries.
 pub const MAX_BATCH: usize = 100;
+/// The longest reason a plugin gives for lacking a capability.
+const REASON_CHARS: usize = 300;
 
 pub struct Provider {
     pub info: PluginInfo,
@@ -279,6 +281,26 @@ impl Provider {
             .with_instance(async |i, t| i.list_manifests(t, cursor.as_deref()).await)
             .await?;
         check::manifest_page(&self.who(), page)
+    }
+
+    /// Why the registry cannot list manifests, in the plugin's words: a
+    /// provider without the capability answers `list-manifests` with
+    /// `unsupported` and its reason, sending nothing. The first line, made
+    /// safe; none when the plugin declares the capability or gives no reason.
+    pub async fn why_no_manifest_listing(&self) -> Option<String> {
+        if self.has(Capability::ListManifests) {
+            return None;
+        }
+        let answer = self
+            .with_instance(async |i, t| i.list_manifests(t, None).await)
+            .await;
+        match answer {
+            Err(Failure::Registry(RegistryError::Unsupported(reason))) => {
+                let line = reason.lines().next().unwrap_or_default().trim();
+                Some(crate::text::clean(line, REASON_CHARS)).filter(|r| !r.is_empty())
+            }
+            _ => None,
+        }
     }
 
     pub async fn delete_manifest(&self, digest: &str) -> Result<(), Failure> {

@@ -14,6 +14,7 @@ pub mod content;
 pub mod fakes;
 pub mod http;
 mod image;
+pub mod image_checks;
 mod layout;
 pub mod login;
 pub mod moto;

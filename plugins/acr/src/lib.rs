@@ -154,8 +154,16 @@ impl Provider for Acr {
     }
 
     /// ACR's tag delete removes the tag only; the manifest stays for the
-    /// registry's own retention, whatever `removal` says.
-    fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
+    /// registry's own retention. But a referrers fallback index that nothing
+    /// else holds (`exclusive`) goes whole, by the OCI delete, so no index is
+    /// left listing the referrers that go after it.
+    fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
+        if removal.exclusive
+            && berth_sdk::is_fallback_index(&tag)
+            && let Some(digest) = &removal.digest
+        {
+            return Self::delete_manifest(target, digest.clone());
+        }
         let url = format!(
             "{}/acr/v1/{}/_tags/{tag}",
             target.base_url, target.repository
@@ -301,6 +309,34 @@ mod tests {
         assert!(next_page(&elsewhere, &target()).is_err());
         let prev = response(&[("link", "</acr/v1/x>; rel=\"prev\"")], 200, "");
         assert_eq!(next_page(&prev, &target()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_cursor_must_name_a_page_of_the_same_list() {
+        let t = target();
+        assert_eq!(
+            page_url(&t, "_manifests", None).unwrap(),
+            "https://contoso.azurecr.io/acr/v1/team/app/_manifests?n=100"
+        );
+        assert_eq!(
+            page_url(
+                &t,
+                "_manifests",
+                Some("/acr/v1/team/app/_manifests?last=sha256:ab&n=100&orderby=".into())
+            )
+            .unwrap(),
+            "https://contoso.azurecr.io/acr/v1/team/app/_manifests?last=sha256:ab&n=100&orderby="
+        );
+        for wrong in [
+            "/acr/v1/team/app/_tags?last=v1",
+            "/acr/v1/team/other/_manifests?last=x",
+            "https://evil.example/acr/v1/team/app/_manifests?n=1",
+        ] {
+            assert!(
+                page_url(&t, "_manifests", Some(wrong.into())).is_err(),
+                "{wrong}"
+            );
+        }
     }
 
     #[test]

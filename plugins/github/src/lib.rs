@@ -5,6 +5,8 @@
 //! deletes, so a tag is removed through the REST API (see `untag`).
 //! Repositories are an owner's container packages
 //! (`GET /orgs/<org>/packages?package_type=container`, or the user's).
+//! Every manifest, tagged or not, is a version too: `--untagged` lists the
+//! versions and deletes those nothing kept reaches.
 
 mod api;
 mod package;
@@ -13,8 +15,8 @@ mod untag;
 
 use api::{Api, TOKEN_HINT};
 use berth_sdk::{
-    Capability, Error, Info, Permissions, Provider, Removal, RepositoryPage, Result, Tag, TagPage,
-    Target, log, oci,
+    Capability, Error, Info, ManifestEntry, ManifestPage, Permissions, Provider, Removal,
+    RepositoryPage, Result, Tag, TagPage, Target, log, oci,
 };
 use std::cell::Cell;
 
@@ -37,6 +39,8 @@ impl Provider for GitHub {
             Capability::PushBlobs,
             Capability::Permissions,
             Capability::ListRepositories,
+            Capability::ListManifests,
+            Capability::DeleteManifest,
         ])
         .option(
             "api-url",
@@ -81,6 +85,51 @@ impl Provider for GitHub {
             }));
         }
         Ok(TagPage { tags, next })
+    }
+
+    /// One page of package versions as manifests: each version is one
+    /// digest with its tags and creation time, untagged ones included. The
+    /// listing does not say media types or subjects, so entries are not
+    /// `described`.
+    fn list_manifests(target: Target, cursor: Option<String>) -> Result<ManifestPage> {
+        let api = Api::new().ok_or_else(|| {
+            Error::Unauthorized(format!(
+                "listing untagged manifests goes through the GitHub Packages API, which needs a token\nhint: {TOKEN_HINT}"
+            ))
+        })?;
+        let package = package::locate(&api, &target)?;
+        let url = match cursor {
+            Some(next) if next.starts_with(&format!("{}/", api.base)) => next,
+            Some(next) => return Err(Error::Invalid(format!("unexpected page cursor {next:?}"))),
+            None => package::first_page(&package),
+        };
+        let (versions, next) = package::page(&api, &package, &url)?;
+        let manifests = versions
+            .into_iter()
+            .filter(|v| berth_sdk::is_digest(&v.name))
+            .map(|v| ManifestEntry {
+                tags: v.tags().to_vec(),
+                created: v.created_at.filter(|c| berth_sdk::time::is_rfc3339(c)),
+                digest: v.name,
+                media_type: None,
+                subject: None,
+                described: false,
+            })
+            .collect();
+        Ok(ManifestPage { manifests, next })
+    }
+
+    /// Deletes the package version of `digest`: ghcr.io refuses the OCI
+    /// manifest delete.
+    fn delete_manifest(target: Target, digest: String) -> Result<()> {
+        let api = Api::new().ok_or_else(|| {
+            Error::Unauthorized(format!(
+                "deleting a manifest from {} goes through the GitHub Packages API, which needs a token\nhint: {TOKEN_HINT}",
+                target.registry
+            ))
+        })?;
+        let package = package::locate(&api, &target)?;
+        package::delete_digest(&api, &package, &digest)
     }
 
     /// The owner's container packages (the first segment of the prefix:

@@ -253,26 +253,30 @@ fn all(api: &Api, package: &Package) -> Result<Vec<Version>> {
 /// The listed version that holds `tag`: from this instance's listing, or
 /// from a new one when `fresh` or when there is none yet.
 pub fn holder(api: &Api, package: &Package, tag: &str, fresh: bool) -> Result<Option<Version>> {
+    listed(api, package, fresh, |v| v.tags().iter().any(|t| t == tag))
+}
+
+/// The first version of this instance's listing (made now when `fresh` or
+/// when there is none yet) that `wanted` accepts.
+fn listed(
+    api: &Api,
+    package: &Package,
+    fresh: bool,
+    wanted: impl Fn(&Version) -> bool,
+) -> Result<Option<Version>> {
     let cached = VERSIONS.with(|v| {
         v.borrow()
             .as_ref()
             .filter(|(url, _)| !fresh && *url == package.url)
-            .map(|(_, versions)| find_tag(versions, tag))
+            .map(|(_, versions)| versions.iter().find(|v| wanted(v)).cloned())
     });
     if let Some(found) = cached {
         return Ok(found);
     }
     let versions = all(api, package)?;
-    let found = find_tag(&versions, tag);
+    let found = versions.iter().find(|v| wanted(v)).cloned();
     VERSIONS.with(|v| *v.borrow_mut() = Some((package.url.clone(), versions)));
     Ok(found)
-}
-
-fn find_tag(versions: &[Version], tag: &str) -> Option<Version> {
-    versions
-        .iter()
-        .find(|v| v.tags().iter().any(|t| t == tag))
-        .cloned()
 }
 
 /// The version named `digest`, looked up page by page (new versions come
@@ -307,11 +311,15 @@ pub fn current(api: &Api, package: &Package, id: u64) -> Result<Option<Version>>
 }
 
 /// Deletes a version, and with it every tag on it: only call this for a
-/// version whose one tag is `tag`.
-pub fn delete(api: &Api, package: &Package, version: &Version, tag: &str) -> Result<()> {
+/// version whose tags are all meant to go (none, or the one being removed).
+pub fn delete(api: &Api, package: &Package, version: &Version) -> Result<()> {
     let response = api.send(Method::Delete, &package.version_url(version.id))?;
+    let holds = match version.tags() {
+        [] => "untagged".to_string(),
+        tags => format!("which holds tag {}", tags.join(", ")),
+    };
     let what = format!(
-        "deleting version {} ({}) of package {}, which holds tag {tag}",
+        "deleting version {} ({}) of package {}, {holds}",
         version.id,
         version.name,
         package.shown()
@@ -327,7 +335,7 @@ pub fn delete(api: &Api, package: &Package, version: &Version, tag: &str) -> Res
             let advice = if lower.contains("last tagged version") || lower.contains("last version")
             {
                 "\nhint: GitHub keeps a package's last version and its last tagged version; to \
-remove this tag, delete the whole package on GitHub, or push another tag to the package first"
+remove it, delete the whole package on GitHub, or push another tag to the package first"
             } else if lower.contains("5000") || lower.contains("5,000") {
                 "\nhint: GitHub support removes versions of public packages downloaded more than \
 5,000 times"
@@ -340,6 +348,40 @@ remove this tag, delete the whole package on GitHub, or push another tag to the 
         }
         _ => Err(api.error(&what, &response)),
     }
+}
+
+/// Deletes the version named `digest` (the host asks only for manifests no
+/// tag it keeps reaches). The version is read again first: one that gained
+/// a tag meanwhile is left alone, as that tag was not named.
+pub fn delete_digest(api: &Api, package: &Package, digest: &str) -> Result<()> {
+    // A listing made before the version appeared is asked again.
+    let named = |v: &Version| v.name == digest;
+    let found = match listed(api, package, false, named)? {
+        Some(found) => Some(found),
+        None => listed(api, package, true, named)?,
+    };
+    let Some(listed) = found else {
+        return Err(Error::NotFound(format!(
+            "package {} has no version {digest}",
+            package.shown()
+        )));
+    };
+    let Some(version) = current(api, package, listed.id)?.filter(|v| v.name == digest) else {
+        return Err(Error::NotFound(format!(
+            "version {} ({digest}) of package {} is gone",
+            listed.id,
+            package.shown()
+        )));
+    };
+    if !version.tags().is_empty() {
+        return Err(Error::Other(format!(
+            "version {} ({digest}) of package {} now holds tags {}; it was not deleted",
+            version.id,
+            package.shown(),
+            version.tags().join(", ")
+        )));
+    }
+    delete(api, package, &version)
 }
 
 fn forget_version(package: &Package, id: u64) {

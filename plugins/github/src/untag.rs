@@ -35,7 +35,7 @@ pub fn remove(api: &Api, package: &Package, tag: &str) -> Result<()> {
             continue;
         }
         return if version.tags().len() == 1 {
-            package::delete(api, package, &version, tag)
+            package::delete(api, package, &version)
         } else {
             by_throwaway(api, package, &version, tag)
         };
@@ -78,7 +78,7 @@ fn delete_throwaway(api: &Api, package: &Package, digest: &str, tag: &str) -> Re
                 version.tags()
             )));
         }
-        return package::delete(api, package, &version, tag);
+        return package::delete(api, package, &version);
     }
     Err(Error::Other(format!(
         "GitHub did not list a version for the throwaway manifest {digest} pushed to remove tag {tag}"

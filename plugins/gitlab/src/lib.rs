@@ -16,13 +16,20 @@
 //! (`https://gitlab.example.com/api/v4`), else `CI_API_V4_URL`, else
 //! `https://gitlab.com/api/v4` for GitLab.com; its token is the option
 //! `token` (sent as `PRIVATE-TOKEN`), else `CI_JOB_TOKEN` (as `JOB-TOKEN`).
+//!
+//! A manifest is deleted by digest over the OCI API (the referrer of a
+//! removed image). Neither the API v4 nor the registry's own `/gitlab/v1/`
+//! API lists manifests that no tag reaches, and GitLab removes them itself,
+//! so `--untagged` is refused.
 
 mod api;
 mod permissions;
 
 use berth_sdk::http::{Request, encode_component};
 use berth_sdk::log::{Level, log};
-use berth_sdk::{Capability, Info, Permissions, Provider, Removal, Result, Target, oci};
+use berth_sdk::{
+    Capability, Error, Info, ManifestPage, Permissions, Provider, Removal, Result, Target, oci,
+};
 
 struct GitLab;
 
@@ -41,6 +48,7 @@ impl Provider for GitLab {
             Capability::PullBlobs,
             Capability::PushBlobs,
             Capability::Permissions,
+            Capability::DeleteManifest,
         ])
         .option(
             "api-url",
@@ -51,6 +59,23 @@ impl Provider for GitLab {
             "access token with the `api` scope for the API v4 (default: CI_JOB_TOKEN)",
         )
         .build()
+    }
+
+    /// Refused, with the reason, and without a request.
+    fn list_manifests(_target: Target, _cursor: Option<String>) -> Result<ManifestPage> {
+        Err(Error::Unsupported(
+            "GitLab's APIs list tags, never a manifest no tag reaches; with the metadata \
+             database its online garbage collector deletes manifests no tag or index references \
+             (24 hours after they lose the last one), and without it an administrator runs \
+             `gitlab-ctl registry-garbage-collect -m`"
+                .into(),
+        ))
+    }
+
+    /// The OCI delete by digest (a removed image's referrer); a refusal
+    /// says which token may delete, as for tags.
+    fn delete_manifest(_target: Target, digest: String) -> Result<()> {
+        oci::delete_manifest(&digest).map_err(|e| api::with_token_hint(e, api::using_job_token()))
     }
 
     fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {

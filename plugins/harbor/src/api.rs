@@ -151,56 +151,62 @@ pub fn list_manifests(target: &Target, page: u32) -> Result<ManifestPage> {
     }
     let artifacts: Vec<Listed> = response.json()?;
     let listed = artifacts.len();
-    let mut manifests = Vec::new();
-    for artifact in artifacts {
-        if !berth_sdk::is_digest(&artifact.digest) {
-            continue;
-        }
-        let untagged = |digest: String| ManifestEntry {
-            digest,
-            tags: Vec::new(),
-            media_type: None,
-            subject: None,
-            created: None,
-            described: false,
-        };
-        for child in artifact.references.unwrap_or_default() {
-            if berth_sdk::is_digest(&child.child_digest) {
-                manifests.push(untagged(child.child_digest));
-            }
-        }
-        for accessory in artifact.accessories.unwrap_or_default() {
-            if !berth_sdk::is_digest(&accessory.digest) {
-                continue;
-            }
-            // Harbor names the subject; a signature's own manifest may not.
-            let subject = accessory
-                .subject_artifact_digest
-                .filter(|d| berth_sdk::is_digest(d))
-                .unwrap_or_else(|| artifact.digest.clone());
-            manifests.push(ManifestEntry {
-                subject: Some(subject),
-                created: accessory.creation_time.as_deref().and_then(rfc3339),
-                ..untagged(accessory.digest)
-            });
-        }
-        manifests.push(ManifestEntry {
-            tags: artifact
-                .tags
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| t.name)
-                .collect(),
-            media_type: artifact.manifest_media_type.filter(|t| !t.is_empty()),
-            created: artifact.push_time.as_deref().and_then(rfc3339),
-            ..untagged(artifact.digest)
-        });
-    }
+    let manifests = artifacts.into_iter().flat_map(entries).collect();
     let more = listed > 0 && (response.next_link().is_some() || total_beyond(&response, page));
     Ok(ManifestPage {
         manifests,
         next: more.then(|| (page + 1).to_string()),
     })
+}
+
+/// An artifact, the children its `references` name and its accessories.
+fn entries(artifact: Listed) -> Vec<ManifestEntry> {
+    if !berth_sdk::is_digest(&artifact.digest) {
+        return Vec::new();
+    }
+    let untagged = |digest: String| ManifestEntry {
+        digest,
+        tags: Vec::new(),
+        media_type: None,
+        subject: None,
+        created: None,
+        described: false,
+    };
+    let mut manifests: Vec<ManifestEntry> = artifact
+        .references
+        .unwrap_or_default()
+        .into_iter()
+        .map(|child| child.child_digest)
+        .filter(|d| berth_sdk::is_digest(d))
+        .map(untagged)
+        .collect();
+    for accessory in artifact.accessories.unwrap_or_default() {
+        if !berth_sdk::is_digest(&accessory.digest) {
+            continue;
+        }
+        // Harbor names the subject; a signature's own manifest may not.
+        let subject = accessory
+            .subject_artifact_digest
+            .filter(|d| berth_sdk::is_digest(d))
+            .unwrap_or_else(|| artifact.digest.clone());
+        manifests.push(ManifestEntry {
+            subject: Some(subject),
+            created: accessory.creation_time.as_deref().and_then(rfc3339),
+            ..untagged(accessory.digest)
+        });
+    }
+    manifests.push(ManifestEntry {
+        tags: artifact
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
+        media_type: artifact.manifest_media_type.filter(|t| !t.is_empty()),
+        created: artifact.push_time.as_deref().and_then(rfc3339),
+        ..untagged(artifact.digest)
+    });
+    manifests
 }
 
 /// `DELETE .../artifacts/<digest>`: the artifact with its tags (Harbor also
@@ -354,6 +360,56 @@ mod tests {
         );
         assert_eq!(rfc3339("0001-01-01T00:00:00.000Z"), None);
         assert_eq!(rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn artifacts_name_their_children_and_accessories() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let body = format!(
+            r#"[{{"digest":"{}","manifest_media_type":"application/vnd.oci.image.index.v1+json",
+                "media_type":"application/vnd.oci.image.config.v1+json",
+                "push_time":"2024-05-01T10:00:00.000Z","tags":[{{"name":"v1"}}],
+                "references":[{{"parent_id":1,"child_id":2,"child_digest":"{}"}},
+                              {{"child_digest":"not-a-digest"}}],
+                "accessories":[{{"digest":"{}","subject_artifact_digest":"{}","type":"signature.cosign"}},
+                               {{"digest":"{}","type":"subject.accessory"}}]}},
+              {{"digest":"{}","tags":null,"push_time":"0001-01-01T00:00:00.000Z"}},
+              {{"digest":"bogus"}}]"#,
+            d('1'),
+            d('2'),
+            d('3'),
+            d('1'),
+            d('4'),
+            d('5')
+        );
+        let listed: Vec<Listed> = serde_json::from_str(&body).unwrap();
+        type Found = (String, Vec<String>, Option<String>, Option<String>);
+        let found: Vec<Found> = listed
+            .into_iter()
+            .flat_map(entries)
+            .map(|e| {
+                assert!(
+                    !e.described,
+                    "Harbor before 2.8 lists referrers as artifacts"
+                );
+                (e.digest, e.tags, e.subject, e.created)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (d('2'), vec![], None, None),
+                (d('3'), vec![], Some(d('1')), None),
+                (d('4'), vec![], Some(d('1')), None),
+                (
+                    d('1'),
+                    vec!["v1".to_string()],
+                    None,
+                    Some("2024-05-01T10:00:00.000Z".to_string())
+                ),
+                (d('5'), vec![], None, None),
+            ]
+        );
     }
 
     #[test]

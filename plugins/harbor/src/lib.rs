@@ -74,8 +74,17 @@ impl Provider for Harbor {
     }
 
     /// The API's tag delete on the artifact the tag points at (by digest
-    /// when the host knows it, else by the tag itself).
+    /// when the host knows it, else by the tag itself). A referrers fallback
+    /// index that nothing else holds (`exclusive`) goes whole: Harbor
+    /// refuses to delete an artifact an index lists, so its referrers could
+    /// not go after it otherwise.
     fn delete_tag(target: Target, tag: String, removal: Removal) -> Result<()> {
+        if removal.exclusive
+            && berth_sdk::is_fallback_index(&tag)
+            && let Some(digest) = &removal.digest
+        {
+            return api::delete_artifact(&target, digest);
+        }
         let reference = removal.digest.unwrap_or_else(|| tag.clone());
         api::delete_tag(&target, &reference, &tag)
     }

@@ -14,14 +14,17 @@
 //!   repositories, `next_page` passed back for the next page.
 //!
 //! Manifests go through the host's OCI client with the docker login of the
-//! registry. Quay answers 415 to manifest types it does not take (OCI
+//! registry; the referrer of a removed image is deleted by digest there.
+//! Quay cannot list manifests that no tag reaches (its API lists tags and
+//! their history) and removes them itself, so `--untagged` is refused. Quay answers 415 to manifest types it does not take (OCI
 //! artifact manifests, unless enabled): that is reported as unsupported.
 
 mod api;
 
 use berth_sdk::config;
 use berth_sdk::{
-    Capability, Error, Info, Provider, Removal, RepositoryPage, Result, TagPage, Target, oci,
+    Capability, Error, Info, ManifestPage, Provider, Removal, RepositoryPage, Result, TagPage,
+    Target, oci,
 };
 
 struct Quay;
@@ -42,6 +45,7 @@ impl Provider for Quay {
             Capability::ListRepositories,
             Capability::PullBlobs,
             Capability::PushBlobs,
+            Capability::DeleteManifest,
         ])
         .secret_option(
             "token",
@@ -64,6 +68,16 @@ impl Provider for Quay {
 
     fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
         api::list_repositories(&target, token().as_deref(), cursor.as_deref())
+    }
+
+    /// Refused, with the reason, and without a request.
+    fn list_manifests(_target: Target, _cursor: Option<String>) -> Result<ManifestPage> {
+        Err(Error::Unsupported(
+            "Quay's API lists tags and their history, never a manifest no tag reaches; Quay \
+             garbage-collects such manifests itself once the namespace's time machine window \
+             (tag expiration) has passed"
+                .into(),
+        ))
     }
 
     /// Quay's tag delete, which removes that tag only.

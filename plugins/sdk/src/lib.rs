@@ -72,6 +72,14 @@ pub fn is_digest(s: &str) -> bool {
     berth_parse::reference::is_valid_digest(s)
 }
 
+/// Whether `tag` is an image's referrers fallback index, `sha256-<hex>`: the
+/// index that lists the image's referrers where a registry lacks the
+/// referrers API.
+pub fn is_fallback_index(tag: &str) -> bool {
+    tag.strip_prefix("sha256-")
+        .is_some_and(|hex| is_digest(&format!("sha256:{hex}")))
+}
+
 /// Whether the repository path `repository` is `prefix` or below it, in
 /// whole path segments (what `list-repositories` returns for a prefix).
 pub fn is_under(repository: &str, prefix: &str) -> bool {
@@ -80,3 +88,18 @@ pub fn is_under(repository: &str, prefix: &str) -> bool {
 
 /// The API version of the WIT package this SDK is built against.
 pub const API_VERSION: &str = "0.3.0";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_index_tags() {
+        let hex = "0a".repeat(32);
+        assert!(is_fallback_index(&format!("sha256-{hex}")));
+        assert!(!is_fallback_index(&format!("sha256-{hex}.sig")));
+        assert!(!is_fallback_index(&format!("sha256-{}", "0A".repeat(32))));
+        assert!(!is_fallback_index("sha256-abc"));
+        assert!(!is_fallback_index("v1"));
+    }
+}

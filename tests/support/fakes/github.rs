@@ -23,8 +23,10 @@
 //!   last version and the last tagged version of a package are refused with
 //!   400 and GitHub's messages.
 //!
-//! Versions mirror the registry: every digest a tag points at, and every
-//! manifest pushed through the fake, tagged or not, until it is deleted.
+//! Versions mirror the registry: one per manifest it holds, tagged or not
+//! (distribution's own record, [`Revisions`]), until it is deleted; a
+//! version's creation time is when the fake first saw its manifest pushed
+//! or listed.
 //!
 //! `/v2/` is forwarded to the registry, except that `DELETE` of a manifest
 //! answers 405 `UNSUPPORTED`, as ghcr.io does. The OCI side does not check
@@ -45,7 +47,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use super::super::seen::{Log, Seen, logged};
-use super::super::{Registry, runtime};
+use super::super::{Registry, Revisions, runtime};
 use super::front::{header_value, now_as, now_secs, percent_decode};
 use super::serve::serve;
 use super::upstream::Upstream;
@@ -88,6 +90,7 @@ struct Inner {
 
 struct Shared {
     upstream: Upstream,
+    revisions: Revisions,
     url: String,
     inner: Mutex<Inner>,
     next_id: AtomicU64,
@@ -115,6 +118,7 @@ impl GithubFake {
         let ((addr, shared), task) = serve("GitHub fake", |addr| {
             let shared = Arc::new(Shared {
                 upstream: Upstream::new(&registry.url()),
+                revisions: registry.revisions(),
                 url: format!("http://{addr}"),
                 inner: Mutex::default(),
                 next_id: AtomicU64::new(7_000_000),
@@ -559,46 +563,35 @@ fn view(v: &FakeVersion, base: &str, owner: &str, name: &str) -> Value {
     })
 }
 
-/// The package's versions: a version per digest a tag points at, and per
-/// manifest pushed through the fake that still exists. `None` when the
-/// package has none.
+/// The package's versions: one per manifest the registry holds, with the
+/// tags that point at it. `None` when the package has none.
 async fn versions(shared: &Shared, repo: &str) -> Option<Vec<FakeVersion>> {
+    let digests = shared.revisions.list(repo);
+    if digests.is_empty() {
+        return None;
+    }
     let mut tagged: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for tag in shared.upstream.tags(repo).await.unwrap_or_default() {
         if let Some(head) = shared.upstream.head(repo, &tag).await {
             tagged.entry(head.digest).or_default().push(tag);
         }
     }
-    for digest in tagged.keys() {
+    for digest in &digests {
         remember(shared, repo, digest);
     }
-    let known: Vec<(String, Known)> = shared
-        .inner
-        .lock()
-        .unwrap()
-        .known
-        .get(repo)
-        .map(|k| k.iter().map(|(d, v)| (d.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    let mut versions = Vec::new();
-    for (digest, version) in known {
-        let tags = tagged.remove(&digest).unwrap_or_default();
-        if tags.is_empty() && shared.upstream.head(repo, &digest).await.is_none() {
-            if let Some(k) = shared.inner.lock().unwrap().known.get_mut(repo) {
-                k.remove(&digest);
-            }
-            continue;
-        }
-        versions.push(FakeVersion {
-            id: version.id,
-            digest,
-            tags,
-            created: version.created,
-        });
-    }
-    if versions.is_empty() {
-        return None;
-    }
+    // What is known is only added to here: concurrent listings see the
+    // registry at different moments, and a version keeps its id.
+    let inner = shared.inner.lock().unwrap();
+    let known = &inner.known[repo];
+    let mut versions: Vec<FakeVersion> = digests
+        .iter()
+        .map(|digest| FakeVersion {
+            id: known[digest].id,
+            digest: digest.clone(),
+            tags: tagged.remove(digest).unwrap_or_default(),
+            created: known[digest].created.clone(),
+        })
+        .collect();
     versions.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
     Some(versions)
 }
