@@ -379,6 +379,6 @@ fn untagged_lists_manifests_pushed_by_digest_and_leaves_one_tagged_meanwhile() {
         .args(["cleanup", &repo.address, "--untagged"])
         .run();
     out.success();
-    assert_eq!(revisions(), [v1.digest.clone()]);
+    assert_eq!(revisions(), vec![v1.digest.clone()]);
     assert_eq!(repo.tags(), ["v1"]);
 }
