@@ -93,10 +93,15 @@ print("# Benchmark results\n")
 print("Produced by `bench/run`: medians of repeated runs (hyperfine), every tool")
 print("against the same local CNCF distribution registry, in the same run.\n")
 print(f"- machine: {cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-print(f"- berth: {version(['target/release/berth', '--version'])}")
+print(f"- berth: {version([os.environ.get('BENCH_BERTH', 'target/release/berth'), '--version'])}")
 print(f"- skopeo: {version(['skopeo', '--version'])}")
 print(f"- curl: {' '.join(version(['curl', '--version']).split()[:2])}")
-print(f"- registry: {version(['docker-registry', '--version'])}\n")
+print(f"- registry: {version(['docker-registry', '--version'])}")
+load = [open(os.path.join(work, f"load-{when}.txt")).read().strip()
+        for when in ("before", "after") if os.path.exists(os.path.join(work, f"load-{when}.txt"))]
+if load:
+    print(f"- load average (1, 5, 15 min) at start and end: {' / '.join(load)}")
+print(f"- runs per case: {os.environ.get('BENCH_RUNS', 'the scripts' defaults')}\n")
 
 print("## Targets\n")
 print("| case | figure | target | |")

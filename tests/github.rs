@@ -568,3 +568,27 @@ fn untagged_graph_pages_versions_and_reads_each_manifest_once() {
     );
     assert!(requests.iter().all(Seen::is_read), "{requests:?}");
 }
+
+#[test]
+fn the_last_version_of_a_package_stays_though_untagged_and_says_why() {
+    let bed = github();
+    let repo = &bed.repo;
+    let only = repo.push_untagged(&Image::new().unique());
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged", "-o", "json"])
+        .run();
+    let stderr = out.failure();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["untagged"], json!([]));
+    assert_eq!(report["failed"][0]["tag"], json!(only.digest));
+    assert!(
+        stderr.contains("You cannot delete the last version of a package"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\nhint: GitHub keeps a package's last version"),
+        "{stderr}"
+    );
+    assert_eq!(revisions(&bed, &repo.name), [only.digest]);
+}

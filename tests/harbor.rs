@@ -295,3 +295,54 @@ fn untagged_artifacts_go_by_the_artifact_api_and_a_guest_may_not() {
     assert_eq!(repo.digest(&stray.digest), None);
     assert_eq!(repo.tags(), ["v1"]);
 }
+
+#[test]
+fn a_plan_with_untagged_is_applied_through_harbors_api() {
+    let bed = harbor();
+    let repo = &bed.repo;
+    let pr = repo.push("pr-1", &Image::new().unique());
+    let v1 = repo.push("v1", &Image::new().unique());
+    let stray = repo.push_untagged(&Image::new().unique());
+    let policy = bed.sandbox().home().join("policy.toml");
+    let rule = format!(
+        "[[rule]]\nrepos = [\"{}/library/*\"]\nmatch = \"^pr-\"\nuntagged = true\n",
+        bed.registry()
+    );
+    std::fs::write(&policy, rule).unwrap();
+    let out = bed
+        .berth()
+        .args(["plan", "--policy", policy.to_str().unwrap(), &repo.address])
+        .run();
+    let plan = out.success().json();
+    let planned = &plan["repositories"][0];
+    assert_eq!(planned["provider"], "harbor");
+    assert_eq!(planned["delete"][0]["tag"], "pr-1");
+    assert_eq!(planned["untagged"], serde_json::json!([stray.digest]));
+    let path = bed.sandbox().home().join("plan.json");
+    std::fs::write(&path, serde_json::to_vec(&plan).unwrap()).unwrap();
+
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args(["apply", path.to_str().unwrap(), "-o", "json"])
+        .run();
+    out.success();
+    assert_eq!(repo.tags(), ["v1"]);
+    let left = bed
+        .part::<crate::support::Registry>()
+        .revisions()
+        .list(&repo.name);
+    assert_eq!(
+        left,
+        [v1.digest],
+        "pr-1's image {} and the stray go",
+        pr.digest
+    );
+    let deletes = bed.requests().to(Method::DELETE, "/");
+    assert!(
+        deletes.iter().all(|r| r
+            .path
+            .starts_with("/api/v2.0/projects/library/repositories/app/artifacts/")),
+        "{deletes:?}"
+    );
+}

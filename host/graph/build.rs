@@ -10,7 +10,7 @@
 
 use super::document::{self, Document};
 use super::{Graph, Node, attachment};
-use crate::model::{Capability, RegistryError, Tag};
+use crate::model::{Capability, ManifestEntry, RegistryError, Tag};
 use crate::provider::{Failure, Provider};
 use futures_util::StreamExt;
 use std::collections::BTreeSet;
@@ -89,20 +89,7 @@ async fn list(
         let page = provider.list_manifests(cursor.take()).await?;
         graph.requests += 1;
         for entry in page.items {
-            for tag in &entry.tags {
-                graph.tags.insert(tag.clone(), entry.digest.clone());
-            }
-            if !entry.described {
-                to_read.insert(entry.digest.clone());
-            }
-            let node = graph.nodes.entry(entry.digest).or_default();
-            node.media_type = entry.media_type.or(node.media_type.take());
-            // A listing that names a subject is taken at its word (a
-            // registry's record of a signature's image, which the signature's
-            // manifest may not hold); reading the manifest can add one.
-            if entry.described || entry.subject.is_some() {
-                node.subject = entry.subject;
-            }
+            take(graph, entry, to_read);
         }
         match page.next {
             Some(next) => cursor = Some(next),
@@ -116,6 +103,26 @@ async fn list(
         "plugin {} listed more than {MAX_PAGES} pages of manifests",
         provider.label()
     )))
+}
+
+/// One entry of a listing into the graph; a manifest it does not describe
+/// is to be read. A listing may name a manifest more than once (an index's
+/// child, a subject's accessory): what one entry says, a later one keeps.
+fn take(graph: &mut Graph, entry: ManifestEntry, to_read: &mut BTreeSet<String>) {
+    for tag in &entry.tags {
+        graph.tags.insert(tag.clone(), entry.digest.clone());
+    }
+    if !entry.described {
+        to_read.insert(entry.digest.clone());
+    }
+    let node = graph.nodes.entry(entry.digest).or_default();
+    node.media_type = entry.media_type.or(node.media_type.take());
+    // A listing that names a subject is taken at its word (a registry's
+    // record of a signature's image, which the signature's manifest may not
+    // hold); reading the manifest can add one.
+    if entry.described || entry.subject.is_some() {
+        node.subject = entry.subject;
+    }
 }
 
 /// Each ordinary tag's digest and media type (one HEAD, unless listed), or
@@ -359,5 +366,55 @@ impl Graph {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(c: char) -> String {
+        format!("sha256:{}", c.to_string().repeat(64))
+    }
+
+    fn entry(digest: String) -> ManifestEntry {
+        ManifestEntry {
+            digest,
+            tags: Vec::new(),
+            media_type: None,
+            subject: None,
+            created: None,
+            described: false,
+        }
+    }
+
+    #[test]
+    fn a_listed_subject_is_kept_and_the_manifest_still_read() {
+        let mut graph = Graph::default();
+        let mut to_read = BTreeSet::new();
+        // Harbor names a signature as its image's accessory, then again as
+        // a child of an index, which says no subject.
+        take(
+            &mut graph,
+            ManifestEntry {
+                subject: Some(d('1')),
+                ..entry(d('2'))
+            },
+            &mut to_read,
+        );
+        take(&mut graph, entry(d('2')), &mut to_read);
+        take(
+            &mut graph,
+            ManifestEntry {
+                tags: vec!["v1".into()],
+                media_type: Some("application/vnd.oci.image.manifest.v1+json".into()),
+                ..entry(d('1'))
+            },
+            &mut to_read,
+        );
+        assert_eq!(graph.nodes[&d('2')].subject, Some(d('1')));
+        assert_eq!(graph.referrers(&d('1')).collect::<Vec<_>>(), [d('2')]);
+        assert_eq!(graph.tags["v1"], d('1'));
+        assert_eq!(to_read, [d('1'), d('2')].into_iter().collect());
     }
 }

@@ -72,6 +72,12 @@ impl Provider for GitLab {
         ))
     }
 
+    /// The OCI delete by digest (a removed image's referrer); a refusal
+    /// says which token may delete, as for tags.
+    fn delete_manifest(_target: Target, digest: String) -> Result<()> {
+        oci::delete_manifest(&digest).map_err(|e| api::with_token_hint(e, api::using_job_token()))
+    }
+
     fn delete_tag(target: Target, tag: String, _removal: Removal) -> Result<()> {
         // However the refusal comes, it says which token may delete.
         let refused = |e| api::with_token_hint(e, api::using_job_token());
