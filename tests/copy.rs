@@ -478,6 +478,29 @@ fn a_registry_that_takes_only_chunks_gets_them_in_order() {
     assert_eq!(refused[0].status, 416);
 }
 
+/// A registry whose chunks must be larger than a copy may hold in memory
+/// is refused, naming the blob, and gets no tag.
+#[test]
+fn chunks_larger_than_berth_holds_are_refused() {
+    let sandbox = Sandbox::new();
+    let source = Registry::start(RegistryOptions::default());
+    let destination = Registry::start(RegistryOptions::default());
+    let bundle = content::bundle("big.bin", &content::bytes("huge-chunks", LAYER), None);
+    bundle.push(&source.seeder(), "app", "v1");
+    let fake = ChunksOnly::start(&destination, 100 << 20);
+    let src = format!("{}/app:v1", source.addr());
+    let dst = format!("{}/app:v1", fake.addr());
+    let refused = berth(&sandbox, &["cp", &src, &dst]);
+    assert_eq!(refused.code(), 1);
+    let stderr = refused.stderr_str();
+    assert!(stderr.contains(&bundle.blob_digests()[1]), "{stderr}");
+    assert!(
+        stderr.contains("chunks of at least 104857600 bytes"),
+        "{stderr}"
+    );
+    assert_eq!(destination.seeder().digest("app", "v1"), None);
+}
+
 /// Into and out of every provider, through the same fakes its own tests
 /// use (they front a real distribution, so uploads land): a two-platform
 /// index (three layers each, one shared) and a bundle go in from a layout
