@@ -1,8 +1,12 @@
-//! `berth apply` on real distribution: shards that together remove every
-//! planned tag exactly once, tags that moved or went since the plan, a
-//! removal cut off on its throwaway manifest, and a run killed midway that
-//! resumes from its journal without sending a removal twice.
+//! `berth apply` on real distribution and OCI layouts: shards that together
+//! remove every planned tag exactly once, tags that moved or went since the
+//! plan, a removal cut off on its throwaway manifest, runs killed midway
+//! (among tags or attachments) that resume from their journal without
+//! sending a removal twice, and attachments and untagged manifests removed
+//! as `cleanup` removes them, unless their image stays since the plan.
 
+use crate::support::scenarios::sorted;
+use crate::support::{Bed, IMAGE_MANIFEST, Image, Pushed, Repo, Vendor};
 use crate::support::{Method, Proxy, Registry, RegistryOptions, Sandbox, Seeder};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -409,4 +413,405 @@ fn a_bad_plan_or_shard_is_refused_before_any_request() {
             out.stderr_str()
         );
     }
+}
+
+/// A cosign-style signature of `subject`: it belongs to it by its tag
+/// `sha256-<hex>.sig`, not by a `subject` field. Its blobs are stored with
+/// `push_blob`.
+fn signature(subject: &str, push_blob: impl Fn(&[u8]) -> String) -> Vec<u8> {
+    let payload = format!("signature of {subject}");
+    let config = push_blob(b"{}");
+    let layer = push_blob(payload.as_bytes());
+    serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": IMAGE_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                    "digest": layer, "size": payload.len()}],
+    }))
+    .unwrap()
+}
+
+fn sig_tag(subject: &str) -> String {
+    format!("{}.sig", subject.replacen(':', "-", 1))
+}
+
+fn sbom_tag(subject: &str) -> String {
+    format!("{}.sbom", subject.replacen(':', "-", 1))
+}
+
+/// What one repository is seeded with, by label: every manifest's digest.
+struct Seeded {
+    digests: BTreeMap<String, String>,
+}
+
+/// Images `old` and `keep`, each with a cosign `.sig` tag, an SBOM pushed
+/// with `berth push --subject` (an OCI 1.1 referrer, under the attachment
+/// tag `sha256-<hex>.sbom`) and an untagged referrer; with `untagged`, also
+/// a stray untagged image and an index `old-multi` over two untagged
+/// children.
+fn seed_images(bed: &Bed, repo: &Repo, untagged: bool) -> Seeded {
+    let mut digests = BTreeMap::new();
+    let sbom = bed.sandbox().home().join("sbom.json");
+    std::fs::write(&sbom, br#"{"spdxVersion":"SPDX-2.3"}"#).unwrap();
+    for name in ["old", "keep"] {
+        let image = repo.push(name, &Image::new().annotation("of", name));
+        let sig = signature(&image.digest, |b| repo.push_blob(b));
+        let sig = repo.push_manifest(sig_tag(&image.digest).as_str(), IMAGE_MANIFEST, &sig);
+        let pushed = bed
+            .berth()
+            .args(["push", &repo.tagged(&sbom_tag(&image.digest))])
+            .arg(format!("{}:application/spdx+json", sbom.display()))
+            .args(["--artifact-type", "application/spdx+json"])
+            .args(["--subject", &image.digest])
+            .run();
+        let sbom_digest = pushed.success().stdout_str().trim().to_string();
+        let referrer = json!({
+            "schemaVersion": 2,
+            "mediaType": IMAGE_MANIFEST,
+            "artifactType": "application/example",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                       "digest": repo.push_blob(b"{}"), "size": 2},
+            "layers": [],
+            "subject": {"mediaType": IMAGE_MANIFEST, "digest": image.digest, "size": image.size},
+        });
+        let referrer = repo.push_manifest(
+            None,
+            IMAGE_MANIFEST,
+            &serde_json::to_vec(&referrer).unwrap(),
+        );
+        digests.insert(name.to_string(), image.digest);
+        digests.insert(format!("{name}.sig"), sig.digest);
+        digests.insert(format!("{name}.sbom"), sbom_digest);
+        digests.insert(format!("{name}.referrer"), referrer.digest);
+    }
+    if untagged {
+        let stray = repo.push_untagged(&Image::new().annotation("of", "stray"));
+        digests.insert("stray".into(), stray.digest);
+        let children: Vec<Pushed> = ["amd64", "arm64"]
+            .iter()
+            .map(|arch| repo.push_untagged(&Image::new().platform("linux", arch)))
+            .collect();
+        for (child, arch) in children.iter().zip(["amd64", "arm64"]) {
+            digests.insert(format!("old-multi.{arch}"), child.digest.clone());
+        }
+        let index = repo.push_index("old-multi", &children);
+        digests.insert("old-multi".into(), index.digest);
+    }
+    Seeded { digests }
+}
+
+/// What is left of a seeded repository: its tags, and which seeded
+/// manifests are still there.
+fn end_state(repo: &Repo, seeded: &Seeded) -> (Vec<String>, BTreeMap<String, bool>) {
+    let present = seeded
+        .digests
+        .iter()
+        .map(|(label, digest)| (label.clone(), repo.digest(digest).is_some()))
+        .collect();
+    (repo.tags(), present)
+}
+
+fn policy_file(bed: &Bed, name: &str, repo: &Repo, untagged: bool) -> PathBuf {
+    let path = bed.sandbox().home().join(name);
+    let text = format!(
+        "[[rule]]\nrepos = [{:?}]\nmatch = \"^old\"\nuntagged = {untagged}\n",
+        repo.address
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn berth_plan(bed: &Bed, policy: &Path, repo: &Repo) -> PathBuf {
+    let out = bed
+        .sandbox()
+        .home()
+        .join(format!("plan-{}.json", repo.name));
+    bed.berth()
+        .arg("plan")
+        .arg("--policy")
+        .arg(policy)
+        .arg(&repo.address)
+        .arg("--out")
+        .arg(&out)
+        .run()
+        .success();
+    out
+}
+
+/// The plan of `repo` that `cleanup REPO FLAGS --dry-run` decides.
+fn plan_of_dry_run(bed: &Bed, repo: &Repo, flags: &[&str]) -> PathBuf {
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--dry-run", "-o", "json"])
+        .args(flags)
+        .run();
+    let report = out.success().json();
+    let delete: Vec<Value> = report["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| json!({"tag": t, "digest": repo.digest(t.as_str().unwrap()).unwrap()}))
+        .collect();
+    let plan = json!({
+        "version": 1,
+        "created": "2026-12-07T00:00:00Z",
+        "repositories": [{
+            "repo": repo.address,
+            "provider": report["provider"],
+            "delete": delete,
+            "kept": report["kept"],
+            "attachments": report["attachments"],
+            "untagged": report["untagged"],
+            "bytes_freed": 0,
+        }],
+        "bytes_freed": 0,
+    });
+    write(bed.sandbox().home(), "dry-run-plan.json", &plan)
+}
+
+#[test]
+fn apply_removes_attachments_and_untagged_manifests_as_cleanup_does() {
+    for (vendor, untagged) in [(Vendor::Default, false), (Vendor::OciLayout, true)] {
+        let bed = Bed::start(vendor);
+        let cleaned = bed.repo_named("cleaned");
+        let applied = bed.repo_named("applied");
+        let seeded = seed_images(&bed, &cleaned, untagged);
+        let seeded_too = seed_images(&bed, &applied, untagged);
+        assert_eq!(
+            seeded.digests, seeded_too.digests,
+            "{vendor:?}: the same images"
+        );
+
+        let flags: &[&str] = match untagged {
+            true => &["--match", "^old", "--untagged"],
+            false => &["--match", "^old"],
+        };
+        bed.berth()
+            .args(["cleanup", &cleaned.address])
+            .args(flags)
+            .run()
+            .success();
+        // Policy files name registries' repositories, not layouts: a
+        // layout's plan is its dry run, as `plan` would write it.
+        let plan = match untagged {
+            false => berth_plan(
+                &bed,
+                &policy_file(&bed, "p.toml", &applied, false),
+                &applied,
+            ),
+            true => plan_of_dry_run(&bed, &applied, flags),
+        };
+        let planned: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+        let planned = &planned["repositories"][0];
+        let out = bed
+            .berth()
+            .arg("apply")
+            .arg(&plan)
+            .args(["-o", "json"])
+            .run();
+        let report = out.success().json();
+        let repo = &report["repositories"][0];
+
+        let (tags, present) = end_state(&applied, &seeded);
+        assert_eq!(
+            (tags.clone(), present.clone()),
+            end_state(&cleaned, &seeded),
+            "{vendor:?} {report}"
+        );
+        // Not an empty agreement: the old image's attachment tags went, the
+        // kept image's stayed.
+        let attachment_tags = |image: &str| {
+            let digest = &seeded.digests[image];
+            [sig_tag(digest), sbom_tag(digest)]
+        };
+        for tag in attachment_tags("old") {
+            assert!(!tags.contains(&tag), "{vendor:?}: {tag} went: {tags:?}");
+        }
+        for tag in attachment_tags("keep") {
+            assert!(tags.contains(&tag), "{vendor:?}: {tag} stays: {tags:?}");
+        }
+        assert!(!tags.contains(&"old".to_string()));
+        for label in ["keep", "keep.sig", "keep.sbom", "keep.referrer"] {
+            assert!(present[label], "{vendor:?}: {label} stays");
+        }
+        if untagged {
+            // An OCI layout lists every manifest: the untagged referrer is
+            // found and goes too.
+            for label in ["old.sig", "old.sbom", "old.referrer"] {
+                assert!(!present[label], "{vendor:?}: {label} went: {present:?}");
+            }
+        }
+        let mut attachments: Vec<&Value> = repo["attachments"].as_array().unwrap().iter().collect();
+        attachments.sort_by_key(|a| a["removed"].as_str().unwrap().to_string());
+        let mut expected: Vec<&Value> = planned["attachments"].as_array().unwrap().iter().collect();
+        expected.sort_by_key(|a| a["removed"].as_str().unwrap().to_string());
+        assert_eq!(
+            attachments, expected,
+            "{vendor:?}: every planned attachment"
+        );
+        assert!(expected.len() >= 3, "{vendor:?}: {planned}");
+        if untagged {
+            for label in ["stray", "old-multi", "old-multi.amd64", "old-multi.arm64"] {
+                assert!(!present[label], "{vendor:?}: {label} went");
+            }
+            assert_eq!(sorted(&repo["untagged"]), sorted(&planned["untagged"]));
+            assert_eq!(
+                planned["untagged"].as_array().unwrap().len(),
+                3,
+                "{planned}"
+            );
+        }
+        assert_eq!(repo["changed"], json!([]));
+        assert_eq!(repo["failed"], json!([]));
+    }
+}
+
+#[test]
+fn attachments_of_an_image_tagged_again_since_the_plan_stay_and_are_reported() {
+    let bed = Bed::start(Vendor::Default);
+    let repo = &bed.repo;
+    let seeded = seed_images(&bed, repo, false);
+    let policy = policy_file(&bed, "policy.toml", repo, false);
+    let plan = berth_plan(&bed, &policy, repo);
+    let old = seeded.digests["old"].clone();
+    // After the plan, the old image gets a tag the policy keeps.
+    repo.tag("old", "pinned");
+
+    let out = bed
+        .berth()
+        .arg("apply")
+        .arg(&plan)
+        .args(["-o", "json"])
+        .run();
+    let stderr = out.failure();
+    let report = out.json();
+    let done = &report["repositories"][0];
+    assert_eq!(done["deleted"], json!(["old"]));
+    assert_eq!(done["attachments"], json!([]));
+    let pairs = |list: &Value, key: &str| {
+        let mut pairs: Vec<(String, String)> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c[key].as_str().unwrap().to_string(),
+                    c["subject"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    let planned: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    let expected = pairs(&planned["repositories"][0]["attachments"], "removed");
+    assert_eq!(pairs(&done["changed"], "attachment"), expected);
+    for tag in [sig_tag(&old), sbom_tag(&old)] {
+        assert!(
+            expected.contains(&(tag.clone(), old.clone())),
+            "{tag} planned"
+        );
+    }
+    assert!(stderr.contains("which stays since the plan"), "{stderr}");
+    let (_, present) = end_state(repo, &seeded);
+    assert!(
+        present.values().all(|p| *p),
+        "nothing but the tag went: {present:?}"
+    );
+    assert!(repo.tags().contains(&"pinned".to_string()));
+}
+
+#[test]
+fn an_apply_killed_among_attachments_resumes_sending_no_removal_twice() {
+    let registry = Registry::start(RegistryOptions::default());
+    let proxy = Proxy::start(&registry.url());
+    proxy.on(Method::DELETE, "/v2/*").throttle(10.0, 1.0);
+    let seeder = registry.seeder();
+    let sandbox = Sandbox::with_compiled_plugins();
+    let mut planned = Vec::new();
+    let mut signatures = Vec::new();
+    for r in 0..2 {
+        let repo = format!("signed/app{r}");
+        let tags = seeder.seed_tags(&repo, 12);
+        for tag in &tags[..10] {
+            let subject = seeder.digest(&repo, tag).unwrap();
+            let sig = signature(&subject, |b| seeder.push_blob(&repo, b));
+            seeder.push_manifest(&repo, sig_tag(&subject).as_str(), IMAGE_MANIFEST, &sig);
+            signatures.push(format!("{repo}:{}", sig_tag(&subject)));
+        }
+        planned.push((repo, tags[..10].to_vec()));
+    }
+    let repos = repo_names(&planned);
+    let before = state(&seeder, &repos);
+    let policy = sandbox.home().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[rule]]\nrepos = [\"{}/signed/*\"]\nmatch = \"^tag-000[0-9]$\"\n",
+            proxy.addr()
+        ),
+    )
+    .unwrap();
+    let plan = sandbox.home().join("plan.json");
+    sandbox
+        .berth()
+        .args(["plan", "--policy"])
+        .arg(&policy)
+        .arg(format!("{}/signed", proxy.addr()))
+        .arg("--out")
+        .arg(&plan)
+        .run()
+        .success();
+    let journal = sandbox.home().join("apply.journal");
+
+    proxy.clear_requests();
+    let first = sandbox
+        .berth()
+        .arg("apply")
+        .arg(&plan)
+        .arg("--journal")
+        .arg(&journal)
+        .spawn();
+    let started = Instant::now();
+    // Past the 20 tags, among the attachments.
+    while finished_in(&journal) < 26 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first run did not reach the attachments"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill();
+    assert!(first.wait().status.code().is_none(), "killed by the signal");
+    assert!(finished_in(&journal) < 40, "the kill came before the end");
+
+    let out = sandbox
+        .berth()
+        .arg("apply")
+        .arg(&plan)
+        .arg("--journal")
+        .arg(&journal)
+        .args(["-o", "json"])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["totals"]["deleted"], json!(20));
+    assert_eq!(report["totals"]["attachments"], json!(20), "{report}");
+    assert_eq!(report["totals"]["missing"], json!(0));
+    let mut after = expected_after(&before, &planned);
+    for sig in &signatures {
+        after.remove(sig);
+    }
+    assert_eq!(state(&seeder, &repos), after);
+    let answered = deletes_answered(&proxy);
+    assert!(
+        answered.values().all(|n| *n == 1),
+        "a manifest deleted twice: {answered:?}"
+    );
+    assert_eq!(
+        answered.len(),
+        40,
+        "{answered:?} {report} {}",
+        std::fs::read_to_string(&journal).unwrap()
+    );
 }

@@ -2,6 +2,7 @@
 //! prefix, across pages, each printed as a usable `REPO`.
 
 use crate::support::bed::every_vendor;
+use crate::support::fakes::gitlab::GitLabFake;
 use crate::support::{Bed, Image, Registry, Vendor};
 
 /// Where the bed's repository sits: its registry, under its first path
@@ -64,8 +65,59 @@ fn lists_repositories(vendor: Vendor) {
 
 every_vendor!(lists_repositories:
     default Default, default_token DefaultToken, oci_layout OciLayout, ecr Ecr, acr Acr,
-    gcr Gcr, yandex Yandex, github Github, harbor Harbor, quay Quay, artifactory Artifactory, nexus Nexus
+    dockerhub DockerHub,
+    gcr Gcr, yandex Yandex, github Github, gitlab Gitlab, harbor Harbor, quay Quay,
+    artifactory Artifactory, nexus Nexus
 );
+
+/// The lines of `berth repos ls SCOPE`.
+fn listed(bed: &Bed, scope: &str) -> Vec<String> {
+    let out = bed.berth().args(["repos", "ls", scope]).run();
+    out.success()
+        .stdout_str()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn gitlab_lists_a_group_across_pages_and_nothing_outside_it() {
+    let bed = Bed::start(Vendor::Gitlab);
+    let fake = bed.part::<GitLabFake>();
+    fake.add_project("group/tools", 43);
+    fake.add_project("groupie/project", 44);
+    let mut inside: Vec<String> = (0..130)
+        .map(|i| format!("group/project/svc-{i:03}"))
+        .chain(["group/tools".to_string()])
+        .collect();
+    let outside = ["groupie/project/app", "other/project/app"].map(String::from);
+    let all: Vec<String> = inside.iter().chain(&outside).cloned().collect();
+    bed.part::<Registry>().make_empty_repositories(&all);
+    inside.sort();
+    let under = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .map(|n| format!("{}/{n}", bed.registry()))
+            .collect()
+    };
+
+    bed.clear_requests();
+    assert_eq!(
+        listed(&bed, &format!("{}/group", bed.registry())),
+        under(&inside)
+    );
+    let pages = bed
+        .requests()
+        .iter()
+        .filter(|s| s.route().starts_with("/api/v4/groups/group/"))
+        .count();
+    assert!(pages >= 2, "{pages} pages of the group's repositories");
+    // A project is listed through the project's own route.
+    assert_eq!(
+        listed(&bed, &format!("{}/group/tools", bed.registry())),
+        under(&["group/tools".to_string()])
+    );
+}
 
 #[test]
 fn a_registry_of_many_pages_is_listed_whole_and_a_prefix_only_below_it() {
@@ -110,4 +162,31 @@ fn a_scope_that_is_not_a_registry_is_bad_usage() {
         out.stderr_str()
     );
     assert!(bed.requests().is_empty());
+}
+
+#[test]
+fn docker_hub_lists_a_namespace_across_pages_and_nothing_outside_it() {
+    let bed = Bed::start(Vendor::DockerHub);
+    let mut inside: Vec<String> = (0..130).map(|i| format!("acme/svc-{i:03}")).collect();
+    let outside = ["acmex/app", "other/app"].map(String::from);
+    let all: Vec<String> = inside.iter().chain(&outside).cloned().collect();
+    bed.part::<Registry>().make_empty_repositories(&all);
+    inside.sort();
+    let under: Vec<String> = inside
+        .iter()
+        .map(|n| format!("{}/{n}", bed.registry()))
+        .collect();
+
+    bed.clear_requests();
+    assert_eq!(listed(&bed, &format!("{}/acme", bed.registry())), under);
+    let pages = bed
+        .requests()
+        .iter()
+        .filter(|s| s.route() == "/v2/namespaces/acme/repositories")
+        .count();
+    assert!(pages >= 2, "{pages} pages of the namespace's repositories");
+    assert!(
+        !bed.requests().iter().any(|s| s.route() == "/v2/_catalog"),
+        "the Hub's own API, not the catalog"
+    );
 }

@@ -175,6 +175,12 @@ async fn decide_and_remove(
             graph.tags.insert(tag.clone(), digest.clone());
             listed.push(tag.clone());
             deleted.insert(tag.clone());
+            // A listing of every manifest may no longer name one whose
+            // tag went (a layout drops the entry, its blob stays): it is
+            // judged, and deleted, as `cleanup` would.
+            if graph.complete {
+                graph.nodes.entry(digest.clone()).or_default();
+            }
         }
     }
     let in_use = InUse::default();
@@ -197,14 +203,20 @@ async fn decide_and_remove(
     let following = following(&provider, &graph, &listed, &deleted, &rules);
 
     // What the plan names and the decision still removes; with
-    // `--untagged`, also the manifests of the planned tags that went.
-    let planned_digests: BTreeSet<&str> = planned.delete.iter().map(|(_, d)| d.as_str()).collect();
+    // `--untagged`, also the manifests of the tags it names, once those
+    // went.
+    let names: BTreeSet<&str> = planned
+        .delete
+        .iter()
+        .map(|(t, _)| t.as_str())
+        .chain(planned.attachments.iter().map(|(a, _)| a.as_str()))
+        .collect();
     let leftovers: BTreeSet<&str> = following
         .fate
         .leftovers
         .iter()
         .map(String::as_str)
-        .filter(|d| planned_digests.contains(d))
+        .filter(|d| graph.tags_on(d).all(|t| names.contains(t)))
         .collect();
     let named: BTreeSet<&str> = keys.iter().map(|k| k.as_str()).collect();
     let items: Vec<_> = following

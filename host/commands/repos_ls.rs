@@ -9,11 +9,14 @@ use crate::scope;
 #[derive(clap::Args)]
 #[command(
     after_help = "Text output is one REGISTRY/REPOSITORY per line, each usable as REPO; \
-the catalog (/v2/_catalog) is read where the registry serves it, else the provider's own API.
+the catalog (/v2/_catalog) is read where the registry serves it, else the provider's own API \
+(ECR, GitHub, Harbor, Quay, Docker Hub's namespaces, GitLab's groups and projects).
 
 Examples:
   berth repos ls localhost:5000
   berth repos ls ghcr.io/acme
+  berth repos ls docker.io/acme --opt username=acme --opt token=dckr_pat_...
+  berth repos ls registry.gitlab.com/acme --opt token=glpat-...
   berth repos ls 123456789012.dkr.ecr.eu-west-1.amazonaws.com/team -o json"
 )]
 pub struct Args {

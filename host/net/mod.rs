@@ -64,7 +64,8 @@ pub struct Response {
     pub body: Vec<u8>,
     /// The URL that answered, after redirects.
     pub url: Url,
-    /// Whether an earlier attempt failed: the server may have acted on it.
+    /// Whether an earlier attempt failed in a way the server may have acted
+    /// on (not a 429, which says it did not).
     pub retried: bool,
 }
 

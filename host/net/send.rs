@@ -66,7 +66,8 @@ impl Client {
     }
 
     /// The request's final answer, its body unread: after authentication,
-    /// bounded retries and redirects. Also says whether it was retried.
+    /// bounded retries and redirects. Also says whether an earlier attempt
+    /// may have been acted on.
     async fn exchange(
         &self,
         request: Request,
@@ -84,6 +85,9 @@ impl Client {
         let mut attempt = 0;
         let mut redirects = 0;
         let mut challenged = false;
+        // Whether an attempt may have been acted on before the one that
+        // answered: a lost connection or a 5xx may have been, a 429 was not.
+        let mut doubtful = false;
         loop {
             if let Some(grants) = grants {
                 grants.check(&url)?;
@@ -115,6 +119,7 @@ impl Client {
                     if attempt < self.config.retries && is_transient(&err) {
                         tokio::time::sleep(backoff(attempt)).await;
                         attempt += 1;
+                        doubtful = true;
                         continue;
                     }
                     return Err(err);
@@ -155,6 +160,7 @@ impl Client {
                         tokio::time::sleep(wait).await;
                     }
                     attempt += 1;
+                    doubtful |= status != 429;
                     continue;
                 }
             }
@@ -178,7 +184,7 @@ impl Client {
                 url = next;
                 continue;
             }
-            return Ok((response, url, attempt > 0));
+            return Ok((response, url, doubtful));
         }
     }
 

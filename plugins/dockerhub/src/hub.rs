@@ -1,11 +1,11 @@
 //! The Docker Hub API: a short-lived bearer token from `POST /v2/auth/token`,
-//! the tag listing, and the tag delete.
+//! a namespace's repositories, the tag listing, and the tag delete.
 
 use crate::Repo;
 use crate::login::{self, CREDENTIALS_HINT, Kind, Login};
 use berth_sdk::http::{Method, Request, Response, path_and_query};
 use berth_sdk::time;
-use berth_sdk::{Error, RateLimit, Result, Tag, TagPage, config};
+use berth_sdk::{Error, RateLimit, RepositoryPage, Result, Tag, TagPage, config};
 use serde::Deserialize;
 use std::cell::RefCell;
 
@@ -184,6 +184,67 @@ pub fn list_tags(repo: &Repo, cursor: Option<String>) -> Result<TagPage> {
         .collect();
     Ok(TagPage {
         tags,
+        next: page
+            .next
+            .filter(|n| !n.is_empty())
+            .map(|n| rebase(&n, &api)),
+    })
+}
+
+#[derive(Deserialize)]
+struct RepositoriesPage {
+    next: Option<String>,
+    #[serde(default)]
+    results: Vec<HubRepository>,
+}
+
+#[derive(Deserialize)]
+struct HubRepository {
+    name: String,
+    namespace: String,
+}
+
+/// One page of `GET /v2/namespaces/<ns>/repositories`, those under
+/// `prefix` (`ns` or `ns/name`); the cursor is the page's `next` link.
+pub fn list_repositories(
+    namespace: &str,
+    prefix: &str,
+    cursor: Option<String>,
+) -> Result<RepositoryPage> {
+    let api = api();
+    let url = match cursor {
+        Some(next) if next.starts_with(&format!("{api}/")) => next,
+        Some(next) => return Err(Error::Invalid(format!("unexpected page cursor {next:?}"))),
+        None => {
+            format!("{api}/v2/namespaces/{namespace}/repositories?page_size={PAGE_SIZE}&page=1")
+        }
+    };
+    let owner = Repo {
+        namespace: namespace.to_string(),
+        name: String::new(),
+    };
+    let login = login::find(&owner)?;
+    let response = send(Method::Get, &url, login.as_ref(), &api)?;
+    let what = format!("listing the repositories of {namespace} on Docker Hub");
+    match response.status {
+        200..=299 => {}
+        404 => {
+            return Err(Error::NotFound(format!(
+                "Docker Hub has no namespace {namespace} (HTTP 404: {})",
+                said(&response)
+            )));
+        }
+        401 | 403 => return Err(refused(&what, &response, login.as_ref())),
+        _ => return Err(unexpected(&what, &response)),
+    }
+    let page: RepositoriesPage = response.json()?;
+    Ok(RepositoryPage {
+        repositories: page
+            .results
+            .into_iter()
+            .map(|r| format!("{}/{}", r.namespace, r.name))
+            .filter(|r| berth_sdk::is_under(r, prefix))
+            .collect(),
         next: page
             .next
             .filter(|n| !n.is_empty())

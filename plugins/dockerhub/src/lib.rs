@@ -1,14 +1,19 @@
-//! Docker Hub. Tags, their digests and push times come from the Hub API
-//! (`GET /v2/namespaces/<ns>/repositories/<repo>/tags`). A tag is removed
+//! Docker Hub. A namespace's repositories, and tags with their digests and
+//! push times, come from the Hub API (`GET /v2/namespaces/<ns>/repositories`,
+//! `.../<repo>/tags`). A tag is removed
 //! with the Hub's tag delete, which untags only: the image and every other
 //! tag stay. Manifests travel over the registry's OCI API
-//! (registry-1.docker.io), which the host authenticates.
+//! (registry-1.docker.io), which the host authenticates; its delete by
+//! digest removes a manifest no tag points at (a removed image's referrer).
 
 mod hub;
 mod login;
 mod permissions;
 
-use berth_sdk::{Capability, Error, Info, Permissions, Provider, Removal, Result, TagPage, Target};
+use berth_sdk::{
+    Capability, Error, Info, Permissions, Provider, Removal, RepositoryPage, Result, TagPage,
+    Target,
+};
 
 /// A Docker Hub repository: `namespace/name`.
 pub struct Repo {
@@ -59,7 +64,9 @@ impl Provider for DockerHub {
             Capability::PushManifest,
             Capability::PullBlobs,
             Capability::PushBlobs,
+            Capability::DeleteManifest,
             Capability::Permissions,
+            Capability::ListRepositories,
         ])
         .option(
             "hub-api-url",
@@ -79,6 +86,19 @@ impl Provider for DockerHub {
 
     fn list_tags(target: Target, cursor: Option<String>) -> Result<TagPage> {
         hub::list_tags(&Repo::of(&target)?, cursor)
+    }
+
+    /// A namespace's repositories from the Hub API (the registry serves no
+    /// catalog).
+    fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
+        let prefix = target.repository.as_str();
+        let Some(namespace) = prefix.split('/').next().filter(|n| !n.is_empty()) else {
+            return Err(Error::Invalid(format!(
+                "Docker Hub lists repositories by namespace; give {}/NAMESPACE",
+                target.registry
+            )));
+        };
+        hub::list_repositories(namespace, prefix, cursor)
     }
 
     /// Manifests and blobs are the SDK's defaults, with credentials from

@@ -1,7 +1,8 @@
-//! GitLab's API v4: finding a registry repository's id and deleting one tag.
+//! GitLab's API v4: listing a group's or project's registry repositories,
+//! finding one's id and deleting one tag.
 
 use berth_sdk::http::{Request, Response, encode_component, path_and_query};
-use berth_sdk::{Error, Result, Target, config};
+use berth_sdk::{Error, RepositoryPage, Result, Target, config};
 use serde::Deserialize;
 
 /// Repositories a page; GitLab allows at most 100.
@@ -110,6 +111,75 @@ impl Api {
         } else {
             Err(self.refusal("DELETE", &response))
         }
+    }
+
+    /// One page of the registry repositories under `prefix`: a group's
+    /// (`GET /groups/:id/registry/repositories`, every project of it), else,
+    /// when no group has that path, a project's
+    /// (`GET /projects/:id/registry/repositories`). The cursor is
+    /// `group:N` or `project:N`, the page GitLab's `X-Next-Page` named.
+    pub fn list_repositories(&self, prefix: &str, cursor: Option<&str>) -> Result<RepositoryPage> {
+        let (kind, page) = match cursor {
+            None => ("groups", 1),
+            Some(c) => {
+                let parsed = c.split_once(':').and_then(|(kind, page)| {
+                    let kind = match kind {
+                        "group" => "groups",
+                        "project" => "projects",
+                        _ => return None,
+                    };
+                    Some((kind, page.parse::<u32>().ok().filter(|p| *p > 1)?))
+                });
+                parsed.ok_or_else(|| Error::Invalid(format!("invalid page cursor {c:?}")))?
+            }
+        };
+        let url = |kind: &str| {
+            format!(
+                "{}/{kind}/{}/registry/repositories?per_page={PER_PAGE}&page={page}",
+                self.base,
+                encode_component(prefix)
+            )
+        };
+        let mut kind = kind;
+        let mut response = self.read(&url(kind))?;
+        if response.status == 404 && kind == "groups" && page == 1 {
+            kind = "projects";
+            response = self.read(&url(kind))?;
+        }
+        if response.status == 404 {
+            return Err(Error::NotFound(format!(
+                "GitLab has no group or project {prefix} ({})",
+                self.base
+            )));
+        }
+        if !(200..300).contains(&response.status) {
+            return Err(self.refusal("GET", &response));
+        }
+        let listed: Vec<Repository> = response.json()?;
+        let next = response
+            .header("x-next-page")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .filter(|n| *n > page && !listed.is_empty())
+            .map(|n| format!("{}:{n}", kind.trim_end_matches('s')));
+        Ok(RepositoryPage {
+            repositories: listed
+                .into_iter()
+                .map(|r| r.path)
+                .filter(|p| berth_sdk::is_under(p, prefix))
+                .collect(),
+            next,
+        })
+    }
+
+    /// A GET of the API, with the token when there is one (a public group
+    /// or project answers without).
+    fn read(&self, url: &str) -> Result<Response> {
+        let request = Request::get(url).header("accept", "application/json");
+        let request = match &self.token {
+            Token::None => request,
+            _ => self.authorized(request)?,
+        };
+        request.send()
     }
 
     /// The project that holds the registry repository `path`, and the

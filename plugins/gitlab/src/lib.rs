@@ -28,7 +28,8 @@ mod permissions;
 use berth_sdk::http::{Request, encode_component};
 use berth_sdk::log::{Level, log};
 use berth_sdk::{
-    Capability, Error, Info, ManifestPage, Permissions, Provider, Removal, Result, Target, oci,
+    Capability, Error, Info, ManifestPage, Permissions, Provider, Removal, RepositoryPage, Result,
+    Target, oci,
 };
 
 struct GitLab;
@@ -49,6 +50,7 @@ impl Provider for GitLab {
             Capability::PushBlobs,
             Capability::Permissions,
             Capability::DeleteManifest,
+            Capability::ListRepositories,
         ])
         .option(
             "api-url",
@@ -62,6 +64,26 @@ impl Provider for GitLab {
     }
 
     /// Refused, with the reason, and without a request.
+    /// A group's or project's registry repositories, from the API v4 (the
+    /// registry's catalog is for administrators only).
+    fn list_repositories(target: Target, cursor: Option<String>) -> Result<RepositoryPage> {
+        let prefix = target.repository.as_str();
+        if prefix.is_empty() {
+            return Err(Error::Invalid(format!(
+                "GitLab lists registry repositories by group or project; give {}/GROUP",
+                target.registry
+            )));
+        }
+        let api = api::Api::from_config(&target).ok_or_else(|| {
+            Error::Invalid(
+                "listing GitLab's registry repositories goes through its API v4; give its base \
+                 with --opt api-url=https://GITLAB/api/v4 (or CI_API_V4_URL)"
+                    .into(),
+            )
+        })?;
+        api.list_repositories(prefix, cursor.as_deref())
+    }
+
     fn list_manifests(_target: Target, _cursor: Option<String>) -> Result<ManifestPage> {
         Err(Error::Unsupported(
             "GitLab's APIs list tags, never a manifest no tag reaches; with the metadata \

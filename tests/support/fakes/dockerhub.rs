@@ -4,6 +4,10 @@
 //! Routes, as the Hub API reference documents them:
 //! - `POST /v2/auth/token` with JSON `{"identifier","secret"}` answers
 //!   `{"access_token"}`; wrong credentials 401.
+//! - `GET /v2/namespaces/<ns>/repositories?page=N&page_size=M` (`page_size`
+//!   at most 100) answers `{count,next,previous,results}`, each result with
+//!   `name`, `namespace`, `repository_type`, `is_private` and the like, by
+//!   name; anonymously only the public repositories.
 //! - `GET /v2/namespaces/<ns>/repositories/<repo>/tags?page=N&page_size=M`
 //!   (`page_size` at most 100) answers `{count,next,previous,results}` where
 //!   `next` is an absolute URL, each result has `name`, `digest`,
@@ -210,6 +214,13 @@ async fn answer(shared: &Shared, parts: Parts, body: Bytes) -> Response {
                 .is_some_and(|v| v.starts_with("application/json"));
             token(shared, json_body, &body)
         }
+        (Method::GET, ["v2", "namespaces", ns, "repositories"]) => {
+            let identity = identity(shared, bearer.as_deref());
+            if identity.is_none() && bearer.is_some() {
+                return error(StatusCode::UNAUTHORIZED, "Invalid token");
+            }
+            repositories(shared, ns, &query, identity.is_some()).await
+        }
         (Method::GET, ["v2", "namespaces", ns, "repositories", repo, "tags"]) => {
             let repo = format!("{ns}/{repo}");
             let identity = identity(shared, bearer.as_deref());
@@ -406,6 +417,79 @@ async fn list(shared: &Shared, repo: &str, query: &str) -> Response {
     axum::Json(json!({
         "count": tags.len(),
         "next": (end < tags.len()).then(|| link(page + 1)),
+        "previous": (page > 1).then(|| link(page - 1)),
+        "results": results,
+    }))
+    .into_response()
+}
+
+/// A namespace's repositories, by name: all of them for a caller the fake
+/// issued a token to, the public ones for anyone else.
+async fn repositories(shared: &Shared, namespace: &str, query: &str, signed_in: bool) -> Response {
+    let param = |key: &str| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    let page: usize = match param("page").map(|p| p.parse()) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        _ => return error(StatusCode::BAD_REQUEST, "invalid page"),
+    };
+    let page_size: usize = match param("page_size").map(|p| p.parse()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        _ => return error(StatusCode::BAD_REQUEST, "page_size must be 1 to 100"),
+    };
+    let public = shared.inner.lock().unwrap().public.clone();
+    let names: Vec<String> = shared
+        .upstream
+        .catalog()
+        .await
+        .into_iter()
+        .filter(|r| signed_in || public.contains(r))
+        .filter_map(|r| {
+            let name = r.strip_prefix(&format!("{namespace}/"))?;
+            (!name.contains('/')).then(|| name.to_string())
+        })
+        .collect();
+    let start = (page - 1) * page_size;
+    if start >= names.len() && page > 1 {
+        return error(StatusCode::NOT_FOUND, "Invalid page.");
+    }
+    let end = (start + page_size).min(names.len());
+    let link = |p: usize| {
+        format!(
+            "{}/v2/namespaces/{namespace}/repositories?page={p}&page_size={page_size}",
+            shared.url
+        )
+    };
+    let results: Vec<Value> = names[start..end]
+        .iter()
+        .map(|name| {
+            json!({
+                "name": name,
+                "namespace": namespace,
+                "repository_type": "image",
+                "status": 1,
+                "status_description": "active",
+                "description": "",
+                "is_private": !public.contains(&format!("{namespace}/{name}")),
+                "star_count": 0,
+                "pull_count": 0,
+                "last_updated": "2026-01-10T13:38:57.391836Z",
+                "date_registered": "2025-01-10T13:38:57.391836Z",
+                "affiliation": "owner",
+                "media_types": ["application/vnd.oci.image.index.v1+json"],
+                "content_types": ["image"],
+                "categories": [],
+                "storage_size": 0,
+            })
+        })
+        .collect();
+    axum::Json(json!({
+        "count": names.len(),
+        "next": (end < names.len()).then(|| link(page + 1)),
         "previous": (page > 1).then(|| link(page - 1)),
         "results": results,
     }))

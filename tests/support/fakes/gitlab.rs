@@ -22,6 +22,8 @@
 //!   `{"message": "401 Unauthorized"}`, `{"message": "403 Forbidden"}`;
 //!   a token without the scope a route needs (`api` to write, `read_api` or
 //!   `api` to read) is answered 403 `insufficient_scope`.
+//!   `GET /api/v4/groups/:id/registry/repositories` lists the repositories
+//!   of every project in the group the same way, paged alike.
 //!   `GET /api/v4/personal_access_tokens/self` describes the access token in
 //!   use, its `scopes` among it.
 //!
@@ -297,8 +299,14 @@ async fn api(state: &State, shared: &Shared, req: &Incoming, rest: &str) -> Resp
     if !who.has(needed) {
         return insufficient_scope();
     }
-    // projects/:id/registry/repositories[/:repository_id/tags/:tag_name]
+    // groups/:id/registry/repositories
     let segments: Vec<&str> = rest.split('/').collect();
+    if req.method == Method::GET
+        && let ["groups", group, "registry", "repositories"] = segments[..]
+    {
+        return group_repositories(state, shared, req, group).await;
+    }
+    // projects/:id/registry/repositories[/:repository_id/tags/:tag_name]
     if segments.len() < 4
         || segments[0] != "projects"
         || segments[2] != "registry"
@@ -331,7 +339,13 @@ async fn api(state: &State, shared: &Shared, req: &Incoming, rest: &str) -> Resp
         .expect("known project");
     let repositories = repositories(state, shared, &project_path).await;
     match (&req.method, &segments[4..]) {
-        (&Method::GET, []) => list(req, &project_path, project_id, &repositories, shared),
+        (&Method::GET, []) => {
+            let entries: Vec<Value> = repositories
+                .iter()
+                .map(|(path, id)| entry(shared, path, *id, &project_path, project_id))
+                .collect();
+            list(req, &entries)
+        }
         (&Method::DELETE, [repository_id, "tags", tag]) => {
             if matches!(who, Caller::Job) && !state.job_may_delete.load(Ordering::Relaxed) {
                 return message(StatusCode::FORBIDDEN, "403 Forbidden");
@@ -385,13 +399,65 @@ async fn repositories(state: &State, shared: &Shared, project: &str) -> Vec<(Str
         .collect()
 }
 
-fn list(
-    req: &Incoming,
-    project: &str,
-    project_id: u64,
-    repositories: &[(String, u64)],
+/// `GET /groups/:id/registry/repositories`: the repositories of every
+/// project in the group (`:id` its URL-encoded path), each with its project.
+async fn group_repositories(
+    state: &State,
     shared: &Shared,
+    req: &Incoming,
+    group: &str,
 ) -> Response {
+    let Some(group) = front::percent_decode(group) else {
+        return message(StatusCode::NOT_FOUND, "404 Not Found");
+    };
+    let mut projects: Vec<(String, u64)> = state
+        .projects
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p.starts_with(&format!("{group}/")))
+        .map(|(p, id)| (p.clone(), *id))
+        .collect();
+    if projects.is_empty() {
+        return message(StatusCode::NOT_FOUND, "404 Group Not Found");
+    }
+    // A repository belongs to the project with the longest path above it.
+    projects.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+    let entries: Vec<Value> = repositories(state, shared, &group)
+        .await
+        .iter()
+        .filter_map(|(path, id)| {
+            let (project, project_id) = projects
+                .iter()
+                .find(|(p, _)| path == p || path.starts_with(&format!("{p}/")))?;
+            Some(entry(shared, path, *id, project, *project_id))
+        })
+        .collect();
+    list(req, &entries)
+}
+
+/// One registry repository as GitLab describes it.
+fn entry(shared: &Shared, path: &str, id: u64, project: &str, project_id: u64) -> Value {
+    let host = shared.url().trim_start_matches("http://").to_string();
+    let name = path
+        .strip_prefix(project)
+        .unwrap_or_default()
+        .trim_start_matches('/');
+    json!({
+        "id": id,
+        "name": name,
+        "path": path,
+        "project_id": project_id,
+        "location": format!("{host}/{path}"),
+        "created_at": "2024-01-10T13:38:57.391Z",
+        "cleanup_policy_started_at": null,
+        "status": null,
+    })
+}
+
+/// A page of `entries` as `page`/`per_page` ask, with GitLab's paging
+/// headers.
+fn list(req: &Incoming, entries: &[Value]) -> Response {
     let page: usize = req
         .param("page")
         .and_then(|p| p.parse().ok())
@@ -403,28 +469,12 @@ fn list(
         .filter(|p| *p >= 1)
         .unwrap_or(20)
         .min(100);
-    let total = repositories.len();
-    let host = shared.url().trim_start_matches("http://").to_string();
-    let body: Vec<Value> = repositories
+    let total = entries.len();
+    let body: Vec<Value> = entries
         .iter()
         .skip((page - 1) * per_page)
         .take(per_page)
-        .map(|(path, id)| {
-            let name = path
-                .strip_prefix(project)
-                .unwrap_or_default()
-                .trim_start_matches('/');
-            json!({
-                "id": id,
-                "name": name,
-                "path": path,
-                "project_id": project_id,
-                "location": format!("{host}/{path}"),
-                "created_at": "2024-01-10T13:38:57.391Z",
-                "cleanup_policy_started_at": null,
-                "status": null,
-            })
-        })
+        .cloned()
         .collect();
     let mut response = front::json_response(StatusCode::OK, &Value::Array(body));
     let pages = total.div_ceil(per_page).max(1);
