@@ -382,3 +382,43 @@ fn untagged_lists_manifests_pushed_by_digest_and_leaves_one_tagged_meanwhile() {
     assert_eq!(revisions(), vec![v1.digest.clone()]);
     assert_eq!(repo.tags(), ["v1"]);
 }
+
+/// Where the registry pages the tag list, the manifest listing follows its
+/// `Link`s too: every page is read again for its map (on pages the fake
+/// lists tagged manifests only, so nothing is untagged and all stays).
+#[test]
+fn untagged_follows_link_pages_of_the_manifest_map() {
+    let bed = gcr();
+    let repo = &bed.repo;
+    repo.seed_tags(4);
+    let child = repo.push_untagged(&Image::new().unique());
+    repo.push_index("zz-multi", &[child]);
+    bed.part::<GcrFake>().page_size(2);
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    let report = out.success().json();
+    assert_eq!(report["untagged"], json!([]));
+    let pages: Vec<String> = bed
+        .requests()
+        .into_iter()
+        .filter(|r| r.route() == "/v2/app/tags/list" && r.status == 200)
+        .map(|r| r.path)
+        .collect();
+    let one_pass = [
+        "/v2/app/tags/list",
+        "/v2/app/tags/list?n=2&last=tag-0001",
+        "/v2/app/tags/list?n=2&last=tag-0003",
+    ];
+    assert_eq!(pages, [one_pass, one_pass].concat(), "tags, then manifests");
+    assert_eq!(bed.part::<Registry>().revisions().list(&repo.name).len(), 6);
+}

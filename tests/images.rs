@@ -919,7 +919,12 @@ fn untagged_requests_on(vendor: Vendor, tagged: usize, untagged: usize) -> (usiz
     let requests = bed.requests();
     let listing = requests
         .iter()
-        .filter(|r| r.path.contains("with_accessory=true") || r.route().ends_with("/_manifests"))
+        .filter(|r| r.status != 401)
+        .filter(|r| {
+            r.path.contains("with_accessory=true")
+                || r.route().ends_with("/_manifests")
+                || (vendor == Vendor::Gcr && r.route().ends_with("/tags/list"))
+        })
         .count();
     // Reads the registry answered (the first few meet its Bearer challenge
     // and are sent again with a token).
@@ -949,6 +954,12 @@ fn untagged_reads_each_manifest_once_on_harbor_and_acr() {
             "{vendor:?}: 210 manifests, 100 a page"
         );
     }
+}
+
+#[test]
+fn untagged_reads_each_manifest_once_on_gcr() {
+    // One unpaged tag list for the tags, one for the manifest map.
+    assert_eq!(untagged_requests_on(Vendor::Gcr, 150, 60), (2, 210));
 }
 
 /// Every tag left resolves, and everything it reaches is there: children,
