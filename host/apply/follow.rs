@@ -257,11 +257,13 @@ async fn decide_and_remove(
         .map(|o| (o.key.as_str(), o.journal.as_str()))
         .collect();
     journal_digests.extend(leftovers.iter().map(|d| (*d, *d)));
+    // The bar counts planned removals only, not the manifests of removed
+    // tags: counted below.
     let record = Journaled {
         repo: &planned.repo,
         planned: journal_digests,
         journal: run.journal,
-        bar: run.bar,
+        bar: None,
     };
     let followed =
         crate::removal::remove_following(&provider, &graph, items, concurrency, &record).await;
@@ -272,11 +274,9 @@ async fn decide_and_remove(
         outcome.removed(o);
     }
     if let Some(bar) = run.bar {
-        let named_failures = followed
-            .failed
-            .iter()
-            .filter(|f| named.contains(f.tag.as_str()));
-        bar.inc(named_failures.count() as u64);
+        let failures = followed.failed.iter().map(|f| f.tag.as_str());
+        let settled = followed.removed.iter().map(String::as_str).chain(failures);
+        bar.inc(settled.filter(|k| named.contains(k)).count() as u64);
     }
     report.removal.failed.extend(followed.failed);
 }
