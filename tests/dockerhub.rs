@@ -4,7 +4,8 @@
 
 use crate::support::fakes::challenge::Challenger;
 use crate::support::fakes::dockerhub::{DockerHubFake, PASSWORD, USER};
-use crate::support::scenarios::{detect_by_address, detect_by_probe};
+use crate::support::image_checks::{Untagging, attachments_follow_their_image};
+use crate::support::scenarios::{days_ago, detect_by_address, detect_by_probe};
 use crate::support::{Bed, Image, Method, Requests, Setting, Vendor};
 
 fn hub() -> Bed {
@@ -273,4 +274,15 @@ fn a_long_rate_limit_is_reported_not_waited_for() {
         "{stderr}"
     );
     assert_eq!(fake.requests().len(), 1);
+}
+
+/// A removed image's attachments go with it: its tags through the Hub API,
+/// its referrer by digest over the registry API; a kept image's stay.
+#[test]
+fn attachments_go_with_their_image_and_only_with_it() {
+    let bed = hub();
+    attachments_follow_their_image(&bed, Untagging::LeavesManifest, |tag, _, days| {
+        let at = days_ago(days).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        bed.part::<DockerHubFake>().pushed("acme/app", tag, &at);
+    });
 }

@@ -1,12 +1,15 @@
-//! The `ecr` provider against moto's ECR API. The registry address is a real
-//! looking ECR host, so the provider is chosen by address and the OCI API
-//! (that host) is unreachable: everything below goes through the ECR API at
-//! `AWS_ENDPOINT_URL_ECR`, a logging proxy in front of moto.
+//! The `ecr` provider against moto's ECR API, at `AWS_ENDPOINT_URL_ECR`
+//! through a logging proxy. The registry address is a real looking ECR
+//! host, so the provider is chosen by address; that host's OCI API (blobs)
+//! is ECR's fake before a real distribution, reached over HTTPS through
+//! an HTTPS proxy, taking only the token `GetAuthorizationToken` issued.
 
 use crate::support::fakes::ecr::EcrFake;
 use crate::support::moto::{ACCOUNT, AwsCall, KEY_ID, Moto, REGISTRY, SECRET};
 use crate::support::scenarios::{assert_detected_by_address, sorted};
-use crate::support::{Bed, Image, Repo, Vendor, berth, http, sha256};
+use crate::support::{
+    Bed, Image, Registry, RegistryOptions, Repo, Vendor, berth, content, http, sha256,
+};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -624,4 +627,35 @@ fn a_manifest_without_its_blobs_is_refused() {
     let stderr = out.stderr_str();
     assert!(stderr.contains("LayersNotFoundException"), "{stderr}");
     assert_eq!(bed.repo.digest("v1"), None);
+}
+
+/// ECR creates no repository on push: a copy into one that does not exist
+/// fails, naming it, and leaves nothing behind.
+#[test]
+fn a_copy_into_a_missing_repository_names_it() {
+    let bed = ecr();
+    let chart = content::bundle("chart.tgz", &[7u8; 2 << 20], None);
+    let layout = bed.sandbox().home().join("start");
+    let seeded = Registry::start(RegistryOptions::default());
+    chart.push(&seeded.seeder(), "app", "v1");
+    let start = format!("oci:{}:v1", layout.display());
+    let from = format!("{}/app:v1", seeded.addr());
+    bed.sandbox()
+        .berth()
+        .args(["cp", &from, &start])
+        .run()
+        .success();
+
+    let missing = bed.repo_named("missing");
+    let out = bed
+        .berth()
+        .args(["cp", &start, &missing.tagged("v1")])
+        .run();
+    assert_eq!(out.code(), 1);
+    let stderr = out.stderr_str();
+    assert!(
+        stderr.contains("The repository with name 'missing' does not exist"),
+        "{stderr}"
+    );
+    assert!(bed.part::<Moto>().digests("missing").is_empty());
 }

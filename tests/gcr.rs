@@ -6,8 +6,8 @@
 
 use crate::support::fakes::gcr::{ACCESS_TOKEN, GcrFake};
 use crate::support::login::basic;
-use crate::support::scenarios::{assert_detected_by_address, assert_listing, days_ago};
-use crate::support::{Bed, Image, Method, Requests, Seen, Vendor};
+use crate::support::scenarios::{assert_detected_by_address, assert_listing, days_ago, sorted};
+use crate::support::{Bed, Image, Method, Registry, Requests, Seen, Vendor};
 use serde_json::json;
 
 const USER: &str = "oauth2accesstoken";
@@ -305,4 +305,80 @@ fn throttled_requests_are_retried() {
         .map(|r| r.status)
         .collect();
     assert_eq!(statuses, [429, 429, 401, 200]);
+}
+
+/// `--untagged` on GCR: the `manifest` map of the one tag list lists a
+/// manifest pushed by digest alone, which goes by the OCI delete; one the
+/// registry refuses because a tag came back meanwhile stays, and the error
+/// says why.
+#[test]
+fn untagged_lists_manifests_pushed_by_digest_and_leaves_one_tagged_meanwhile() {
+    let bed = gcr();
+    let repo = &bed.repo;
+    let v1 = repo.push("v1", &Image::new().unique());
+    let stray = repo.push_untagged(&Image::new().unique());
+    let retagged = repo.push_untagged(&Image::new().unique());
+    let revisions = || bed.part::<Registry>().revisions().list(&repo.name);
+
+    bed.clear_requests();
+    let out = bed
+        .berth()
+        .args([
+            "cleanup",
+            &repo.address,
+            "--untagged",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .run();
+    let mut expected = vec![stray.digest.clone(), retagged.digest.clone()];
+    expected.sort();
+    assert_eq!(sorted(&out.success().json()["untagged"]), expected);
+    let requests = bed.requests();
+    assert!(requests.iter().all(Seen::changes_nothing), "{requests:?}");
+    // The tag list twice (for the tags, then as the manifest listing), and
+    // each manifest read once for what the map does not say (subjects).
+    let answered: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.status == 200 && r.route() != "/v2/token")
+        .map(Seen::route)
+        .collect();
+    let mut reads: Vec<String> = [&v1.digest, &stray.digest, &retagged.digest]
+        .iter()
+        .map(|d| format!("/v2/app/manifests/{d}"))
+        .collect();
+    reads.sort();
+    let mut expected_requests = vec!["/v2/app/tags/list"; 2];
+    expected_requests.extend(reads.iter().map(String::as_str));
+    let mut answered_sorted = answered.clone();
+    answered_sorted.sort();
+    expected_requests.sort();
+    assert_eq!(answered_sorted, expected_requests, "{requests:?}");
+    assert_eq!(revisions().len(), 3);
+
+    bed.part::<GcrFake>()
+        .refuse_as_tagged("app", &retagged.digest, "late");
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged"])
+        .run();
+    assert_eq!(out.code(), 1, "{}", out.stderr_str());
+    let stderr = out.stderr_str();
+    assert!(stderr.contains("GOOGLE_MANIFEST_DANGLING_TAG"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("hint: a tag points at {} again", retagged.digest)),
+        "{stderr}"
+    );
+    assert!(revisions().contains(&retagged.digest));
+    assert!(revisions().contains(&v1.digest));
+    assert_eq!(repo.tags(), ["v1"]);
+
+    let out = bed
+        .berth()
+        .args(["cleanup", &repo.address, "--untagged"])
+        .run();
+    out.success();
+    assert_eq!(revisions(), vec![v1.digest.clone()]);
+    assert_eq!(repo.tags(), ["v1"]);
 }

@@ -539,6 +539,15 @@ fn documented_write(vendor: Vendor, repo: &str, seen: &Seen) -> Option<(String, 
             let tag = path.strip_prefix(&format!("/acr/v1/{repo}/_tags/"))?;
             Some((String::new(), Some(tag.to_string())))
         }
+        Vendor::Gcr => {
+            // The OCI delete: by tag it untags, by digest it deletes a
+            // manifest no tag points at.
+            let reference = path.strip_prefix(&format!("/v2/{repo}/manifests/"))?;
+            Some(match reference.starts_with("sha256:") {
+                true => (reference.to_string(), None),
+                false => (String::new(), Some(reference.to_string())),
+            })
+        }
         _ => unreachable!("no documented writes for {vendor:?}"),
     }
 }
@@ -709,7 +718,9 @@ fn attachments_on(vendor: Vendor) {
     // A tag delete leaves the manifest on these registries, untagged: all
     // but the fallback index, which goes whole before the referrer it lists
     // (Harbor refuses to delete what an index lists; elsewhere the index
-    // would be left listing a manifest that is gone).
+    // would be left listing a manifest that is gone). On Google's registries
+    // the provider also deletes the manifest an attachment's tag delete left
+    // untagged, which the host hands over as held by nothing else.
     let fallback = repo.digest(&a.fallback).unwrap();
     let sig = repo.digest(&a.sig).unwrap();
     let att = repo.digest(&a.att).unwrap();
@@ -728,8 +739,22 @@ fn attachments_on(vendor: Vendor) {
         .filter(|(_, tag)| tag.is_none())
         .map(|(d, _)| d.as_str())
         .collect();
-    assert_eq!(manifests, [fallback.as_str(), &a.referrer]);
-    let mut left = vec![image.digest.clone(), sig, att];
+    let mut left = vec![image.digest.clone(), sig.clone(), att.clone()];
+    if vendor == Vendor::Gcr {
+        let position = |d: &str| manifests.iter().position(|m| *m == d);
+        assert!(
+            position(&fallback) < position(&a.referrer),
+            "the fallback index goes before the referrer it lists: {written:?}"
+        );
+        let mut all = manifests.clone();
+        all.sort();
+        let mut expected = [sig.as_str(), &att, &fallback, &a.referrer];
+        expected.sort();
+        assert_eq!(all, expected, "{written:?}");
+        left = vec![image.digest.clone()];
+    } else {
+        assert_eq!(manifests, [fallback.as_str(), &a.referrer]);
+    }
     left.sort();
     assert_eq!(revisions(&bed), left, "{written:?}");
     assert_eq!(repo.tags(), Vec::<String>::new());
@@ -752,6 +777,16 @@ fn harbor_untagged_children_stay_with_their_index_and_go_with_it() {
 #[test]
 fn acr_untagged_children_stay_with_their_index_and_go_with_it() {
     untagged_on(Vendor::Acr);
+}
+
+#[test]
+fn gcr_untagged_children_stay_with_their_index_and_go_with_it() {
+    untagged_on(Vendor::Gcr);
+}
+
+#[test]
+fn gcr_attachments_go_with_their_image_and_only_with_it() {
+    attachments_on(Vendor::Gcr);
 }
 
 #[test]

@@ -172,7 +172,7 @@ async fn untagged_supported(provider: &Provider) -> Result<()> {
         None => error,
     };
     Err(error
-        .hint("--untagged works with the oci-layout, ecr, acr, github and harbor providers")
+        .hint("--untagged works with the oci-layout, ecr, acr, gcr, github and harbor providers")
         .hint("drop --untagged here; attachments of removed images still go with them"))
 }
 

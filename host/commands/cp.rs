@@ -17,7 +17,8 @@ use futures_util::StreamExt;
   berth cp docker.io/library/nginx:1.27 localhost:5000/nginx:1.27
   berth cp ghcr.io/acme/app:v1 localhost:5000/app --platform linux/arm64
   berth cp localhost:5000/app:v1 oci:./app-layout:v1 --referrers
-  berth cp localhost:5000/app localhost:5001/app --all-tags --concurrency 4")]
+  berth cp localhost:5000/app localhost:5001/app --all-tags --concurrency 4
+  berth cp ghcr.io/acme/app:v1 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1")]
 pub struct Args {
     /// REPO:TAG, REPO@DIGEST, oci:DIR:TAG or oci:DIR@DIGEST (a repository with --all-tags)
     #[arg(value_name = "SRC")]

@@ -28,6 +28,7 @@ mod server;
 mod store;
 pub mod tls;
 mod token;
+mod tunnel;
 
 use std::sync::OnceLock;
 

@@ -3,7 +3,8 @@
 //! `.../<repo>/tags`). A tag is removed
 //! with the Hub's tag delete, which untags only: the image and every other
 //! tag stay. Manifests travel over the registry's OCI API
-//! (registry-1.docker.io), which the host authenticates.
+//! (registry-1.docker.io), which the host authenticates; its delete by
+//! digest removes a manifest no tag points at (a removed image's referrer).
 
 mod hub;
 mod login;
@@ -63,6 +64,7 @@ impl Provider for DockerHub {
             Capability::PushManifest,
             Capability::PullBlobs,
             Capability::PushBlobs,
+            Capability::DeleteManifest,
             Capability::Permissions,
             Capability::ListRepositories,
         ])

@@ -2,9 +2,11 @@
 //! from digest to `{imageSizeBytes, layerId, mediaType, tag: [...],
 //! timeCreatedMs, timeUploadedMs}`. Times are milliseconds since 1970,
 //! written as strings by GCR and as numbers by Artifact Registry; `"0"`
-//! means unknown.
+//! means unknown. The map lists every manifest of the repository, untagged
+//! ones (`tag: []`) and the children of indexes too, which is what
+//! `--untagged` needs.
 
-use berth_sdk::Tag;
+use berth_sdk::{ManifestEntry, Tag};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -53,6 +55,37 @@ pub fn tags(body: &[u8]) -> Result<Vec<Tag>, serde_json::Error> {
                 created: entry.and_then(|e| e.created),
                 name,
             }
+        })
+        .collect())
+}
+
+/// Every manifest of the map with its tags, media type and date. The map
+/// does not say a manifest's `subject`, so none is `described`.
+pub fn manifests(body: &[u8]) -> Result<Vec<ManifestEntry>, serde_json::Error> {
+    let list: TagList = serde_json::from_slice(body)?;
+    Ok(list
+        .manifest
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(digest, _)| berth_sdk::is_digest(digest))
+        .map(|(digest, info)| ManifestEntry {
+            tags: info
+                .get("tag")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            media_type: info
+                .get("mediaType")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            subject: None,
+            created: created(&info),
+            described: false,
+            digest,
         })
         .collect())
 }
@@ -126,6 +159,46 @@ mod tests {
                 .is_empty()
         );
         assert!(super::tags(b"<html>").is_err());
+    }
+
+    #[test]
+    fn every_manifest_of_the_map_untagged_ones_too() {
+        let body = serde_json::json!({
+            "manifest": {
+                B: {"mediaType": "application/vnd.oci.image.index.v1+json", "tag": ["multi"],
+                    "timeCreatedMs": "0", "timeUploadedMs": "1600000000000"},
+                A: {"mediaType": "application/vnd.oci.image.manifest.v1+json", "tag": [],
+                    "timeCreatedMs": 1700000000000i64},
+                "sha256:short": {"tag": []},
+                "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc":
+                    {"mediaType": "", "tag": "not a list", "timeCreatedMs": "soon"},
+            },
+            "name": "p/app",
+            "tags": ["multi"],
+        });
+        let entries = manifests(&serde_json::to_vec(&body).unwrap()).unwrap();
+        let digests: Vec<&str> = entries.iter().map(|e| e.digest.as_str()).collect();
+        assert_eq!(digests.len(), 3, "{digests:?}");
+        let find = |d: &str| entries.iter().find(|e| e.digest == d).unwrap();
+        let untagged = find(A);
+        assert!(untagged.tags.is_empty());
+        assert_eq!(
+            untagged.media_type.as_deref(),
+            Some("application/vnd.oci.image.manifest.v1+json")
+        );
+        assert_eq!(untagged.created.as_deref(), Some("2023-11-14T22:13:20Z"));
+        let index = find(B);
+        assert_eq!(index.tags, ["multi"]);
+        assert_eq!(index.created.as_deref(), Some("2020-09-13T12:26:40Z"));
+        let odd = find("sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
+        assert!(odd.tags.is_empty() && odd.media_type.is_none() && odd.created.is_none());
+        assert!(entries.iter().all(|e| e.subject.is_none() && !e.described));
+        assert!(
+            manifests(br#"{"name":"app","tags":["a"]}"#)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(manifests(b"<html>").is_err());
     }
 
     #[test]

@@ -147,9 +147,10 @@ fn layout(sandbox: &Sandbox) -> Setup {
 
 /// moto behind its logging proxy, at `AWS_ENDPOINT_URL_ECR`, and ECR's
 /// registry endpoint (its fake before distribution) at the ECR host's
-/// name: berth reaches that host through an HTTP proxy, the fake, as a
-/// user behind a proxy would (plain HTTP, as the fake has no certificate
-/// for the name). Requests to loopback (the API) go direct.
+/// name over HTTPS: berth reaches that host through an HTTPS proxy, as a
+/// user behind one would, which ends the TLS with a certificate for the
+/// name from a CA berth is given (`BERTH_CA_FILE`). The API, plain HTTP on
+/// loopback, is reached directly.
 fn ecr() -> Setup {
     let moto = Arc::new(Moto::start());
     moto.create_repository("app");
@@ -167,9 +168,8 @@ fn ecr() -> Setup {
         access: Access {
             pointing: vec![
                 Setting::env("AWS_ENDPOINT_URL_ECR", &moto.endpoint()),
-                Setting::env("HTTP_PROXY", &fake.url()),
-                Setting::env("NO_PROXY", "127.0.0.1,localhost"),
-                Setting::env("BERTH_PLAIN_HTTP", "1"),
+                Setting::env("HTTPS_PROXY", &fake.proxy_url()),
+                Setting::env("BERTH_CA_FILE", &fake.ca().display().to_string()),
             ],
             login,
             credentials: login.settings(moto::KEY_ID, moto::SECRET),

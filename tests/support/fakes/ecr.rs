@@ -11,6 +11,7 @@
 //!   what the repository lacks is refused, as `PutImage` refuses it.
 //! - Blobs (uploads, reads, existence) go to distribution.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -21,6 +22,7 @@ use super::super::image::{Image, Pushed, sha256};
 use super::super::moto::{ACCOUNT, Moto, REGISTRY};
 use super::super::seen::Seen;
 use super::super::store::Store;
+use super::super::tunnel::Tunnel;
 use super::super::{Registry, Seeder};
 use super::front::{self, Front, Incoming, Shared};
 
@@ -29,6 +31,7 @@ const DENIED: &str = "Your authorization token has expired. Reauthenticate and t
 
 pub struct EcrFake {
     front: Front,
+    tunnel: Tunnel,
 }
 
 impl EcrFake {
@@ -39,13 +42,25 @@ impl EcrFake {
             }
             Ok(answer(&moto, &shared, request).await)
         });
-        EcrFake { front }
+        let addr = front.addr().parse().expect("the front's address");
+        let tunnel = Tunnel::start(REGISTRY, addr);
+        EcrFake { front, tunnel }
     }
 
-    /// `http://127.0.0.1:PORT`: where requests for the ECR host arrive
-    /// (berth's HTTP proxy).
+    /// `http://127.0.0.1:PORT`, the plain front, for a test's own requests.
     pub fn url(&self) -> String {
         self.front.url()
+    }
+
+    /// The HTTPS proxy (`HTTPS_PROXY`) that reaches the front at the ECR
+    /// host's name over TLS.
+    pub fn proxy_url(&self) -> String {
+        self.tunnel.url()
+    }
+
+    /// The CA of the host's certificate (`BERTH_CA_FILE`).
+    pub fn ca(&self) -> PathBuf {
+        self.tunnel.ca()
     }
 
     pub fn requests(&self) -> Vec<Seen> {
@@ -62,8 +77,12 @@ async fn answer(moto: &Moto, shared: &Shared, mut request: Incoming) -> Response
     if !token.is_some_and(|(user, password)| user == "AWS" && moto.issued().contains(&password)) {
         return denied();
     }
-    // Distribution behind is anonymous; the token was ours to check.
+    // Distribution behind is anonymous; the token was ours to check. The
+    // request came over TLS, so the upload URLs it makes are https ones.
     request.headers.remove(header::AUTHORIZATION);
+    request
+        .headers
+        .insert("x-forwarded-proto", HeaderValue::from_static("https"));
     let Some((name, rest)) = split(&request.path) else {
         return front::forward(shared, request).await;
     };

@@ -28,8 +28,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::super::Registry;
 use super::super::seen::Seen;
+use super::super::{Registry, Revisions};
 use super::front::{self, Front, Incoming, Shared, TokenService};
 
 /// The access token `gcloud auth print-access-token` would give.
@@ -40,8 +40,10 @@ const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
     application/vnd.docker.distribution.manifest.v2+json, \
     application/vnd.docker.distribution.manifest.list.v2+json";
 
-#[derive(Default)]
 struct State {
+    /// Every manifest distribution holds, as GCR's database knows them:
+    /// untagged ones are in the map from their push on.
+    revisions: Revisions,
     /// Repository → digest → when the fake first saw it (ms).
     seen: Mutex<HashMap<String, BTreeMap<String, i64>>>,
     /// Digest → `timeUploadedMs` a test set.
@@ -66,7 +68,13 @@ impl GcrFake {
             service: "gcr.io".into(),
             users: vec![("oauth2accesstoken".into(), access_token.into())],
         };
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            revisions: registry.revisions(),
+            seen: Mutex::default(),
+            uploaded: Mutex::default(),
+            created: Mutex::default(),
+            page_size: Mutex::default(),
+        });
         let front = Front::with_state(registry, Some(tokens), &state, handle);
         GcrFake { front, state }
     }
@@ -100,6 +108,21 @@ impl GcrFake {
         let body = json!({"errors": [{"code": "TOOMANYREQUESTS", "message": "Quota exceeded"}]});
         self.front
             .fail(method, prefix, times, status, &headers, &body.to_string());
+    }
+
+    /// Refuses the next delete of `digest` in `repo` as GCR does when a tag
+    /// points at it: as if one was pushed after the listing.
+    pub fn refuse_as_tagged(&self, repo: &str, digest: &str, tag: &str) {
+        let body = json!({"errors": [{"code": "GOOGLE_MANIFEST_DANGLING_TAG",
+            "message": format!("Manifest is still referenced by tag: {tag}")}]});
+        self.front.fail(
+            Method::DELETE,
+            &format!("/v2/{repo}/manifests/{digest}"),
+            1,
+            400,
+            &[],
+            &body.to_string(),
+        );
     }
 
     /// Sets the `timeUploadedMs` the list reports for `digest`.
@@ -192,7 +215,7 @@ async fn tag_list(state: &State, shared: &Shared, repo: &str, req: &Incoming) ->
     let known: BTreeSet<String> = {
         let mut seen = state.seen.lock().unwrap();
         let seen = seen.entry(repo.to_string()).or_default();
-        for digest in entries.keys() {
+        for digest in entries.keys().chain(&state.revisions.list(repo)) {
             seen.entry(digest.clone()).or_insert(now);
         }
         seen.keys().cloned().collect()
