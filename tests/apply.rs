@@ -815,3 +815,62 @@ fn an_apply_killed_among_attachments_resumes_sending_no_removal_twice() {
         std::fs::read_to_string(&journal).unwrap()
     );
 }
+
+#[test]
+fn attachments_of_an_image_whose_tag_failed_to_go_stay_and_are_reported_failed() {
+    let registry = Registry::start(RegistryOptions::default());
+    let proxy = Proxy::start(&registry.url());
+    let seeder = registry.seeder();
+    let sandbox = Sandbox::with_compiled_plugins();
+    let tags = seeder.seed_tags("app", 2);
+    let subject = seeder.digest("app", &tags[0]).unwrap();
+    let sig = signature(&subject, |b| seeder.push_blob("app", b));
+    seeder.push_manifest("app", sig_tag(&subject).as_str(), IMAGE_MANIFEST, &sig);
+    let policy = sandbox.home().join("policy.toml");
+    let rule = format!(
+        "[[rule]]\nrepos = [\"{}/app\"]\nmatch = \"^{}$\"\n",
+        proxy.addr(),
+        tags[0]
+    );
+    std::fs::write(&policy, rule).unwrap();
+    let plan = sandbox.home().join("plan.json");
+    sandbox
+        .berth()
+        .args(["plan", "--policy"])
+        .arg(&policy)
+        .arg(format!("{}/app", proxy.addr()))
+        .arg("--out")
+        .arg(&plan)
+        .run()
+        .success();
+    let before = state(&seeder, &["app"]);
+    // The registry refuses every removal.
+    proxy.on(Method::DELETE, "/v2/*").respond(403, "{}");
+
+    let out = sandbox
+        .berth()
+        .arg("apply")
+        .arg(&plan)
+        .args(["-o", "json"])
+        .run();
+    out.failure();
+    let report = out.json();
+    let repo = &report["repositories"][0];
+    let failed: Vec<(&str, &str)> = repo["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["tag"].as_str().unwrap(), f["error"].as_str().unwrap()))
+        .collect();
+    assert_eq!(failed.len(), 2, "{repo}");
+    assert_eq!(failed[0].0, tags[0]);
+    assert_eq!(
+        failed[1],
+        (
+            sig_tag(&subject).as_str(),
+            "not removed: the removal of its image's tag failed"
+        )
+    );
+    assert_eq!(repo["changed"], json!([]));
+    assert_eq!(state(&seeder, &["app"]), before, "nothing went");
+}

@@ -226,11 +226,27 @@ async fn decide_and_remove(
         .collect();
     let removing: BTreeSet<String> = items.iter().map(|i| i.key().to_string()).collect();
 
-    // The others: gone already, or changed.
+    // The others: gone already, held by a planned tag that failed, or
+    // changed.
+    let failed_tags: BTreeSet<&str> = report
+        .removal
+        .failed
+        .iter()
+        .map(|f| f.tag.as_str())
+        .collect();
+    let held: BTreeSet<&str> = planned
+        .delete
+        .iter()
+        .filter(|(t, _)| failed_tags.contains(t.as_str()))
+        .map(|(_, d)| d.as_str())
+        .collect();
     let mut settled = 0;
+    let mut held_back = Vec::new();
     for o in open.iter().filter(|o| !removing.contains(o.key)) {
         settled += 1;
-        if present(&provider, &graph, &now_listed, o).await {
+        if o.subject.is_some_and(|s| held.contains(s.as_str())) {
+            held_back.push(o.key.clone());
+        } else if present(&provider, &graph, &now_listed, o).await {
             report.changed.push(match o.subject {
                 Some(subject) => Changed::Attachment {
                     attachment: o.key.clone(),
@@ -246,6 +262,14 @@ async fn decide_and_remove(
             report.removal.missing.push(o.key.clone());
         }
     }
+    report
+        .removal
+        .failed
+        .extend(held_back.into_iter().map(|key| crate::removal::Failed {
+            tag: key,
+            error: "not removed: the removal of its image's tag failed".into(),
+            hints: Vec::new(),
+        }));
     if let Some(bar) = run.bar {
         bar.inc(settled);
     }
@@ -257,11 +281,13 @@ async fn decide_and_remove(
         .map(|o| (o.key.as_str(), o.journal.as_str()))
         .collect();
     journal_digests.extend(leftovers.iter().map(|d| (*d, *d)));
+    // The bar counts planned removals only, not the manifests of removed
+    // tags: counted below.
     let record = Journaled {
         repo: &planned.repo,
         planned: journal_digests,
         journal: run.journal,
-        bar: run.bar,
+        bar: None,
     };
     let followed =
         crate::removal::remove_following(&provider, &graph, items, concurrency, &record).await;
@@ -272,11 +298,9 @@ async fn decide_and_remove(
         outcome.removed(o);
     }
     if let Some(bar) = run.bar {
-        let named_failures = followed
-            .failed
-            .iter()
-            .filter(|f| named.contains(f.tag.as_str()));
-        bar.inc(named_failures.count() as u64);
+        let failures = followed.failed.iter().map(|f| f.tag.as_str());
+        let settled = followed.removed.iter().map(String::as_str).chain(failures);
+        bar.inc(settled.filter(|k| named.contains(k)).count() as u64);
     }
     report.removal.failed.extend(followed.failed);
 }

@@ -6,7 +6,9 @@
 //! written and synced to disk before the removal is sent (start) and after
 //! the registry confirmed it (done). A removal is identified by repository,
 //! tag and the digest the plan names, so a journal never vouches for a
-//! removal another plan asks for. A line cut off by a crash is ignored. The
+//! removal another plan asks for. An attachment is its tag (or referrer
+//! digest) with its subject's digest; a manifest removed by digest is that
+//! digest twice. A line cut off by a crash is ignored. The
 //! file is locked while berth runs: two processes never share a journal.
 
 use serde::{Deserialize, Serialize};

@@ -356,3 +356,49 @@ pub(super) fn describe(err: &reqwest::Error) -> String {
         inner
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::net::test_server::serve;
+    use crate::net::{Client, NetConfig, Request};
+    use axum::http::StatusCode;
+    use reqwest::{Method, Url};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Answers `first` to the first request, then 200.
+    async fn server(first: StatusCode) -> String {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let app = axum::Router::new().route(
+            "/x",
+            axum::routing::delete(move || {
+                let calls = calls.clone();
+                async move {
+                    match calls.fetch_add(1, Ordering::SeqCst) {
+                        0 => (first, [("retry-after", "0")]),
+                        _ => (StatusCode::OK, [("retry-after", "0")]),
+                    }
+                }
+            }),
+        );
+        serve(app).await
+    }
+
+    #[tokio::test]
+    async fn only_a_retry_the_server_may_have_acted_on_is_doubtful() {
+        let client = Client::new(NetConfig::default()).unwrap();
+        for (first, doubtful) in [
+            (StatusCode::TOO_MANY_REQUESTS, false),
+            (StatusCode::INTERNAL_SERVER_ERROR, true),
+            (StatusCode::OK, false),
+        ] {
+            let url = Url::parse(&format!("{}/x", server(first).await)).unwrap();
+            let response = client
+                .send(Request::new(Method::DELETE, url), None, None)
+                .await
+                .unwrap();
+            assert_eq!(response.status, 200, "{first}");
+            assert_eq!(response.retried, doubtful, "after {first}");
+        }
+    }
+}
