@@ -55,3 +55,15 @@ fn cleanup_dry_run_uses_image_dates() {
     bed.repo.cleanup_dry_run(bed.berth());
     assert!(bed.requests().iter().all(Seen::is_read));
 }
+
+/// Artifactory removes tags only here: a removed image's attachment tags go with
+/// it, its untagged referrer stays (and no report says it goes).
+#[test]
+fn attachments_go_with_their_image_and_only_with_it() {
+    let bed = artifactory();
+    crate::support::image_checks::attachments_follow_their_image(
+        &bed,
+        crate::support::image_checks::Untagging::TagsOnly,
+        |_, _, _| {},
+    );
+}

@@ -130,3 +130,15 @@ fn a_stale_tag_without_the_repository_name_says_what_to_set() {
     assert_eq!(bed.repo.digest("c").as_ref(), Some(&seeded.shared));
     assert_eq!(bed.repo.digest("other").as_ref(), Some(&seeded.other));
 }
+
+/// Nexus removes tags only: a removed image's attachment tags go with it, its
+/// untagged referrer stays (and no report says it goes, dry run or not).
+#[test]
+fn attachments_go_with_their_image_and_only_with_it() {
+    let bed = nexus();
+    crate::support::image_checks::attachments_follow_their_image(
+        &bed,
+        crate::support::image_checks::Untagging::TagsOnly,
+        |_, _, _| {},
+    );
+}

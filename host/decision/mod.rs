@@ -140,6 +140,8 @@ pub async fn decide(
 
 /// The fate of the images once `deleted` go, with the referrers of those
 /// that go read from the registry first (their attachments go with them).
+/// A referrer without a tag goes only where the provider deletes manifests;
+/// elsewhere it stays, and no report says it goes.
 pub async fn settle(
     provider: &Provider,
     graph: &mut Graph,
@@ -153,7 +155,13 @@ pub async fn settle(
         let going: Vec<String> = first.going.into_iter().collect();
         graph.add_referrers(provider, &going, concurrency).await;
     }
-    fate(graph, listed, deleted, rules)
+    let mut fate = fate(graph, listed, deleted, rules);
+    if !provider.has(Capability::DeleteManifest) {
+        let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+        fate.attachments
+            .retain(|a| names.contains(a.removed.as_str()));
+    }
+    fate
 }
 
 /// Whether the tag, or the image it points at (or a manifest that image
