@@ -101,7 +101,8 @@ load = [open(os.path.join(work, f"load-{when}.txt")).read().strip()
         for when in ("before", "after") if os.path.exists(os.path.join(work, f"load-{when}.txt"))]
 if load:
     print(f"- load average (1, 5, 15 min) at start and end: {' / '.join(load)}")
-print(f"- runs per case: {os.environ.get('BENCH_RUNS', 'the scripts' defaults')}\n")
+runs_note = os.environ.get("BENCH_RUNS", "the scripts' defaults")
+print(f"- runs per case: {runs_note}\n")
 
 print("## Targets\n")
 print("| case | figure | target | |")
