@@ -195,3 +195,25 @@ print("""### What the cases do
   processes of 500 transfers (curl's parallel mode slows down with thousands
   in one). The loop runs one `berth cleanup --dry-run --policy` per
   repository.""")
+plan_s = median("plan-floor", "berth plan")
+if plan_s:
+    print(f"""
+### Why the plan's time targets are missed, and where the floor is
+
+distribution's tag list carries no digests. To write a safe plan berth must
+know, for every repository, the digest of each tag it removes (so `apply` can
+leave a tag that moved), which images stay (a tag whose manifest another tag
+keeps frees nothing and takes no attachments with it) and the sizes of the
+blobs only removed images hold (`bytes_freed`). That is one manifest read per
+tag: 51 requests a repository where the tag-list floor sends one, so the
+tag-list ratio ({fmt(plan_floor)}) measures the registry's work, not berth's.
+Against curl sending those same reads at the same concurrency berth takes
+{fmt(plan_reads)}; it sends about {51_001 / plan_s:.0f} requests a second, the
+rate this registry answers on this machine. A loop of `cleanup --dry-run` sends
+about as many requests a repository (a HEAD per tag instead of a GET), one
+repository after another, so it is held to the same pace: berth plan is
+{fmt(plan_loop)} of it. A quarter of the loop's time would need a quarter of its
+requests, which a plan that names digests and bytes cannot have on a registry
+whose listings say neither. Where the provider's listing gives digests (ECR,
+ACR, Harbor, GCR, GitHub, Docker Hub, Quay), berth reads only the manifests of
+distinct images.""")
