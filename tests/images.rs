@@ -3,6 +3,7 @@
 //! untagged manifests; images in use; verification after the run; the
 //! circuit breaker; and faults midway.
 
+use crate::support::bed::every_vendor;
 use crate::support::fakes::acr::AcrFake;
 use crate::support::scenarios::{kept, sorted};
 use crate::support::{Bed, Image, Method, Proxy, Registry, Repo, Seen, Vendor};
@@ -769,35 +770,10 @@ fn attachments_on(vendor: Vendor) {
     assert_eq!(revisions(&bed), Vec::<String>::new());
 }
 
-#[test]
-fn harbor_untagged_children_stay_with_their_index_and_go_with_it() {
-    untagged_on(Vendor::Harbor);
-}
-
-#[test]
-fn acr_untagged_children_stay_with_their_index_and_go_with_it() {
-    untagged_on(Vendor::Acr);
-}
-
-#[test]
-fn gcr_untagged_children_stay_with_their_index_and_go_with_it() {
-    untagged_on(Vendor::Gcr);
-}
-
-#[test]
-fn gcr_attachments_go_with_their_image_and_only_with_it() {
-    attachments_on(Vendor::Gcr);
-}
-
-#[test]
-fn harbor_attachments_go_with_their_image_and_only_with_it() {
-    attachments_on(Vendor::Harbor);
-}
-
-#[test]
-fn acr_attachments_go_with_their_image_and_only_with_it() {
-    attachments_on(Vendor::Acr);
-}
+// Where the provider lists manifests: untagged children stay with their
+// index and go with it; attachments go with their image and only with it.
+every_vendor!(untagged_on: harbor Harbor, acr Acr, gcr Gcr);
+every_vendor!(attachments_on: harbor Harbor, acr Acr, gcr Gcr);
 
 #[test]
 fn harbor_lists_accessories_with_their_subject() {
