@@ -190,6 +190,7 @@ async fn decide_and_remove(
         // them: what they reach then stays.
         keep_attachments: planned.attachments.is_empty(),
         in_use: &in_use,
+        deletes_manifests: provider.has(Capability::DeleteManifest),
     };
     settle(
         &provider,
@@ -200,7 +201,7 @@ async fn decide_and_remove(
         concurrency,
     )
     .await;
-    let following = following(&provider, &graph, &listed, &deleted, &rules);
+    let following = following(&graph, &listed, &deleted, &rules);
 
     // What the plan names and the decision still removes; with
     // `--untagged`, also the manifests of the tags it names, once those

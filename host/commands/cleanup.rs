@@ -209,8 +209,9 @@ async fn follow(
         untagged: policy.untagged(),
         keep_attachments: policy.keep_attachments(),
         in_use: &in_use,
+        deletes_manifests: provider.has(Capability::DeleteManifest),
     };
-    let following = following(provider, &decision.graph, &listed, &deleted, &rules);
+    let following = following(&decision.graph, &listed, &deleted, &rules);
     if following.items.is_empty() || crate::interrupt::interrupted() {
         report.attachments = Some(Vec::new());
         report.untagged = Some(Vec::new());

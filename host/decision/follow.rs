@@ -5,8 +5,7 @@
 
 use super::{Extent, Fate, fate};
 use crate::graph::Graph;
-use crate::model::{Capability, Removal};
-use crate::provider::Provider;
+use crate::model::Removal;
 use crate::removal::Item;
 use std::collections::BTreeSet;
 
@@ -19,7 +18,6 @@ pub struct Following {
 
 /// What goes with `deleted` (the tags of `listed` that went) on `graph`.
 pub fn following(
-    provider: &Provider,
     graph: &Graph,
     listed: &[String],
     deleted: &BTreeSet<String>,
@@ -32,7 +30,6 @@ pub fn following(
         .map(String::as_str)
         .chain(fate.attachments.iter().map(|a| a.removed.as_str()))
         .collect();
-    let deletes_manifests = provider.has(Capability::DeleteManifest);
     let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
     let mut items = Vec::new();
     for a in &fate.attachments {
@@ -48,11 +45,12 @@ pub fn following(
                 name: a.removed.clone(),
                 removal: Removal { digest, exclusive },
             });
-        } else if deletes_manifests {
+        } else {
+            // A referrer: `fate` names one only where manifests can go.
             items.push(Item::Manifest(a.removed.clone()));
         }
     }
-    if deletes_manifests {
+    if rules.deletes_manifests {
         items.extend(
             fate.untagged
                 .iter()

@@ -45,6 +45,9 @@ pub struct Extent<'a> {
     pub untagged: bool,
     pub keep_attachments: bool,
     pub in_use: &'a crate::in_use::InUse,
+    /// Whether the provider deletes manifests by digest: where it cannot, a
+    /// referrer without a tag stays, and so does everything attached to it.
+    pub deletes_manifests: bool,
 }
 
 /// `listed` is every tag of the repository, `deleted` those that go.
@@ -84,7 +87,7 @@ pub fn fate(graph: &Graph, listed: &[String], deleted: &BTreeSet<String>, rules:
     kept.extend(graph.reach(staying));
     candidates.retain(|d| !kept.contains(d));
 
-    let attached = attachments(graph, listed, &candidates, &kept);
+    let attached = attachments(graph, listed, &candidates, &kept, rules.deletes_manifests);
     let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
     let attached_digests: BTreeSet<String> = attached
         .iter()
@@ -120,12 +123,14 @@ pub fn fate(graph: &Graph, listed: &[String], deleted: &BTreeSet<String>, rules:
 }
 
 /// The attachments of `going` images, transitively (a signature of an SBOM
-/// of an image): attachment tags first, then referrers by digest.
+/// of an image): attachment tags first, then referrers by digest, which only
+/// a provider that `deletes_manifests` can remove.
 fn attachments(
     graph: &Graph,
     listed: &[String],
     going: &BTreeSet<String>,
     kept: &BTreeSet<String>,
+    deletes_manifests: bool,
 ) -> Vec<Attachment> {
     let mut found = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
@@ -154,7 +159,7 @@ fn attachments(
             }
         }
         for referrer in graph.referrers(&subject) {
-            if kept.contains(referrer) || !seen.insert(referrer.to_string()) {
+            if !deletes_manifests || kept.contains(referrer) || !seen.insert(referrer.to_string()) {
                 continue;
             }
             found.push(Attachment {

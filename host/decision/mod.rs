@@ -99,6 +99,7 @@ pub async fn decide(
         untagged: policy.untagged(),
         keep_attachments: policy.keep_attachments(),
         in_use: &images_in_use,
+        deletes_manifests: provider.has(Capability::DeleteManifest),
     };
     let fate = settle(provider, &mut graph, &listed, &deleted, &rules, concurrency).await;
     let gone = fate.gone(&graph);
@@ -140,8 +141,6 @@ pub async fn decide(
 
 /// The fate of the images once `deleted` go, with the referrers of those
 /// that go read from the registry first (their attachments go with them).
-/// A referrer without a tag goes only where the provider deletes manifests;
-/// elsewhere it stays, and no report says it goes.
 pub async fn settle(
     provider: &Provider,
     graph: &mut Graph,
@@ -155,13 +154,7 @@ pub async fn settle(
         let going: Vec<String> = first.going.into_iter().collect();
         graph.add_referrers(provider, &going, concurrency).await;
     }
-    let mut fate = fate(graph, listed, deleted, rules);
-    if !provider.has(Capability::DeleteManifest) {
-        let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
-        fate.attachments
-            .retain(|a| names.contains(a.removed.as_str()));
-    }
-    fate
+    fate(graph, listed, deleted, rules)
 }
 
 /// Whether the tag, or the image it points at (or a manifest that image
