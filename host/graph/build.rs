@@ -138,13 +138,7 @@ async fn resolve(
     if by_get {
         return resolve_by_get(provider, tags, graph, concurrency).await;
     }
-    let wanted: Vec<&Tag> = tags
-        .iter()
-        .filter(|t| {
-            let ordinary = attachment::subject_of(&t.name).is_none();
-            (ordinary || attachment::is_fallback_index(&t.name)) && t.digest.is_none()
-        })
-        .collect();
+    let wanted = unresolved(tags);
     let found: Vec<_> = futures_util::stream::iter(wanted)
         .map(|t| async move { (t, provider.resolve(&t.name).await) })
         .buffer_unordered(concurrency.max(1))
@@ -164,19 +158,25 @@ async fn resolve(
     Ok(())
 }
 
+/// The tags whose digest the graph needs and the listing did not give:
+/// ordinary tags and fallback indexes (another attachment tag is known by the
+/// subject its name gives).
+fn unresolved(tags: &[Tag]) -> Vec<&Tag> {
+    tags.iter()
+        .filter(|t| {
+            let ordinary = attachment::subject_of(&t.name).is_none();
+            (ordinary || attachment::is_fallback_index(&t.name)) && t.digest.is_none()
+        })
+        .collect()
+}
+
 async fn resolve_by_get(
     provider: &Provider,
     tags: &[Tag],
     graph: &mut Graph,
     concurrency: usize,
 ) -> Result<(), Failure> {
-    let wanted: Vec<&Tag> = tags
-        .iter()
-        .filter(|t| {
-            let ordinary = attachment::subject_of(&t.name).is_none();
-            (ordinary || attachment::is_fallback_index(&t.name)) && t.digest.is_none()
-        })
-        .collect();
+    let wanted = unresolved(tags);
     let found: Vec<_> = futures_util::stream::iter(wanted)
         .map(|t| async move { (t, provider.get_manifest(&t.name).await) })
         .buffer_unordered(concurrency.max(1))
