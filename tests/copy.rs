@@ -523,18 +523,14 @@ fn into_and_out_of(vendor: Vendor) {
             .success();
     }
 
+    let copy_in = |tag: &str| {
+        bed.berth()
+            .args(["cp", &format!("{start}:{tag}"), &bed.repo.tagged(tag)])
+            .args(["-o", "json"])
+            .run()
+    };
     for (tag, content) in contents {
-        let into = bed
-            .berth()
-            .args([
-                "cp",
-                &format!("{start}:{tag}"),
-                &bed.repo.tagged(tag),
-                "-o",
-                "json",
-            ])
-            .run();
-        let report = into.success().json();
+        let report = copy_in(tag).success().json();
         assert_eq!(report["digest"], content.digest(), "{vendor:?} {tag}");
         assert_eq!(report["blobs"]["uploaded"], content.blobs.len());
         assert_eq!(bed.repo.digest(tag).unwrap(), content.digest());
@@ -542,17 +538,7 @@ fn into_and_out_of(vendor: Vendor) {
 
     bed.clear_requests();
     for (tag, _) in contents {
-        let again = bed
-            .berth()
-            .args([
-                "cp",
-                &format!("{start}:{tag}"),
-                &bed.repo.tagged(tag),
-                "-o",
-                "json",
-            ])
-            .run();
-        assert_eq!(again.success().json()["unchanged"], true);
+        assert_eq!(copy_in(tag).success().json()["unchanged"], true);
     }
     let uploads: Vec<String> = bed
         .requests()
