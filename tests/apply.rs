@@ -325,24 +325,7 @@ fn an_apply_killed_midway_resumes_from_its_journal_sending_no_removal_twice() {
     );
     let journal = sandbox.home().join("apply.journal");
 
-    let first = sandbox
-        .berth()
-        .arg("apply")
-        .arg(&plan)
-        .arg("--journal")
-        .arg(&journal)
-        .spawn();
-    let started = Instant::now();
-    while finished_in(&journal) < 10 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the first run finished no removal"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    first.kill();
-    let killed = first.wait();
-    assert!(killed.status.code().is_none(), "killed by the signal");
+    kill_apply_after(&sandbox, &plan, &journal, 10);
     let finished_before = finished_in(&journal);
     assert!(finished_before < 45, "the kill came before the end");
 
@@ -370,6 +353,29 @@ fn an_apply_killed_midway_resumes_from_its_journal_sending_no_removal_twice() {
         "a manifest deleted twice: {answered:?}"
     );
     assert_eq!(answered.len(), 45, "{answered:?}");
+}
+
+/// Runs `apply PLAN --journal JOURNAL` and kills it (`kill -9`) once the
+/// journal records `removals` done.
+fn kill_apply_after(sandbox: &Sandbox, plan: &Path, journal: &Path, removals: usize) {
+    let run = sandbox
+        .berth()
+        .arg("apply")
+        .arg(plan)
+        .arg("--journal")
+        .arg(journal)
+        .spawn();
+    let started = Instant::now();
+    while finished_in(journal) < removals {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run finished {} of {removals} removals",
+            finished_in(journal)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.kill();
+    assert!(run.wait().status.code().is_none(), "killed by the signal");
 }
 
 /// Removals the journal records as done.
@@ -766,24 +772,8 @@ fn an_apply_killed_among_attachments_resumes_sending_no_removal_twice() {
     let journal = sandbox.home().join("apply.journal");
 
     proxy.clear_requests();
-    let first = sandbox
-        .berth()
-        .arg("apply")
-        .arg(&plan)
-        .arg("--journal")
-        .arg(&journal)
-        .spawn();
-    let started = Instant::now();
     // Past the 20 tags, among the attachments.
-    while finished_in(&journal) < 26 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the first run did not reach the attachments"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    first.kill();
-    assert!(first.wait().status.code().is_none(), "killed by the signal");
+    kill_apply_after(&sandbox, &plan, &journal, 26);
     assert!(finished_in(&journal) < 40, "the kill came before the end");
 
     let out = sandbox
