@@ -2,13 +2,13 @@
 //! and of ghcr.io (which refuses OCI manifest deletes), over a real
 //! distribution registry. The fake serves both on one loopback address.
 
-use crate::images::multi_arch;
+use crate::images::{multi_arch, revisions, without};
 use crate::support::fakes::challenge::Challenger;
 use crate::support::fakes::github::{GithubFake, TOKEN, Throttle};
 use crate::support::image_checks::{Untagging, attachments_follow_their_image};
 use crate::support::scenarios::{assert_detected_by_address, by_name, detect_by_probe};
 use crate::support::scenarios::{days_ago, sorted};
-use crate::support::{Bed, Image, Method, Registry, Requests, Seen, Vendor};
+use crate::support::{Bed, Image, Method, Requests, Seen, Vendor};
 use serde_json::json;
 
 fn github() -> Bed {
@@ -424,24 +424,12 @@ fn a_long_rate_limit_is_reported_not_waited_for() {
     assert_eq!(rest(&bed).len(), 1);
 }
 
-/// Every manifest the registry holds for `repo`: the package's versions.
-fn revisions(bed: &Bed, repo: &str) -> Vec<String> {
-    bed.part::<Registry>().revisions().list(repo)
-}
-
-fn without(all: &[String], gone: &[&str]) -> Vec<String> {
-    all.iter()
-        .filter(|d| !gone.contains(&d.as_str()))
-        .cloned()
-        .collect()
-}
-
 #[test]
 fn untagged_versions_go_while_their_index_stays_and_with_it_when_it_goes() {
     let bed = github();
     let repo = &bed.repo;
     let (kept_children, gone_children, stray) = multi_arch(repo);
-    let before = revisions(&bed, &repo.name);
+    let before = revisions(&bed);
     assert_eq!(before.len(), 7, "two indexes, four children, a stray");
 
     bed.clear_requests();
@@ -459,7 +447,7 @@ fn untagged_versions_go_while_their_index_stays_and_with_it_when_it_goes() {
     let report = out.success().json();
     assert_eq!(report["untagged"], json!([stray.digest]));
     assert!(bed.requests().iter().all(Seen::is_read));
-    assert_eq!(revisions(&bed, &repo.name), before);
+    assert_eq!(revisions(&bed), before);
 
     let out = bed
         .berth()
@@ -471,7 +459,7 @@ fn untagged_versions_go_while_their_index_stays_and_with_it_when_it_goes() {
     assert_eq!(report["damaged"], json!([]));
     assert_eq!(repo.tags(), ["multi", "old"]);
     let after_stray = without(&before, &[&stray.digest]);
-    assert_eq!(revisions(&bed, &repo.name), after_stray);
+    assert_eq!(revisions(&bed), after_stray);
     // The stray's version was deleted through the REST API.
     assert_eq!(bed.part::<GithubFake>().versions(&repo.name).len(), 6);
     let deleted: Vec<Seen> = rest(&bed)
@@ -507,7 +495,7 @@ fn untagged_versions_go_while_their_index_stays_and_with_it_when_it_goes() {
     let mut left: Vec<String> = kept_children.iter().map(|c| c.digest.clone()).collect();
     left.push(multi);
     left.sort();
-    assert_eq!(revisions(&bed, &repo.name), left);
+    assert_eq!(revisions(&bed), left);
 }
 
 #[test]
@@ -549,7 +537,7 @@ fn untagged_graph_pages_versions_and_reads_each_manifest_once() {
         .filter_map(|r| r.path.strip_prefix("/v2/acme/app/manifests/"))
         .collect();
     reads.sort();
-    let mut every = revisions(&bed, &repo.name);
+    let mut every = revisions(&bed);
     every.sort();
     assert_eq!(reads, every);
     let mut pages: Vec<&str> = requests
@@ -590,5 +578,5 @@ fn the_last_version_of_a_package_stays_though_untagged_and_says_why() {
         stderr.contains("\nhint: GitHub keeps a package's last version"),
         "{stderr}"
     );
-    assert_eq!(revisions(&bed, &repo.name), [only.digest]);
+    assert_eq!(revisions(&bed), [only.digest]);
 }

@@ -500,11 +500,11 @@ fn a_referrer_waits_for_the_fallback_index_that_lists_it() {
 
 /// Every manifest the registry behind the bed holds for its repository,
 /// tagged or not.
-fn revisions(bed: &Bed) -> Vec<String> {
+pub(crate) fn revisions(bed: &Bed) -> Vec<String> {
     bed.part::<Registry>().revisions().list(&bed.repo.name)
 }
 
-fn without(all: &[String], gone: &[&str]) -> Vec<String> {
+pub(crate) fn without(all: &[String], gone: &[&str]) -> Vec<String> {
     all.iter()
         .filter(|d| !gone.contains(&d.as_str()))
         .cloned()
