@@ -38,13 +38,10 @@ pub async fn receive(
     size: u64,
     mut parts: Parts,
 ) -> Result<Pending, Failure> {
-    let broken = |e: std::io::Error| {
-        Failure::Registry(RegistryError::Invalid(format!("blob {digest}: {e}")))
-    };
     let Some(repo) = &side.registry else {
         let mut written = 0u64;
         while let Some(part) = parts.recv().await {
-            let part = part.map_err(broken)?;
+            let part = part.map_err(|e| broken(digest, &e))?;
             side.provider
                 .write_blob(digest, written, &part, false)
                 .await?;
@@ -55,7 +52,7 @@ pub async fn receive(
     if size <= SMALL {
         let mut held = Vec::with_capacity(size as usize);
         while let Some(part) = parts.recv().await {
-            held.extend_from_slice(&part.map_err(broken)?);
+            held.extend_from_slice(&part.map_err(|e| broken(digest, &e))?);
         }
         return Ok(Pending::Held(held));
     }
@@ -89,9 +86,7 @@ async fn in_chunks(repo: &Repo, digest: &str, mut parts: Parts) -> Result<Pendin
     loop {
         let part = parts.recv().await;
         if let Some(part) = &part {
-            let part = part.as_ref().map_err(|e| {
-                Failure::Registry(RegistryError::Invalid(format!("blob {digest}: {e}")))
-            })?;
+            let part = part.as_ref().map_err(|e| broken(digest, e))?;
             held.extend_from_slice(part);
         }
         let last = part.is_none();
@@ -128,4 +123,9 @@ pub async fn commit(side: &Endpoint, digest: &str, pending: Pending) -> Result<(
         }
         _ => unreachable!("a blob is committed to the side that received it"),
     }
+}
+
+/// A blob whose bytes could not be read on their way.
+fn broken(digest: &str, e: &std::io::Error) -> Failure {
+    Failure::Registry(RegistryError::Invalid(format!("blob {digest}: {e}")))
 }
